@@ -1,0 +1,97 @@
+"""Flow control shared by every asyncio protocol of airhttp.
+
+Tracks read pausing (asked for by a full StreamReader) and write pausing (told by
+the transport) and lets writers wait for drain. No parsing and no pooling here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import cast
+
+__all__ = ("BaseProtocol",)
+
+
+class BaseProtocol(asyncio.BufferedProtocol):
+    """Write-side drain waiting and read-side pausing for one transport."""
+
+    __slots__ = (
+        "_connection_lost",
+        "_drain_waiter",
+        "_loop",
+        "_paused",
+        "_reading_paused",
+        "transport",
+    )
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._paused = False
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._reading_paused = False
+        self._connection_lost = False
+        self.transport: asyncio.Transport | None = None
+
+    @property
+    def writing_paused(self) -> bool:
+        return self._paused
+
+    # --- write side: the transport tells us when its buffer is full ---------------
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        waiter = self._drain_waiter
+        if waiter is not None:
+            self._drain_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def _drain_helper(self) -> None:
+        """Return once the transport accepts more data; raise if it is gone."""
+        if self._connection_lost:
+            raise ConnectionResetError("Connection lost")
+        if not self._paused:
+            return
+        waiter = self._drain_waiter
+        if waiter is None:
+            waiter = self._loop.create_future()
+            self._drain_waiter = waiter
+        await asyncio.shield(waiter)
+
+    # --- read side: a StreamReader asks us to stop and restart reading ------------
+
+    def pause_reading(self) -> None:
+        if not self._reading_paused and self.transport is not None:
+            try:
+                self.transport.pause_reading()
+            except (AttributeError, NotImplementedError, RuntimeError):
+                pass
+            self._reading_paused = True
+
+    def resume_reading(self) -> None:
+        if self._reading_paused and self.transport is not None:
+            try:
+                self.transport.resume_reading()
+            except (AttributeError, NotImplementedError, RuntimeError):
+                pass
+            self._reading_paused = False
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._connection_lost = True
+        self.transport = None
+        waiter = self._drain_waiter
+        if waiter is not None:
+            self._drain_waiter = None
+            if not waiter.done():
+                if exc is None:
+                    waiter.set_exception(ConnectionResetError("Connection lost"))
+                else:
+                    waiter.set_exception(exc)
