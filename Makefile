@@ -1,0 +1,48 @@
+# airhttp developer commands. Needs only GNU make and python3 (>= 3.10) with venv.
+#   make demo   run the examples/demo.py walk-through against an in-process server
+#   make test   run the test suite
+#   make lint   ruff + mypy
+#   make bench  client benchmark (see docs/benchmarks.md)
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+
+.PHONY: install test demo lint bench bench-quick clean distclean
+
+install: $(STAMP)
+
+# The stamp makes repeated `make test` skip pip; it is redone whenever pyproject.toml changes.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[test,lint,bench]'
+	touch $@
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+demo: $(STAMP)
+	$(BIN)/python examples/demo.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-quick: $(STAMP)
+	$(BIN)/python bench/run.py --quick $(BENCH_ARGS)
+
+clean:
+	rm -rf build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis bench/results
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+# Also drops the virtualenv, so the next command reinstalls from scratch.
+distclean: clean
+	rm -rf $(VENV)

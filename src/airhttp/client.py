@@ -1,0 +1,1007 @@
+"""ClientSession, the one-shot request() and the timeouts they share.
+
+The session turns user arguments into requests, runs them through middlewares,
+follows redirects and keeps cookies. Wire work is below it: connector, protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import math
+import sys
+import warnings
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+
+from multidict import CIMultiDict, istr
+from yarl import URL
+
+from . import hdrs
+from ._client_request import ClientRequest
+from ._client_response import ClientResponse
+from ._httpversion import HttpVersion, HttpVersion11
+from ._reqrep_types import Fingerprint
+from .abc import AbstractCookieJar
+from .client_exceptions import (
+    ClientError,
+    ClientOSError,
+    ConnectionTimeoutError,
+    InvalidUrlClientError,
+    InvalidUrlRedirectClientError,
+    NonHttpUrlClientError,
+    NonHttpUrlRedirectClientError,
+    ServerDisconnectedError,
+    TooManyRedirects,
+)
+from .client_middlewares import ClientMiddlewareType, build_client_middlewares
+from .connector import BaseConnector, Connection, TCPConnector
+from .cookiejar import CookieJar
+from .helpers import BasicAuth, get_env_proxy_for_url, strip_auth_from_url
+from .tracing import Trace, TraceConfig
+
+if TYPE_CHECKING:
+    import ssl
+
+    from .client_ws import ClientWebSocketResponse
+
+__all__ = ("ClientSession", "ClientTimeout", "request")
+
+_RetType = TypeVar("_RetType", bound=ClientResponse)
+_HTTP_SCHEMES: Final = frozenset({"http", "https"})
+_WS_SCHEMES: Final = frozenset({"ws", "wss"})
+_ALL_SCHEMES: Final = _HTTP_SCHEMES | _WS_SCHEMES
+_REDIRECT_CODES: Final = frozenset({301, 302, 303, 307, 308})
+# RFC 9110 9.2.2: these may be retried after a failure without changing meaning.
+_IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+
+
+@dataclasses.dataclass(frozen=True)
+class ClientTimeout:
+    """Timeouts in seconds; None disables one. `total` covers the whole request."""
+
+    total: float | None = None
+    connect: float | None = None
+    sock_read: float | None = None
+    sock_connect: float | None = None
+    ceil_threshold: float = 5
+
+
+DEFAULT_TIMEOUT: Final = ClientTimeout(total=5 * 60, sock_connect=30)
+_SENTINEL: Final[Any] = object()
+
+
+class _TotalTimer:
+    """The one timer of a request: fails the protocol's wait, or cancels the connect."""
+
+    __slots__ = ("_handle", "_protocol", "_task", "fired")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
+        self._protocol: Any = None
+        self._task = asyncio.current_task(loop)
+        self.fired = False
+        self._handle: asyncio.TimerHandle | None = loop.call_at(when, self._fire)
+
+    def attach(self, protocol: Any) -> None:
+        self._protocol = protocol
+
+    def cancel(self) -> None:
+        handle = self._handle
+        if handle is not None:
+            self._handle = None
+            handle.cancel()
+
+    def _fire(self) -> None:
+        self._handle = None
+        self.fired = True
+        protocol = self._protocol
+        if protocol is not None:
+            protocol.fail(asyncio.TimeoutError())
+        elif self._task is not None:
+            self._task.cancel()
+
+
+def _timeout_when(loop: asyncio.AbstractEventLoop, timeout: float, ceil_threshold: float) -> float:
+    when = loop.time() + timeout
+    if timeout > ceil_threshold:
+        # Rounded up to a whole second so that many timers share loop wake-ups.
+        when = math.ceil(when)
+    return when
+
+
+class ClientSession:
+    """A pool of connections plus shared defaults: the way to make requests."""
+
+    ATTRS: Final = frozenset(
+        {
+            "_base_url",
+            "_source_traceback",
+            "_connector",
+            "_loop",
+            "_cookie_jar",
+            "_connector_owner",
+            "_default_auth",
+            "_version",
+            "_json_serialize",
+            "_requote_redirect_url",
+            "_timeout",
+            "_raise_for_status",
+            "_auto_decompress",
+            "_trust_env",
+            "_default_headers",
+            "_skip_auto_headers",
+            "_request_class",
+            "_response_class",
+            "_ws_response_class",
+            "_trace_configs",
+            "_read_bufsize",
+            "_max_line_size",
+            "_max_field_size",
+            "_max_headers",
+            "_resolve_charset",
+            "_default_proxy",
+            "_default_proxy_auth",
+            "_retry_connection",
+            "_middlewares",
+        }
+    )
+
+    _connector: BaseConnector | None = None
+
+    def __init__(
+        self,
+        base_url: str | URL | None = None,
+        *,
+        connector: BaseConnector | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        cookies: Any = None,
+        headers: Any = None,
+        proxy: str | URL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        skip_auto_headers: Iterable[str] | None = None,
+        auth: BasicAuth | None = None,
+        json_serialize: Callable[[Any], str] = json.dumps,
+        request_class: type[ClientRequest] = ClientRequest,
+        response_class: type[ClientResponse] = ClientResponse,
+        ws_response_class: type[ClientWebSocketResponse] | None = None,
+        version: HttpVersion = HttpVersion11,
+        cookie_jar: AbstractCookieJar | None = None,
+        connector_owner: bool = True,
+        raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]] = False,
+        read_timeout: float | Any = _SENTINEL,
+        conn_timeout: float | None = None,
+        timeout: ClientTimeout | Any = _SENTINEL,
+        auto_decompress: bool = True,
+        trust_env: bool = False,
+        requote_redirect_url: bool = True,
+        trace_configs: list[TraceConfig] | None = None,
+        read_bufsize: int = 2**16,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        max_headers: int = 128,
+        fallback_charset_resolver: Callable[[ClientResponse, bytes], str] = (
+            lambda r, b: "utf-8"
+        ),
+        middlewares: Sequence[ClientMiddlewareType] = (),
+        ssl_shutdown_timeout: float | None | Any = _SENTINEL,
+    ) -> None:
+        self._connector = None
+        if base_url is None or isinstance(base_url, URL):
+            self._base_url: URL | None = base_url
+            self._base_url_origin = None if base_url is None else base_url.origin()
+        else:
+            self._base_url = URL(base_url)
+            self._base_url_origin = self._base_url.origin()
+        if self._base_url is not None and not self._base_url.path.endswith("/"):
+            raise ValueError("base_url must have a trailing '/'")
+        if loop is None:
+            if connector is not None:
+                loop = connector._loop
+            else:
+                loop = asyncio.get_running_loop()
+        if connector is None:
+            connector = TCPConnector(
+                loop=loop,
+                **({} if ssl_shutdown_timeout is _SENTINEL else
+                   {"ssl_shutdown_timeout": ssl_shutdown_timeout}),
+            )
+        elif ssl_shutdown_timeout is not _SENTINEL:
+            warnings.warn(
+                "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        if connector._loop is not loop:
+            raise RuntimeError("Session and connector has to use same event loop")
+        self._loop = loop
+        self._cookie_jar: AbstractCookieJar = (
+            cookie_jar if cookie_jar is not None else CookieJar(loop=loop)
+        )
+        if cookies:
+            self._cookie_jar.update_cookies(cookies)
+        self._connector = connector
+        self._connector_owner = connector_owner
+        self._default_auth = auth
+        self._version = version
+        self._json_serialize = json_serialize
+        if timeout is _SENTINEL:
+            self._timeout = DEFAULT_TIMEOUT
+            if read_timeout is not _SENTINEL:
+                warnings.warn(
+                    "read_timeout is deprecated, use timeout argument instead",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                self._timeout = dataclasses.replace(self._timeout, total=read_timeout)
+            if conn_timeout is not None:
+                self._timeout = dataclasses.replace(self._timeout, connect=conn_timeout)
+                warnings.warn(
+                    "conn_timeout is deprecated, use timeout argument instead",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+        else:
+            if not isinstance(timeout, ClientTimeout):
+                raise ValueError(
+                    f"timeout parameter cannot be of {type(timeout)} type, "
+                    "please use 'timeout=ClientTimeout(...)'"
+                )
+            self._timeout = timeout
+            if read_timeout is not _SENTINEL:
+                raise ValueError(
+                    "read_timeout and timeout parameters conflict, please setup "
+                    "timeout.read"
+                )
+            if conn_timeout is not None:
+                raise ValueError(
+                    "conn_timeout and timeout parameters conflict, please setup "
+                    "timeout.connect"
+                )
+        self._raise_for_status = raise_for_status
+        self._auto_decompress = auto_decompress
+        self._trust_env = trust_env
+        self._requote_redirect_url = requote_redirect_url
+        self._read_bufsize = read_bufsize
+        self._max_line_size = max_line_size
+        self._max_field_size = max_field_size
+        self._max_headers = max_headers
+        self._default_headers: CIMultiDict[str] = (
+            CIMultiDict(headers) if headers else CIMultiDict()
+        )
+        self._skip_auto_headers: frozenset[istr] = (
+            frozenset(istr(i) for i in skip_auto_headers) if skip_auto_headers else frozenset()
+        )
+        self._request_class = request_class
+        self._response_class = response_class
+        self._ws_response_class = ws_response_class
+        self._trace_configs = trace_configs or []
+        for trace_config in self._trace_configs:
+            trace_config.freeze()
+        self._resolve_charset = fallback_charset_resolver
+        self._default_proxy = None if proxy is None else URL(proxy)
+        self._default_proxy_auth = proxy_auth
+        self._retry_connection = True
+        self._middlewares = middlewares
+
+    def __init_subclass__(cls: type[ClientSession]) -> None:
+        warnings.warn(
+            f"Inheritance class {cls.__name__} from ClientSession is discouraged",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+
+    def __del__(self, _warnings: Any = warnings) -> None:
+        if not self.closed:
+            _warnings.warn(f"Unclosed client session {self!r}", ResourceWarning, source=self)
+            context = {"client_session": self, "message": "Unclosed client session"}
+            if not self._loop.is_closed():
+                self._loop.call_exception_handler(context)
+
+    # --- the verbs -------------------------------------------------------------------
+
+    def request(self, method: str, url: str | URL, **kwargs: Any) -> _RequestContextManager:
+        """Perform an HTTP request; await it or use it as an async context manager."""
+        return _RequestContextManager(self._request(method, url, **kwargs))
+
+    def get(self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any) -> _RequestContextManager:
+        return _RequestContextManager(
+            self._request(hdrs.METH_GET, url, allow_redirects=allow_redirects, **kwargs)
+        )
+
+    def options(self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any) -> _RequestContextManager:
+        return _RequestContextManager(
+            self._request(hdrs.METH_OPTIONS, url, allow_redirects=allow_redirects, **kwargs)
+        )
+
+    def head(self, url: str | URL, *, allow_redirects: bool = False, **kwargs: Any) -> _RequestContextManager:
+        return _RequestContextManager(
+            self._request(hdrs.METH_HEAD, url, allow_redirects=allow_redirects, **kwargs)
+        )
+
+    def post(self, url: str | URL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+        return _RequestContextManager(self._request(hdrs.METH_POST, url, data=data, **kwargs))
+
+    def put(self, url: str | URL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+        return _RequestContextManager(self._request(hdrs.METH_PUT, url, data=data, **kwargs))
+
+    def patch(self, url: str | URL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+        return _RequestContextManager(self._request(hdrs.METH_PATCH, url, data=data, **kwargs))
+
+    def delete(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
+        return _RequestContextManager(self._request(hdrs.METH_DELETE, url, **kwargs))
+
+    def ws_connect(
+        self,
+        url: str | URL,
+        *,
+        method: str = hdrs.METH_GET,
+        protocols: Iterable[str] = (),
+        timeout: Any = _SENTINEL,
+        receive_timeout: float | None = None,
+        autoclose: bool = True,
+        autoping: bool = True,
+        heartbeat: float | None = None,
+        auth: BasicAuth | None = None,
+        origin: str | None = None,
+        params: Any = None,
+        headers: Any = None,
+        proxy: str | URL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        ssl: ssl.SSLContext | bool | Fingerprint = True,
+        verify_ssl: bool | None = None,
+        fingerprint: bytes | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
+        proxy_headers: Any = None,
+        compress: int = 0,
+        max_msg_size: int = 4 * 1024 * 1024,
+    ) -> Any:
+        """Open a WebSocket connection (arrives with the WebSocket issue)."""
+        raise NotImplementedError("WebSocket support is not implemented yet")
+
+    # --- the request loop ------------------------------------------------------------
+
+    def _build_url(self, str_or_url: str | URL) -> URL:
+        url = URL(str_or_url) if not isinstance(str_or_url, URL) else str_or_url
+        base = self._base_url
+        if base is None or url.absolute:
+            return url
+        # RFC 3986 5.2: relative references resolve against the base URL.
+        return base.join(url)
+
+    def _prepare_headers(self, headers: Any) -> CIMultiDict[str]:
+        default = self._default_headers
+        if not headers:
+            return CIMultiDict(default) if default else CIMultiDict()
+        result = CIMultiDict(default)
+        if not isinstance(headers, (CIMultiDict, Mapping)):
+            headers = CIMultiDict(headers)
+        added: set[str] = set()
+        for key, value in headers.items():
+            if key in added:
+                result.add(key, value)
+            else:
+                result[key] = value
+                added.add(key)
+        return result
+
+    async def _request(
+        self,
+        method: str,
+        str_or_url: str | URL,
+        *,
+        params: Any = None,
+        data: Any = None,
+        json: Any = None,
+        cookies: Any = None,
+        headers: Any = None,
+        skip_auto_headers: Iterable[str] | None = None,
+        auth: BasicAuth | None = None,
+        allow_redirects: bool = True,
+        max_redirects: int = 10,
+        compress: str | bool | None = None,
+        chunked: bool | None = None,
+        expect100: bool = False,
+        raise_for_status: None | bool | Callable[[ClientResponse], Awaitable[None]] = None,
+        read_until_eof: bool = True,
+        proxy: str | URL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        timeout: ClientTimeout | Any = _SENTINEL,
+        verify_ssl: bool | None = None,
+        fingerprint: bytes | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        ssl: ssl.SSLContext | bool | Fingerprint = True,
+        server_hostname: str | None = None,
+        proxy_headers: Any = None,
+        trace_request_ctx: Mapping[str, Any] | None = None,
+        read_bufsize: int | None = None,
+        auto_decompress: bool | None = None,
+        max_line_size: int | None = None,
+        max_field_size: int | None = None,
+        max_headers: int | None = None,
+        middlewares: Sequence[ClientMiddlewareType] | None = None,
+    ) -> ClientResponse:
+        if self.closed:
+            raise RuntimeError("Session is closed")
+        from .connector import _merge_ssl_params
+
+        if verify_ssl is not None or ssl_context is not None or fingerprint is not None:
+            ssl = _merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
+        if data is not None and json is not None:
+            raise ValueError("data and json parameters can not be used at the same time")
+        if json is not None:
+            from .payload import JsonPayload
+
+            data = JsonPayload(json, dumps=self._json_serialize)
+        if not isinstance(chunked, bool) and chunked is not None:
+            warnings.warn("Chunk size is deprecated #1615", DeprecationWarning, stacklevel=2)
+
+        history: list[ClientResponse] = []
+        version = self._version
+        params = params or {}
+        redirects = 0
+        headers = self._prepare_headers(headers)
+        try:
+            url = self._build_url(str_or_url)
+        except ValueError as exc:
+            raise InvalidUrlClientError(str_or_url) from exc
+        if url.scheme not in _ALL_SCHEMES:
+            raise NonHttpUrlClientError(url)
+        skip_headers: Iterable[istr] | None
+        if skip_auto_headers is not None:
+            skip_headers = {istr(i) for i in skip_auto_headers} | self._skip_auto_headers
+        elif self._skip_auto_headers:
+            skip_headers = self._skip_auto_headers
+        else:
+            skip_headers = None
+
+        if proxy is None:
+            proxy = self._default_proxy
+        if proxy_auth is None:
+            proxy_auth = self._default_proxy_auth
+        proxy_url = None if proxy is None else URL(proxy)
+
+        if timeout is _SENTINEL or timeout is None:
+            real_timeout: ClientTimeout = self._timeout
+        elif not isinstance(timeout, ClientTimeout):
+            real_timeout = ClientTimeout(total=timeout)
+        else:
+            real_timeout = timeout
+        loop = self._loop
+        timer: _TotalTimer | None = None
+        if real_timeout.total is not None:
+            timer = _TotalTimer(
+                loop, _timeout_when(loop, real_timeout.total, real_timeout.ceil_threshold)
+            )
+        if read_bufsize is None:
+            read_bufsize = self._read_bufsize
+        if auto_decompress is None:
+            auto_decompress = self._auto_decompress
+        if max_line_size is None:
+            max_line_size = self._max_line_size
+        if max_field_size is None:
+            max_field_size = self._max_field_size
+        if max_headers is None:
+            max_headers = self._max_headers
+
+        traces = [
+            Trace(self, trace_config, trace_config.trace_config_ctx(trace_request_ctx=trace_request_ctx))
+            for trace_config in self._trace_configs
+        ] if self._trace_configs else []
+        for trace in traces:
+            await trace.send_request_start(method, url.update_query(params), headers)
+
+        connector = self._connector
+        assert connector is not None
+        try:
+            while True:
+                url, auth_from_url = strip_auth_from_url(url)
+                if not url.raw_host:
+                    err_cls = InvalidUrlRedirectClientError if redirects else InvalidUrlClientError
+                    raise err_cls(url)
+                if auth and auth_from_url:
+                    raise ValueError(
+                        "Cannot combine AUTH argument with credentials encoded in URL"
+                    )
+                if auth is None:
+                    auth = auth_from_url
+                if (
+                    auth is None
+                    and self._default_auth
+                    and (not self._base_url or self._base_url_origin == url.origin())
+                ):
+                    auth = self._default_auth
+                if (
+                    auth is not None
+                    and hdrs.AUTHORIZATION in headers
+                ):
+                    raise ValueError(
+                        "Cannot combine AUTHORIZATION header with AUTH argument or "
+                        "credentials encoded in URL"
+                    )
+
+                all_cookies = self._cookie_jar.filter_cookies(url)
+                if cookies is not None:
+                    tmp_cookie_jar = CookieJar(quote_cookie=self._cookie_jar.quote_cookie)
+                    tmp_cookie_jar.update_cookies(cookies)
+                    req_cookies = tmp_cookie_jar.filter_cookies(url)
+                    if req_cookies:
+                        all_cookies.load(req_cookies)
+
+                if proxy_url is None and self._trust_env:
+                    try:
+                        proxy_url, proxy_auth = get_env_proxy_for_url(url)
+                    except LookupError:
+                        proxy_url = None
+
+                req = self._request_class(
+                    method,
+                    url,
+                    params=params,
+                    headers=headers,
+                    skip_auto_headers=skip_headers,
+                    data=data,
+                    cookies=all_cookies,
+                    auth=auth,
+                    version=version,
+                    compress=compress,
+                    chunked=chunked,
+                    expect100=expect100,
+                    loop=loop,
+                    response_class=self._response_class,
+                    proxy=proxy_url,
+                    proxy_auth=proxy_auth,
+                    timer=timer,
+                    session=self,
+                    ssl=ssl,
+                    server_hostname=server_hostname,
+                    proxy_headers=proxy_headers,
+                    traces=traces,
+                    trust_env=self.trust_env,
+                )
+
+                async def _connect_and_send(req: ClientRequest) -> ClientResponse:
+                    return await self._send_once(
+                        req,
+                        connector,
+                        traces,
+                        real_timeout,
+                        timer,
+                        read_until_eof=read_until_eof,
+                        read_bufsize=read_bufsize,
+                        auto_decompress=auto_decompress,
+                        max_line_size=max_line_size,
+                        max_field_size=max_field_size,
+                        max_headers=max_headers,
+                    )
+
+                effective = self._middlewares if middlewares is None else middlewares
+                if effective:
+                    handler = build_client_middlewares(_connect_and_send, effective)
+                    resp = await handler(req)
+                else:
+                    resp = await _connect_and_send(req)
+
+                if resp.status in _REDIRECT_CODES and allow_redirects:
+                    for trace in traces:
+                        await trace.send_request_redirect(method, url.update_query(params), headers, resp)
+                    redirects += 1
+                    history.append(resp)
+                    if max_redirects and redirects >= max_redirects:
+                        if resp._connection is not None:
+                            resp._connection.release()
+                            resp._connection = None
+                        raise TooManyRedirects(
+                            history[0].request_info, tuple(history)
+                        )
+                    # RFC 9110 15.4.4: 303 becomes GET; so do 301/302 after a POST.
+                    if (resp.status == 303 and resp.method != hdrs.METH_HEAD) or (
+                        resp.status in (301, 302) and resp.method == hdrs.METH_POST
+                    ):
+                        method = hdrs.METH_GET
+                        data = None
+                        if headers.get(hdrs.CONTENT_LENGTH):
+                            headers.pop(hdrs.CONTENT_LENGTH)
+                        headers.popall(hdrs.CONTENT_TYPE, None)
+                    r_url = resp.headers.get(hdrs.LOCATION) or resp.headers.get(hdrs.URI)
+                    if r_url is None:
+                        # No location to go to: this response is the answer.
+                        break
+                    try:
+                        parsed_redirect_url = URL(r_url, encoded=not self._requote_redirect_url)
+                    except ValueError as exc:
+                        raise InvalidUrlRedirectClientError(r_url, "Server attempted redirecting to a location that does not look like a URL") from exc
+                    scheme = parsed_redirect_url.scheme
+                    if scheme not in _HTTP_SCHEMES and scheme != "":
+                        resp.close()
+                        raise NonHttpUrlRedirectClientError(r_url)
+                    elif not scheme:
+                        parsed_redirect_url = url.join(parsed_redirect_url)
+                    try:
+                        redirect_origin = parsed_redirect_url.origin()
+                    except ValueError as origin_val_err:
+                        raise InvalidUrlRedirectClientError(
+                            parsed_redirect_url,
+                            "Invalid redirect URL origin",
+                        ) from origin_val_err
+                    if url.origin() != redirect_origin:
+                        # Credentials stay with the origin they were given for.
+                        auth = None
+                        headers.pop(hdrs.AUTHORIZATION, None)
+                        headers.pop(hdrs.COOKIE, None)
+                        headers.pop(hdrs.PROXY_AUTHORIZATION, None)
+                    url = parsed_redirect_url
+                    params = {}
+                    resp.release()
+                    continue
+                break
+
+            if raise_for_status is None:
+                raise_for_status = self._raise_for_status
+            if callable(raise_for_status):
+                await raise_for_status(resp)
+            elif raise_for_status:
+                resp.raise_for_status()
+
+            if timer is not None:
+                if resp._connection is not None:
+                    resp._connection.add_callback(timer.cancel)
+                else:
+                    timer.cancel()
+            resp._history = tuple(history)
+            for trace in traces:
+                await trace.send_request_end(method, url.update_query(params), headers, resp)
+            return resp
+        except BaseException as exc:
+            if timer is not None:
+                timer.cancel()
+            for trace in traces:
+                await trace.send_request_exception(method, url.update_query(params), headers, exc)
+            raise
+
+    async def _send_once(
+        self,
+        req: ClientRequest,
+        connector: BaseConnector,
+        traces: list[Trace],
+        timeout: ClientTimeout,
+        timer: _TotalTimer | None,
+        *,
+        read_until_eof: bool,
+        read_bufsize: int,
+        auto_decompress: bool,
+        max_line_size: int,
+        max_field_size: int,
+        max_headers: int,
+    ) -> ClientResponse:
+        """Lend a connection, write the request, wait for the head; retry once if stale."""
+        attempt_retry = req.method in _IDEMPOTENT_METHODS and self._retry_connection
+        while True:
+            conn = connector._get_pooled(req.connection_key)
+            reused = conn is not None
+            if conn is None:
+                conn = await self._connect(req, connector, traces, timeout, timer)
+            else:
+                for trace in traces:
+                    await trace.send_connection_reuseconn()
+            protocol = conn.protocol
+            assert protocol is not None
+            if timer is not None:
+                timer.attach(protocol)
+            protocol.expect_response(
+                req.method,
+                read_until_eof=read_until_eof,
+                read_bufsize=read_bufsize,
+                auto_decompress=auto_decompress,
+                sock_read=timeout.sock_read,
+                max_line_size=max_line_size,
+                max_field_size=max_field_size,
+                max_headers=max_headers,
+                continue_waiter=req._continue,
+            )
+            try:
+                resp = await req.send(conn)
+                try:
+                    await resp.start(conn)
+                except BaseException:
+                    resp.close()
+                    raise
+            except (ServerDisconnectedError, ClientOSError) as exc:
+                conn.close()
+                if timer is not None and timer.fired:
+                    raise asyncio.TimeoutError() from exc
+                # A pooled connection the server closed just as we reused it: the
+                # request never reached it, so an idempotent one is sent again once.
+                if reused and attempt_retry and not isinstance(exc, ConnectionTimeoutError):
+                    attempt_retry = False
+                    if timer is not None:
+                        timer.attach(None)
+                    continue
+                raise
+            except BaseException:
+                conn.close()
+                raise
+            if resp.status is not None and self._cookie_jar is not None:
+                set_cookies = resp.headers.getall(hdrs.SET_COOKIE, ())
+                if set_cookies:
+                    self._cookie_jar.update_cookies_from_headers(set_cookies, resp.url)
+            return resp
+
+    async def _connect(
+        self,
+        req: ClientRequest,
+        connector: BaseConnector,
+        traces: list[Trace],
+        timeout: ClientTimeout,
+        timer: _TotalTimer | None,
+    ) -> Connection:
+        try:
+            if timeout.connect is None:
+                return await connector.connect(req, traces=traces, timeout=timeout)
+            return await asyncio.wait_for(
+                connector.connect(req, traces=traces, timeout=timeout), timeout.connect
+            )
+        except asyncio.CancelledError:
+            if timer is None or not timer.fired:
+                raise
+            task = asyncio.current_task()
+            if task is not None and sys.version_info >= (3, 11):
+                task.uncancel()
+            raise ConnectionTimeoutError(f"Connection timeout to host {req.url}") from None
+        except asyncio.TimeoutError as exc:
+            if isinstance(exc, ClientError):
+                raise
+            raise ConnectionTimeoutError(f"Connection timeout to host {req.url}") from exc
+
+    # --- lifecycle and properties ----------------------------------------------------
+
+    async def close(self) -> None:
+        """Close the session and, if it owns it, the connector."""
+        if not self.closed:
+            if self._connector is not None and self._connector_owner:
+                await self._connector.close()
+            self._connector = None
+
+    @property
+    def closed(self) -> bool:
+        return self._connector is None or self._connector.closed
+
+    @property
+    def connector(self) -> BaseConnector | None:
+        return self._connector
+
+    @property
+    def cookie_jar(self) -> AbstractCookieJar:
+        return self._cookie_jar
+
+    @property
+    def version(self) -> tuple[int, int]:
+        return self._version
+
+    @property
+    def requote_redirect_url(self) -> bool:
+        return self._requote_redirect_url
+
+    @requote_redirect_url.setter
+    def requote_redirect_url(self, val: bool) -> None:
+        warnings.warn(
+            "session.requote_redirect_url modification is deprecated #2778",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        self._requote_redirect_url = val
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        warnings.warn("client.loop property is deprecated", DeprecationWarning, stacklevel=2)
+        return self._loop
+
+    @property
+    def timeout(self) -> ClientTimeout:
+        return self._timeout
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        return self._default_headers
+
+    @property
+    def skip_auto_headers(self) -> frozenset[istr]:
+        return self._skip_auto_headers
+
+    @property
+    def auth(self) -> BasicAuth | None:
+        return self._default_auth
+
+    @property
+    def json_serialize(self) -> Callable[[Any], str]:
+        return self._json_serialize
+
+    @property
+    def connector_owner(self) -> bool:
+        return self._connector_owner
+
+    @property
+    def raise_for_status(self) -> bool | Callable[[ClientResponse], Awaitable[None]]:
+        return self._raise_for_status
+
+    @property
+    def auto_decompress(self) -> bool:
+        return self._auto_decompress
+
+    @property
+    def trust_env(self) -> bool:
+        return self._trust_env
+
+    @property
+    def trace_configs(self) -> list[TraceConfig]:
+        return self._trace_configs
+
+    def detach(self) -> None:
+        """Forget the connector without closing it."""
+        self._connector = None
+
+    async def __aenter__(self) -> ClientSession:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+class _BaseRequestContextManager(Coroutine[Any, Any, _RetType], Generic[_RetType]):
+    """Await it for the response, or `async with` it to release the response at the end."""
+
+    __slots__ = ("_coro", "_resp")
+
+    def __init__(self, coro: Coroutine[Any, Any, _RetType]) -> None:
+        self._coro: Coroutine[Any, Any, _RetType] = coro
+
+    def send(self, arg: None) -> Any:
+        return self._coro.send(arg)
+
+    def throw(self, *args: Any, **kwargs: Any) -> Any:
+        return self._coro.throw(*args, **kwargs)
+
+    def close(self) -> None:
+        return self._coro.close()
+
+    def __await__(self) -> Generator[Any, None, _RetType]:
+        return self._coro.__await__()
+
+    def __iter__(self) -> Generator[Any, None, _RetType]:
+        return self.__await__()
+
+    async def __aenter__(self) -> _RetType:
+        self._resp: _RetType = await self._coro
+        return await self._resp.__aenter__()  # type: ignore[return-value]
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._resp.__aexit__(exc_type, exc, tb)
+
+
+class _RequestContextManager(_BaseRequestContextManager[ClientResponse]):
+    __slots__ = ()
+
+
+class _SessionRequestContextManager:
+    """The one-shot request(): closes the session it made once the response is done."""
+
+    __slots__ = ("_coro", "_resp", "_session")
+
+    def __init__(self, coro: Coroutine[Any, Any, ClientResponse], session: ClientSession) -> None:
+        self._coro = coro
+        self._resp: ClientResponse | None = None
+        self._session = session
+
+    async def __aenter__(self) -> ClientResponse:
+        try:
+            self._resp = await self._coro
+        except BaseException:
+            await self._session.close()
+            raise
+        else:
+            return self._resp
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._resp is not None
+        self._resp.release()
+        await self._session.close()
+
+
+def request(
+    method: str,
+    url: str | URL,
+    *,
+    params: Any = None,
+    data: Any = None,
+    json: Any = None,
+    cookies: Any = None,
+    headers: Any = None,
+    skip_auto_headers: Iterable[str] | None = None,
+    auth: BasicAuth | None = None,
+    allow_redirects: bool = True,
+    max_redirects: int = 10,
+    compress: str | bool | None = None,
+    chunked: bool | None = None,
+    expect100: bool = False,
+    raise_for_status: None | bool | Callable[[ClientResponse], Awaitable[None]] = None,
+    read_until_eof: bool = True,
+    proxy: str | URL | None = None,
+    proxy_auth: BasicAuth | None = None,
+    timeout: ClientTimeout | Any = _SENTINEL,
+    cookie_jar: AbstractCookieJar | None = None,
+    ssl: ssl.SSLContext | bool | Fingerprint = True,
+    server_hostname: str | None = None,
+    proxy_headers: Any = None,
+    trace_request_ctx: Mapping[str, Any] | None = None,
+    read_bufsize: int | None = None,
+    auto_decompress: bool | None = None,
+    max_line_size: int | None = None,
+    max_field_size: int | None = None,
+    max_headers: int | None = None,
+    version: HttpVersion = HttpVersion11,
+    connector: BaseConnector | None = None,
+    loop: asyncio.AbstractEventLoop | None = None,
+) -> _SessionRequestContextManager:
+    """Make one request with a session of its own, closed when the response is done."""
+    connector_owner = False
+    if connector is None:
+        connector_owner = True
+        connector = TCPConnector(loop=loop, force_close=True)
+    session = ClientSession(
+        loop=loop,
+        cookie_jar=cookie_jar,
+        version=version,
+        timeout=timeout,
+        connector=connector,
+        connector_owner=connector_owner,
+    )
+    return _SessionRequestContextManager(
+        session._request(
+            method,
+            url,
+            params=params,
+            data=data,
+            json=json,
+            cookies=cookies,
+            headers=headers,
+            skip_auto_headers=skip_auto_headers,
+            auth=auth,
+            allow_redirects=allow_redirects,
+            max_redirects=max_redirects,
+            compress=compress,
+            chunked=chunked,
+            expect100=expect100,
+            raise_for_status=raise_for_status,
+            read_until_eof=read_until_eof,
+            proxy=proxy,
+            proxy_auth=proxy_auth,
+            ssl=ssl,
+            server_hostname=server_hostname,
+            proxy_headers=proxy_headers,
+            trace_request_ctx=trace_request_ctx,
+            read_bufsize=read_bufsize,
+            auto_decompress=auto_decompress,
+            max_line_size=max_line_size,
+            max_field_size=max_field_size,
+            max_headers=max_headers,
+        ),
+        session,
+    )
+

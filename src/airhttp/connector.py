@@ -1,0 +1,923 @@
+"""Connectors: get a transport to the server and keep it warm in a pool.
+
+BaseConnector owns the pool (limits, FIFO waiters, keep-alive expiry); TCPConnector
+and UnixConnector open new connections. No request building and no parsing here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import socket
+import ssl
+import sys
+import warnings
+from collections import OrderedDict, defaultdict, deque
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final
+
+import aiohappyeyeballs
+from aiohappyeyeballs import AddrInfoType, SocketFactoryType
+
+from ._reqrep_types import ConnectionKey, Fingerprint
+from .abc import AbstractResolver, ResolveResult
+from .client_exceptions import (
+    ClientConnectionError,
+    ClientConnectorCertificateError,
+    ClientConnectorDNSError,
+    ClientConnectorError,
+    ClientConnectorSSLError,
+    ConnectionTimeoutError,
+    ServerFingerprintMismatch,
+    UnixClientConnectorError,
+)
+from .client_proto import ResponseHandler
+from .resolver import DefaultResolver
+
+if TYPE_CHECKING:
+    from .client import ClientTimeout
+    from .client_reqrep import ClientRequest
+    from .tracing import Trace
+
+__all__ = (
+    "AddrInfoType",
+    "BaseConnector",
+    "Connection",
+    "NamedPipeConnector",
+    "SocketFactoryType",
+    "TCPConnector",
+    "UnixConnector",
+)
+
+
+class _Sentinel:
+    def __repr__(self) -> str:
+        return "<default>"
+
+
+_SENTINEL: Final[Any] = _Sentinel()
+_DEFAULT_KEEPALIVE: Final = 15.0
+
+
+class Connection:
+    """A pooled connection lent to one request; give it back with release()."""
+
+    __slots__ = ("__weakref__", "_callbacks", "_connector", "_key", "_loop", "_protocol")
+
+    def __init__(
+        self,
+        connector: BaseConnector,
+        key: ConnectionKey,
+        protocol: ResponseHandler,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self._connector = connector
+        self._key = key
+        self._protocol: ResponseHandler | None = protocol
+        self._loop = loop
+        self._callbacks: list[Callable[[], None]] = []
+
+    def __repr__(self) -> str:
+        return f"Connection<{self._key}>"
+
+    def __del__(self, _warnings: Any = warnings) -> None:
+        protocol = self._protocol
+        if protocol is not None:
+            _warnings.warn(f"Unclosed connection {self!r}", ResourceWarning, source=self)
+            if self._loop.is_closed():
+                return
+            self._connector._release(self._key, protocol, should_close=True)
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    @property
+    def transport(self) -> asyncio.Transport | None:
+        if self._protocol is None:
+            return None
+        return self._protocol.transport
+
+    @property
+    def protocol(self) -> ResponseHandler | None:
+        return self._protocol
+
+    @property
+    def closed(self) -> bool:
+        return self._protocol is None or not self._protocol.is_connected()
+
+    def add_callback(self, callback: Callable[[], None]) -> None:
+        """Run `callback` when the connection is released or closed."""
+        self._callbacks.append(callback)
+
+    def _notify_release(self) -> None:
+        callbacks, self._callbacks = self._callbacks, []
+        for cb in callbacks:
+            try:
+                cb()
+            except Exception:
+                pass
+
+    def close(self) -> None:
+        """Close the connection instead of returning it to the pool."""
+        self._notify_release()
+        protocol = self._protocol
+        if protocol is not None:
+            self._protocol = None
+            self._connector._release(self._key, protocol, should_close=True)
+
+    def release(self) -> None:
+        """Return the connection to the pool (or close it if it cannot be reused)."""
+        self._notify_release()
+        protocol = self._protocol
+        if protocol is not None:
+            self._protocol = None
+            self._connector._release(self._key, protocol, should_close=protocol.should_close)
+
+
+class _SlotHolder:
+    """Stands in the acquired set for a connection that is still being opened."""
+
+    __slots__ = ()
+
+    def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+class BaseConnector:
+    """Pools connections per ConnectionKey with overall and per-host limits."""
+
+    # Schemes this connector can serve; the session checks a request's URL against it.
+    allowed_protocol_schema_set: frozenset[str] = frozenset({"", "tcp", "http", "https", "ws", "wss"})
+
+    def __init__(
+        self,
+        *,
+        keepalive_timeout: float | None | Any = _SENTINEL,
+        force_close: bool = False,
+        limit: int = 100,
+        limit_per_host: int = 0,
+        enable_cleanup_closed: bool = False,
+        loop: asyncio.AbstractEventLoop | None = None,
+        timeout_ceil_threshold: float = 5,
+    ) -> None:
+        if force_close:
+            if keepalive_timeout is not None and keepalive_timeout is not _SENTINEL:
+                raise ValueError("keepalive_timeout cannot be set if force_close is True")
+        elif keepalive_timeout is _SENTINEL:
+            keepalive_timeout = _DEFAULT_KEEPALIVE
+        self._loop = loop or asyncio.get_running_loop()
+        self._closed = False
+        self._force_close = force_close
+        self._keepalive_timeout: float | None = (
+            None if keepalive_timeout is _SENTINEL else keepalive_timeout
+        )
+        self._limit = limit
+        self._limit_per_host = limit_per_host
+        self._enable_cleanup_closed = enable_cleanup_closed
+        self._timeout_ceil_threshold = timeout_ceil_threshold
+        self._idle: dict[ConnectionKey, deque[tuple[ResponseHandler, float]]] = {}
+        self._acquired: set[Any] = set()
+        self._acquired_per_host: defaultdict[ConnectionKey, set[Any]] = defaultdict(set)
+        self._waiters: defaultdict[ConnectionKey, OrderedDict[asyncio.Future[None], None]] = (
+            defaultdict(OrderedDict)
+        )
+        self._cleanup_handle: asyncio.TimerHandle | None = None
+        self._factory: Callable[[], ResponseHandler] = functools.partial(
+            ResponseHandler, self._loop
+        )
+
+    def __del__(self, _warnings: Any = warnings) -> None:
+        if self._closed or not self._idle:
+            return
+        conns = [repr(p) for pool in self._idle.values() for p, _ in pool]
+        self._close_now()
+        _warnings.warn(f"Unclosed connector {self!r}", ResourceWarning, source=self)
+        context = {"connector": self, "connections": conns, "message": "Unclosed connector"}
+        if not self._loop.is_closed():
+            self._loop.call_exception_handler(context)
+
+    async def __aenter__(self) -> BaseConnector:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # --- documented properties ---------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def force_close(self) -> bool:
+        return self._force_close
+
+    @property
+    def limit(self) -> int:
+        return self._limit
+
+    @property
+    def limit_per_host(self) -> int:
+        return self._limit_per_host
+
+    # --- closing -----------------------------------------------------------------------
+
+    def close(self, *, abort_ssl: bool = False) -> Awaitable[None]:
+        """Close every pooled and lent connection; await the result to wait for them."""
+        protocols = self._close_now(abort=abort_ssl)
+        return self._wait_closed(protocols)
+
+    async def _wait_closed(self, protocols: list[ResponseHandler]) -> None:
+        waiters = [p.closed for p in protocols if not p.closed.done()]
+        if waiters:
+            await asyncio.wait(waiters, timeout=1.0)
+
+    def _close_now(self, abort: bool = False) -> list[ResponseHandler]:
+        if self._closed:
+            return []
+        self._closed = True
+        if self._cleanup_handle is not None:
+            self._cleanup_handle.cancel()
+            self._cleanup_handle = None
+        protocols: list[ResponseHandler] = []
+        for pool in self._idle.values():
+            for proto, _ in pool:
+                protocols.append(proto)
+        for proto in self._acquired:
+            if isinstance(proto, ResponseHandler):
+                protocols.append(proto)
+        for proto in protocols:
+            if abort:
+                proto.abort()
+            else:
+                proto.close()
+        for waiters in self._waiters.values():
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.cancel()
+        self._idle.clear()
+        self._acquired.clear()
+        self._acquired_per_host.clear()
+        self._waiters.clear()
+        return protocols
+
+    # --- acquiring -------------------------------------------------------------------
+
+    def _available_connections(self, key: ConnectionKey) -> int:
+        """How many more connections may be opened for `key` right now (>= 1 is yes)."""
+        total_remain = 1
+        if self._limit:
+            total_remain = self._limit - len(self._acquired)
+            if total_remain <= 0:
+                return total_remain
+        if self._limit_per_host:
+            per_host = self._acquired_per_host.get(key)
+            if per_host is not None:
+                return self._limit_per_host - len(per_host)
+        return total_remain
+
+    def _get_pooled(self, key: ConnectionKey) -> Connection | None:
+        """Take an idle connection for `key` synchronously, or None."""
+        pool = self._idle.get(key)
+        if not pool:
+            return None
+        now = self._loop.time()
+        keepalive = self._keepalive_timeout
+        while pool:
+            proto, released_at = pool.pop()
+            if proto.is_connected() and (keepalive is None or now - released_at <= keepalive):
+                self._acquired.add(proto)
+                if self._limit_per_host:
+                    self._acquired_per_host[key].add(proto)
+                if not pool:
+                    del self._idle[key]
+                return Connection(self, key, proto, self._loop)
+            proto.close()
+        del self._idle[key]
+        return None
+
+    async def connect(
+        self, req: ClientRequest, traces: list[Trace], timeout: ClientTimeout
+    ) -> Connection:
+        """Lend a connection for `req`: pooled if one is idle, else a new one."""
+        key = req.connection_key
+        conn = self._get_pooled(key)
+        if conn is not None:
+            for trace in traces:
+                await trace.send_connection_reuseconn()
+            return conn
+        if self._available_connections(key) <= 0 or self._waiters.get(key):
+            await self._wait_for_available_connection(key, traces)
+            conn = self._get_pooled(key)
+            if conn is not None:
+                for trace in traces:
+                    await trace.send_connection_reuseconn()
+                return conn
+        holder = _SlotHolder()
+        self._acquire_slot(key, holder)
+        try:
+            for trace in traces:
+                await trace.send_connection_create_start()
+            proto = await self._create_connection(req, traces, timeout)
+            if self._closed:
+                proto.close()
+                raise ClientConnectionError("Connector is closed.")
+        except BaseException:
+            self._release_slot(key, holder)
+            raise
+        self._release_slot(key, holder, wake=False)
+        self._acquire_slot(key, proto)
+        for trace in traces:
+            await trace.send_connection_create_end()
+        return Connection(self, key, proto, self._loop)
+
+    def _acquire_slot(self, key: ConnectionKey, item: Any) -> None:
+        self._acquired.add(item)
+        if self._limit_per_host:
+            self._acquired_per_host[key].add(item)
+
+    def _release_slot(self, key: ConnectionKey, item: Any, wake: bool = True) -> None:
+        self._acquired.discard(item)
+        if self._limit_per_host:
+            per_host = self._acquired_per_host.get(key)
+            if per_host is not None:
+                per_host.discard(item)
+                if not per_host:
+                    del self._acquired_per_host[key]
+        if wake:
+            self._wake_next_waiter()
+
+    async def _wait_for_available_connection(
+        self, key: ConnectionKey, traces: list[Trace]
+    ) -> None:
+        """Queue FIFO behind earlier waiters until a slot or an idle connection is free."""
+        first = True
+        while True:
+            waiter: asyncio.Future[None] = self._loop.create_future()
+            queue = self._waiters[key]
+            queue[waiter] = None
+            if first:
+                for trace in traces:
+                    await trace.send_connection_queued_start()
+            try:
+                await waiter
+            except BaseException:
+                queue.pop(waiter, None)
+                if not queue:
+                    self._waiters.pop(key, None)
+                # A wake-up we received but cannot use goes to the next in line.
+                if waiter.done() and not waiter.cancelled():
+                    self._wake_next_waiter()
+                raise
+            queue.pop(waiter, None)
+            if not queue:
+                self._waiters.pop(key, None)
+            if self._available_connections(key) > 0 or self._idle.get(key):
+                break
+            first = False
+        for trace in traces:
+            await trace.send_connection_queued_end()
+
+    def _wake_next_waiter(self) -> None:
+        """Give a freed slot to the oldest waiter of a host that may use it."""
+        if not self._waiters:
+            return
+        for key, queue in self._waiters.items():
+            if self._available_connections(key) <= 0 and not self._idle.get(key):
+                continue
+            for waiter in queue:
+                if not waiter.done():
+                    waiter.set_result(None)
+                    return
+
+    # --- releasing ---------------------------------------------------------------------
+
+    def _release(self, key: ConnectionKey, protocol: ResponseHandler, *, should_close: bool) -> None:
+        if self._closed:
+            protocol.close()
+            return
+        self._release_slot(key, protocol, wake=False)
+        if should_close or self._force_close or protocol.should_close:
+            protocol.close()
+        else:
+            pool = self._idle.get(key)
+            if pool is None:
+                pool = self._idle[key] = deque()
+            pool.append((protocol, self._loop.time()))
+            if self._cleanup_handle is None and self._keepalive_timeout:
+                self._cleanup_handle = self._loop.call_at(
+                    self._loop.time() + self._keepalive_timeout, self._cleanup
+                )
+        self._wake_next_waiter()
+
+    def _cleanup(self) -> None:
+        """Close idle connections whose keep-alive time has passed; one timer per connector."""
+        self._cleanup_handle = None
+        keepalive = self._keepalive_timeout
+        if self._closed or not keepalive:
+            return
+        now = self._loop.time()
+        next_due: float | None = None
+        for key in list(self._idle):
+            pool = self._idle[key]
+            while pool:
+                proto, released_at = pool[0]
+                due = released_at + keepalive
+                if due <= now or not proto.is_connected():
+                    pool.popleft()
+                    proto.close()
+                    continue
+                if next_due is None or due < next_due:
+                    next_due = due
+                break
+            if not pool:
+                del self._idle[key]
+        if next_due is not None:
+            self._cleanup_handle = self._loop.call_at(next_due, self._cleanup)
+
+    async def _create_connection(
+        self, req: ClientRequest, traces: list[Trace], timeout: ClientTimeout
+    ) -> ResponseHandler:
+        """Open a new connection for `req`; subclasses implement this."""
+        raise NotImplementedError()
+
+
+# --- TLS -------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=2)
+def _make_ssl_context(verified: bool) -> ssl.SSLContext:
+    """The connector's default contexts, built once per process (they are costly)."""
+    if verified:
+        context = ssl.create_default_context()
+    else:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        context.options |= ssl.OP_NO_COMPRESSION
+        context.set_default_verify_paths()
+    context.set_alpn_protocols(("http/1.1",))
+    return context
+
+
+def _merge_ssl_params(
+    ssl_param: ssl.SSLContext | bool | Fingerprint,
+    verify_ssl: bool | None,
+    ssl_context: ssl.SSLContext | None,
+    fingerprint: bytes | None,
+) -> ssl.SSLContext | bool | Fingerprint:
+    """Fold the deprecated verify_ssl / ssl_context / fingerprint into `ssl`."""
+    if ssl_param is None:
+        ssl_param = True
+    if verify_ssl is not None and not verify_ssl:
+        warnings.warn("verify_ssl is deprecated, use ssl=False instead", DeprecationWarning, 3)
+        if ssl_param is not True:
+            raise ValueError(
+                "verify_ssl, ssl_context, fingerprint and ssl parameters are mutually exclusive"
+            )
+        ssl_param = False
+    if ssl_context is not None:
+        warnings.warn("ssl_context is deprecated, use ssl=context instead", DeprecationWarning, 3)
+        if ssl_param is not True:
+            raise ValueError(
+                "verify_ssl, ssl_context, fingerprint and ssl parameters are mutually exclusive"
+            )
+        ssl_param = ssl_context
+    if fingerprint is not None:
+        warnings.warn(
+            "fingerprint is deprecated, use ssl=Fingerprint(fingerprint) instead",
+            DeprecationWarning,
+            3,
+        )
+        if ssl_param is not True:
+            raise ValueError(
+                "verify_ssl, ssl_context, fingerprint and ssl parameters are mutually exclusive"
+            )
+        ssl_param = Fingerprint(fingerprint)
+    if not isinstance(ssl_param, (bool, Fingerprint, ssl.SSLContext)):
+        raise TypeError(
+            f"ssl should be SSLContext, Fingerprint, or bool, got {ssl_param!r} instead."
+        )
+    return ssl_param
+
+
+# --- DNS cache ---------------------------------------------------------------------------
+
+
+class _DNSCache:
+    """Resolved addresses per (host, port), each entry valid for `ttl` seconds."""
+
+    __slots__ = ("_entries", "_ttl")
+
+    def __init__(self, ttl: float | None) -> None:
+        self._entries: dict[tuple[str, int], tuple[list[ResolveResult], float]] = {}
+        self._ttl = ttl
+
+    def get(self, key: tuple[str, int], now: float) -> list[ResolveResult] | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        addrs, expires = entry
+        if self._ttl is not None and now >= expires:
+            del self._entries[key]
+            return None
+        return addrs
+
+    def add(self, key: tuple[str, int], addrs: list[ResolveResult], now: float) -> None:
+        expires = now + self._ttl if self._ttl is not None else 0.0
+        self._entries[key] = (addrs, expires)
+
+    def remove(self, key: tuple[str, int]) -> None:
+        self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __iter__(self) -> Iterator[tuple[str, int]]:
+        return iter(self._entries)
+
+    def addresses(self) -> Mapping[tuple[str, int], list[ResolveResult]]:
+        return MappingProxyType({k: v[0] for k, v in self._entries.items()})
+
+
+def _ip_address_family(host: str) -> int | None:
+    """AF_INET/AF_INET6 when `host` is a literal address, else None."""
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+        except (OSError, ValueError):
+            continue
+        return family
+    return None
+
+
+class TCPConnector(BaseConnector):
+    """Connects over TCP (and TLS), resolving names with a cached resolver."""
+
+    allowed_protocol_schema_set = frozenset({"", "tcp", "http", "https", "ws", "wss"})
+
+    def __init__(
+        self,
+        *,
+        ssl: ssl.SSLContext | bool | Fingerprint = True,
+        verify_ssl: bool = True,
+        fingerprint: bytes | None = None,
+        use_dns_cache: bool = True,
+        ttl_dns_cache: int | None = 10,
+        family: socket.AddressFamily = socket.AddressFamily.AF_UNSPEC,
+        ssl_context: ssl.SSLContext | None = None,
+        local_addr: tuple[str, int] | None = None,
+        resolver: AbstractResolver | None = None,
+        keepalive_timeout: float | None | Any = _SENTINEL,
+        force_close: bool = False,
+        limit: int = 100,
+        limit_per_host: int = 0,
+        enable_cleanup_closed: bool = False,
+        loop: asyncio.AbstractEventLoop | None = None,
+        timeout_ceil_threshold: float = 5,
+        happy_eyeballs_delay: float | None = 0.25,
+        interleave: int | None = None,
+        socket_factory: SocketFactoryType | None = None,
+        ssl_shutdown_timeout: float | None | Any = _SENTINEL,
+    ) -> None:
+        super().__init__(
+            keepalive_timeout=keepalive_timeout,
+            force_close=force_close,
+            limit=limit,
+            limit_per_host=limit_per_host,
+            enable_cleanup_closed=enable_cleanup_closed,
+            loop=loop,
+            timeout_ceil_threshold=timeout_ceil_threshold,
+        )
+        self._ssl = _merge_ssl_params(
+            ssl, None if verify_ssl else verify_ssl, ssl_context, fingerprint
+        )
+        self._resolver: AbstractResolver = resolver or DefaultResolver()
+        self._resolver_owner = resolver is None
+        self._use_dns_cache = use_dns_cache
+        self._cached_hosts = _DNSCache(ttl_dns_cache)
+        self._resolving: dict[tuple[str, int], asyncio.Future[list[ResolveResult]]] = {}
+        self._family = family
+        self._local_addr_infos: list[AddrInfoType] | None = (
+            None
+            if local_addr is None
+            else [
+                (socket.AF_INET6 if ":" in local_addr[0] else socket.AF_INET,
+                 socket.SOCK_STREAM, socket.IPPROTO_TCP, "", local_addr)
+            ]
+        )
+        self._happy_eyeballs_delay = happy_eyeballs_delay
+        self._interleave = interleave
+        self._socket_factory = socket_factory
+        if ssl_shutdown_timeout is not _SENTINEL:
+            warnings.warn(
+                "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            if sys.version_info < (3, 11) and ssl_shutdown_timeout:
+                warnings.warn(
+                    "ssl_shutdown_timeout is ignored on Python < 3.11; only 0 is supported",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+            self._ssl_shutdown_timeout: float | None = ssl_shutdown_timeout
+        else:
+            self._ssl_shutdown_timeout = 0
+
+    def close(self, *, abort_ssl: bool = False) -> Awaitable[None]:
+        for fut in self._resolving.values():
+            if not fut.done():
+                fut.cancel()
+        self._resolving.clear()
+        waiter = super().close(abort_ssl=abort_ssl or self._ssl_shutdown_timeout == 0)
+        if self._resolver_owner:
+            return self._close_with_resolver(waiter)
+        return waiter
+
+    async def _close_with_resolver(self, waiter: Awaitable[None]) -> None:
+        await waiter
+        await self._resolver.close()
+
+    @property
+    def family(self) -> int:
+        """The address family used for connecting (AF_UNSPEC: any)."""
+        return self._family
+
+    @property
+    def use_dns_cache(self) -> bool:
+        return self._use_dns_cache
+
+    @property
+    def dns_cache(self) -> bool:
+        """Whether resolved addresses are cached."""
+        return self._use_dns_cache
+
+    @property
+    def cached_hosts(self) -> Mapping[tuple[str, int], list[ResolveResult]]:
+        """The resolved addresses currently cached, per (host, port)."""
+        return self._cached_hosts.addresses()
+
+    def clear_dns_cache(self, host: str | None = None, port: int | None = None) -> None:
+        """Forget cached addresses of (host, port), or all of them."""
+        if host is not None and port is not None:
+            self._cached_hosts.remove((host, port))
+        elif host is not None or port is not None:
+            raise ValueError("either both host and port or none of them are allowed")
+        else:
+            self._cached_hosts.clear()
+
+    # --- name resolution -------------------------------------------------------------
+
+    async def _resolve_host(self, host: str, port: int, traces: list[Trace]) -> list[ResolveResult]:
+        family = _ip_address_family(host)
+        if family is not None:
+            return [
+                ResolveResult(
+                    hostname=host, host=host, port=port, family=family, proto=0, flags=0
+                )
+            ]
+        if not self._use_dns_cache:
+            return await self._resolve_traced(host, port, traces)
+        key = (host, port)
+        cached = self._cached_hosts.get(key, self._loop.time())
+        if cached is not None:
+            for trace in traces:
+                await trace.send_dns_cache_hit(host)
+            return cached
+        for trace in traces:
+            await trace.send_dns_cache_miss(host)
+        pending = self._resolving.get(key)
+        if pending is not None:
+            # Concurrent requests for one uncached host share a single lookup.
+            return await asyncio.shield(pending)
+        future: asyncio.Future[list[ResolveResult]] = self._loop.create_future()
+        self._resolving[key] = future
+        try:
+            addrs = await self._resolve_traced(host, port, traces)
+        except BaseException as exc:
+            if not future.done():
+                if isinstance(exc, asyncio.CancelledError):
+                    future.cancel()
+                else:
+                    future.set_exception(exc)
+                    future.exception()  # retrieved here; sharers re-raise it
+            raise
+        finally:
+            if self._resolving.get(key) is future:
+                del self._resolving[key]
+        self._cached_hosts.add(key, addrs, self._loop.time())
+        if not future.done():
+            future.set_result(addrs)
+        return addrs
+
+    async def _resolve_traced(
+        self, host: str, port: int, traces: list[Trace]
+    ) -> list[ResolveResult]:
+        for trace in traces:
+            await trace.send_dns_resolvehost_start(host)
+        addrs = await self._resolver.resolve(host, port, family=self._family)
+        for trace in traces:
+            await trace.send_dns_resolvehost_end(host)
+        return addrs
+
+    # --- connecting ------------------------------------------------------------------
+
+    def _ssl_context_for(self, req: ClientRequest) -> ssl.SSLContext | None:
+        if not req.is_ssl():
+            return None
+        sslp = req.ssl
+        if sslp is True:
+            sslp = self._ssl
+        if isinstance(sslp, ssl.SSLContext):
+            return sslp
+        if sslp is False or isinstance(sslp, Fingerprint):
+            return _make_ssl_context(False)
+        return _make_ssl_context(True)
+
+    def _fingerprint_for(self, req: ClientRequest) -> Fingerprint | None:
+        sslp = req.ssl
+        if isinstance(sslp, Fingerprint):
+            return sslp
+        if sslp is True and isinstance(self._ssl, Fingerprint):
+            return self._ssl
+        return None
+
+    async def _create_connection(
+        self, req: ClientRequest, traces: list[Trace], timeout: ClientTimeout
+    ) -> ResponseHandler:
+        key = req.connection_key
+        host = req.url.raw_host
+        assert host is not None
+        port = req.port
+        assert port is not None
+        try:
+            hosts = await self._resolve_host(host, port, traces)
+        except OSError as exc:
+            if exc.errno is None and isinstance(exc, asyncio.TimeoutError):
+                raise
+            raise ClientConnectorDNSError(key, exc) from exc
+        sslcontext = self._ssl_context_for(req)
+        fingerprint = self._fingerprint_for(req)
+        server_hostname: str | None = None
+        if sslcontext is not None:
+            server_hostname = (req.server_hostname or host).rstrip(".")
+        addr_infos = _addr_infos(hosts)
+        try:
+            sock = await self._open_socket(addr_infos, timeout, req)
+        except OSError as exc:
+            if isinstance(exc, asyncio.TimeoutError):
+                raise
+            raise ClientConnectorError(key, exc) from exc
+        try:
+            _, proto = await self._loop.create_connection(
+                self._factory,
+                sock=sock,
+                ssl=sslcontext,
+                server_hostname=server_hostname,
+                ssl_handshake_timeout=timeout.total if sslcontext else None,
+            )
+        except ssl.CertificateError as exc:
+            raise ClientConnectorCertificateError(key, exc) from exc
+        except ssl.SSLError as exc:
+            raise ClientConnectorSSLError(key, exc) from exc
+        except OSError as exc:
+            if isinstance(exc, asyncio.TimeoutError):
+                raise
+            raise ClientConnectorError(key, exc) from exc
+        if fingerprint is not None and proto.transport is not None:
+            try:
+                fingerprint.check(proto.transport)
+            except ServerFingerprintMismatch:
+                proto.close()
+                raise
+        return proto
+
+    async def _open_socket(
+        self, addr_infos: list[AddrInfoType], timeout: ClientTimeout, req: ClientRequest
+    ) -> socket.socket:
+        connecting = aiohappyeyeballs.start_connection(
+            addr_infos,
+            local_addr_infos=self._local_addr_infos,
+            happy_eyeballs_delay=self._happy_eyeballs_delay,
+            interleave=self._interleave,
+            loop=self._loop,
+            socket_factory=self._socket_factory,
+        )
+        if timeout.sock_connect is None:
+            return await connecting
+        try:
+            return await asyncio.wait_for(connecting, timeout.sock_connect)
+        except asyncio.TimeoutError as exc:
+            raise ConnectionTimeoutError(f"Connection timeout to host {req.url}") from exc
+
+
+def _addr_infos(hosts: list[ResolveResult]) -> list[AddrInfoType]:
+    infos: list[AddrInfoType] = []
+    for hinfo in hosts:
+        host = hinfo["host"]
+        port = hinfo["port"]
+        address: tuple[Any, ...] = (
+            (host, port, 0, 0) if hinfo["family"] == socket.AF_INET6 else (host, port)
+        )
+        infos.append(
+            (hinfo["family"], socket.SOCK_STREAM, hinfo["proto"] or socket.IPPROTO_TCP, "", address)
+        )
+    return infos
+
+
+class UnixConnector(BaseConnector):
+    """Connects to a server listening on a Unix domain socket."""
+
+    allowed_protocol_schema_set = frozenset({"", "tcp", "http", "https", "ws", "wss", "unix"})
+
+    def __init__(
+        self,
+        path: str,
+        force_close: bool = False,
+        keepalive_timeout: float | None | Any = _SENTINEL,
+        limit: int = 100,
+        limit_per_host: int = 0,
+        loop: asyncio.AbstractEventLoop | None = None,
+        conn_timeout: float | None = None,
+    ) -> None:
+        super().__init__(
+            force_close=force_close,
+            keepalive_timeout=keepalive_timeout,
+            limit=limit,
+            limit_per_host=limit_per_host,
+            loop=loop,
+        )
+        self._path = path
+
+    @property
+    def path(self) -> str:
+        """The path of the Unix socket."""
+        return self._path
+
+    async def _create_connection(
+        self, req: ClientRequest, traces: list[Trace], timeout: ClientTimeout
+    ) -> ResponseHandler:
+        try:
+            connecting = self._loop.create_unix_connection(self._factory, self._path)
+            if timeout.sock_connect is None:
+                _, proto = await connecting
+            else:
+                _, proto = await asyncio.wait_for(connecting, timeout.sock_connect)
+        except asyncio.TimeoutError as exc:
+            raise ConnectionTimeoutError(f"Connection timeout to unix socket {self._path}") from exc
+        except OSError as exc:
+            raise UnixClientConnectorError(self._path, req.connection_key, exc) from exc
+        return proto
+
+
+class NamedPipeConnector(BaseConnector):
+    """Connects over a Windows named pipe (needs the proactor event loop)."""
+
+    allowed_protocol_schema_set = frozenset({"", "tcp", "http", "https", "ws", "wss", "npipe"})
+
+    def __init__(
+        self,
+        path: str,
+        force_close: bool = False,
+        keepalive_timeout: float | None | Any = _SENTINEL,
+        limit: int = 100,
+        limit_per_host: int = 0,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(
+            force_close=force_close,
+            keepalive_timeout=keepalive_timeout,
+            limit=limit,
+            limit_per_host=limit_per_host,
+            loop=loop,
+        )
+        proactor = getattr(asyncio, "ProactorEventLoop", None)
+        if proactor is None or not isinstance(self._loop, proactor):
+            self._closed = True
+            raise RuntimeError("Named Pipes only available in proactor loop under windows")
+        self._path = path
+
+    @property
+    def path(self) -> str:
+        """The path of the named pipe."""
+        return self._path
+
+    async def _create_connection(
+        self, req: ClientRequest, traces: list[Trace], timeout: ClientTimeout
+    ) -> ResponseHandler:  # pragma: no cover - Windows only
+        try:
+            connecting = self._loop.create_pipe_connection(  # type: ignore[attr-defined]
+                self._factory, self._path
+            )
+            _, proto = await asyncio.wait_for(connecting, timeout.sock_connect)
+        except asyncio.TimeoutError as exc:
+            raise ConnectionTimeoutError(f"Connection timeout to named pipe {self._path}") from exc
+        except OSError as exc:
+            raise ClientConnectorError(req.connection_key, exc) from exc
+        return proto  # type: ignore[no-any-return]

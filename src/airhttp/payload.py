@@ -1,0 +1,729 @@
+"""Request bodies: a Payload class per kind of value, and the registry that picks one.
+
+A payload only turns its value into bytes for a writer; it knows nothing of
+connections, framing (chunked, Content-Length) or compression of the message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import enum
+import io
+import json
+import mimetypes
+import os
+import warnings
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from itertools import chain
+from pathlib import Path
+from typing import IO, Any, ClassVar, Final
+
+from multidict import CIMultiDict
+
+from . import hdrs
+from ._mime import content_disposition_header, parse_mimetype
+from .abc import AbstractStreamWriter
+from .streams import StreamReader
+from .typedefs import JSONBytesEncoder, JSONEncoder, LooseHeaders
+
+__all__ = (
+    "PAYLOAD_REGISTRY",
+    "AsyncIterablePayload",
+    "BufferedReaderPayload",
+    "BytesIOPayload",
+    "BytesPayload",
+    "IOBasePayload",
+    "JsonBytesPayload",
+    "JsonPayload",
+    "LookupError",
+    "Order",
+    "Payload",
+    "PayloadRegistry",
+    "StreamReaderPayload",
+    "StringIOPayload",
+    "StringPayload",
+    "TextIOPayload",
+    "get_payload",
+    "payload_type",
+)
+
+# How much a file payload reads per executor round trip.
+READ_SIZE: Final = 2**16
+# Above this a bytes body earns a ResourceWarning, as in aiohttp: writing it
+# in one go holds the event loop while the transport copies it.
+TOO_LARGE_BYTES_BODY: Final = 2**20
+_OCTET_STREAM: Final = "application/octet-stream"
+
+
+class _Sentinel(enum.Enum):
+    token = enum.auto()
+
+
+_SENTINEL: Final = _Sentinel.token
+
+
+class LookupError(Exception):  # aiohttp's public name, shadowing the builtin on purpose
+    """No payload class is registered for the type of the given data."""
+
+
+class Order(str, enum.Enum):
+    """Where a registration is tried relative to the others."""
+
+    normal = "normal"
+    try_first = "try_first"
+    try_last = "try_last"
+
+
+def get_payload(data: Any, *args: Any, **kwargs: Any) -> Payload:
+    """Wrap `data` in the payload class registered for its type."""
+    return PAYLOAD_REGISTRY.get(data, *args, **kwargs)
+
+
+class payload_type:  # lower-case: aiohttp's public spelling
+    """Class decorator registering a payload class for `type`."""
+
+    __slots__ = ("order", "type")
+
+    def __init__(self, type: Any, *, order: Order = Order.normal) -> None:
+        self.type = type
+        self.order = order
+
+    def __call__(self, factory: type[Payload]) -> type[Payload]:
+        PAYLOAD_REGISTRY.register(factory, self.type, order=self.order)
+        return factory
+
+
+_Registration = tuple[Callable[..., "Payload"], Any]
+
+
+class PayloadRegistry:
+    """Maps the type of a value to the payload class that can send it.
+
+    Normal registrations are also indexed by exact type, and the latest one for
+    a type wins there; subclasses fall back to an isinstance scan in
+    registration order.
+    """
+
+    __slots__ = ("_first", "_last", "_normal", "_normal_lookup")
+
+    def __init__(self) -> None:
+        self._first: list[_Registration] = []
+        self._normal: list[_Registration] = []
+        self._last: list[_Registration] = []
+        self._normal_lookup: dict[type, Callable[..., Payload]] = {}
+
+    def get(
+        self,
+        data: Any,
+        *args: Any,
+        _CHAIN: type[chain[_Registration]] = chain,
+        **kwargs: Any,
+    ) -> Payload:
+        """Build the payload for `data`; raise LookupError when no class fits."""
+        first = self._first
+        if not first:
+            # Nothing can pre-empt an exact-type registration: take the fast path.
+            exact = self._normal_lookup.get(type(data))
+            if exact is not None:
+                return exact(data, *args, **kwargs)
+        if isinstance(data, Payload):
+            return data
+        if first:
+            for factory, type_ in first:
+                if isinstance(data, type_):
+                    return factory(data, *args, **kwargs)
+            exact = self._normal_lookup.get(type(data))
+            if exact is not None:
+                return exact(data, *args, **kwargs)
+        for factory, type_ in _CHAIN(self._normal, self._last):
+            if isinstance(data, type_):
+                return factory(data, *args, **kwargs)
+        raise LookupError()
+
+    def register(self, factory: type[Payload], type: Any, *, order: Order = Order.normal) -> None:
+        """Use `factory` for values of `type` (a type or a tuple of types)."""
+        if order is Order.try_first:
+            self._first.append((factory, type))
+        elif order is Order.normal:
+            self._normal.append((factory, type))
+            for one in type if isinstance(type, tuple) else (type,):
+                self._normal_lookup[one] = factory
+        elif order is Order.try_last:
+            self._last.append((factory, type))
+        else:
+            raise ValueError(f"Unsupported order {order!r}")
+
+
+def _guess_filename(obj: Any, default: str | None = None) -> str | None:
+    name = getattr(obj, "name", None)
+    if name and isinstance(name, str) and name[0] != "<" and name[-1] != ">":
+        return Path(name).name
+    return default
+
+
+class Payload(ABC):
+    """A request body: a value, its headers, and how to write it out."""
+
+    __slots__ = (
+        "__weakref__",
+        "_consumed",
+        "_content_type",
+        "_encoding",
+        "_filename",
+        "_headers",
+        "_size",
+        "_value",
+    )
+
+    _default_content_type: ClassVar[str] = _OCTET_STREAM
+    # Whether the payload holds nothing that needs an explicit close().
+    _autoclose: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        value: Any,
+        headers: LooseHeaders | None = None,
+        content_type: str | _Sentinel | None = _SENTINEL,
+        filename: str | None = None,
+        encoding: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._value: Any = value
+        self._size: int | None = None
+        self._encoding = encoding
+        self._filename = filename
+        self._consumed = False
+        if content_type is _SENTINEL or content_type is None:
+            guessed = mimetypes.guess_type(filename)[0] if filename is not None else None
+            content_type = guessed or self._default_content_type
+        self._content_type: str = content_type
+        # Headers stay unbuilt until asked for: most bodies only need their type.
+        self._headers: CIMultiDict[str] | None = None
+        if headers:
+            self._headers = self._merge_headers(content_type, headers)
+
+    @staticmethod
+    def _merge_headers(content_type: str, headers: LooseHeaders) -> CIMultiDict[str]:
+        items = list(CIMultiDict(headers).items())
+        merged: CIMultiDict[str] = CIMultiDict()
+        # Content-Type leads, as aiohttp emits it; a given one wins over ours.
+        given_at = next((i for i, (k, _) in enumerate(items) if k.lower() == "content-type"), -1)
+        if given_at == -1:
+            merged[hdrs.CONTENT_TYPE] = content_type
+        else:
+            merged.add(*items.pop(given_at))
+        for key, value in items:
+            merged.add(key, value)
+        return merged
+
+    @property
+    def size(self) -> int | None:
+        """Body length in bytes, or None when it is unknown in advance."""
+        return self._size
+
+    @property
+    def filename(self) -> str | None:
+        """File name the payload was created with or found on its value."""
+        return self._filename
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        """Headers describing this body (Content-Type at least)."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = CIMultiDict()
+            headers[hdrs.CONTENT_TYPE] = self._content_type
+        return headers
+
+    @property
+    def _binary_headers(self) -> bytes:
+        headers = self._headers
+        if headers is None:
+            return f"Content-Type: {self._content_type}\r\n\r\n".encode()
+        lines = "".join([f"{key}: {value}\r\n" for key, value in headers.items()])
+        return (lines + "\r\n").encode()
+
+    @property
+    def encoding(self) -> str | None:
+        """Charset used to turn text into these bytes, if any."""
+        return self._encoding
+
+    @property
+    def content_type(self) -> str:
+        """The Content-Type header value."""
+        headers = self._headers
+        if headers is None:
+            return self._content_type
+        return headers[hdrs.CONTENT_TYPE]
+
+    @property
+    def consumed(self) -> bool:
+        """True once the body cannot be written again."""
+        return self._consumed
+
+    @property
+    def autoclose(self) -> bool:
+        """True when the payload holds no resource that needs close()."""
+        return self._autoclose
+
+    def set_content_disposition(
+        self, disptype: str, quote_fields: bool = True, _charset: str = "utf-8", **params: str
+    ) -> None:
+        """Set the Content-Disposition header (see `content_disposition_header`)."""
+        self.headers[hdrs.CONTENT_DISPOSITION] = content_disposition_header(
+            disptype, quote_fields=quote_fields, _charset=_charset, **params
+        )
+
+    @abstractmethod
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        """Return the body as text, where that can be done without I/O."""
+
+    @abstractmethod
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        """Write the whole body to `writer`."""
+
+    async def write_with_length(
+        self, writer: AbstractStreamWriter, content_length: int | None
+    ) -> None:
+        """Write at most `content_length` bytes of the body (all when None).
+
+        Subclasses that cannot stop early write everything, as aiohttp's do.
+        """
+        await self.write(writer)
+
+    async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        """Return the whole body as bytes."""
+        collector = _CollectingWriter()
+        await self.write(collector)  # type: ignore[arg-type]
+        return b"".join(collector.chunks)
+
+    async def close(self) -> None:  # noqa: B027 - a hook: most payloads hold nothing
+        """Release what the payload holds; it may not be writable afterwards."""
+
+
+class _CollectingWriter:
+    """A writer that keeps what it is given; lets as_bytes reuse write()."""
+
+    __slots__ = ("chunks",)
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    async def write(self, chunk: bytes | bytearray | memoryview) -> None:
+        self.chunks.append(bytes(chunk))
+
+
+class BytesPayload(Payload):
+    """bytes, bytearray or memoryview sent as they are."""
+
+    __slots__ = ()
+
+    _autoclose = True
+
+    def __init__(
+        self,
+        value: bytes | bytearray | memoryview,
+        headers: LooseHeaders | None = None,
+        content_type: str | _Sentinel | None = _SENTINEL,
+        filename: str | None = None,
+        encoding: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if isinstance(value, memoryview):
+            size = value.nbytes
+        elif isinstance(value, (bytes, bytearray)):
+            size = len(value)
+        else:
+            raise TypeError(f"value argument must be byte-ish, not {type(value)!r}")
+        if headers is None and content_type is _SENTINEL and filename is None:
+            # The common case, set up field by field: this runs for every POST.
+            self._value = value
+            self._size = size
+            self._encoding = encoding
+            self._filename = None
+            self._consumed = False
+            self._content_type = _OCTET_STREAM
+            self._headers = None
+        else:
+            if content_type is _SENTINEL:
+                content_type = _OCTET_STREAM
+            Payload.__init__(self, value, headers, content_type, filename, encoding)
+            self._size = size
+        if size > TOO_LARGE_BYTES_BODY:
+            warnings.warn(
+                "Sending a large body directly with raw bytes might lock the event loop. "
+                "You should probably pass an io.BytesIO object instead",
+                ResourceWarning,
+                source=self,
+                stacklevel=2,
+            )
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        value = self._value
+        if isinstance(value, memoryview):
+            value = value.tobytes()
+        return value.decode(encoding, errors)  # type: ignore[no-any-return]
+
+    async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        value = self._value
+        return value if type(value) is bytes else bytes(value)
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        if self._size:
+            await writer.write(self._value)
+
+    async def write_with_length(
+        self, writer: AbstractStreamWriter, content_length: int | None
+    ) -> None:
+        size = self._size
+        if not size:
+            return
+        if content_length is None or content_length >= size:
+            await writer.write(self._value)
+        elif content_length > 0:
+            await writer.write(self._value[:content_length])
+
+
+def _text_encoding(encoding: str | None, content_type: str | None) -> tuple[str, str]:
+    """Pick (charset, Content-Type) for text from what the caller gave."""
+    if encoding is None:
+        if content_type is None:
+            return "utf-8", "text/plain; charset=utf-8"
+        charset = parse_mimetype(content_type).parameters.get("charset", "utf-8")
+        return charset, content_type
+    if content_type is None:
+        content_type = f"text/plain; charset={encoding}"
+    return encoding, content_type
+
+
+class StringPayload(BytesPayload):
+    """Text, encoded once up front with the charset of its Content-Type."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        value: str,
+        *args: Any,
+        encoding: str | None = None,
+        content_type: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        real_encoding, kwargs["content_type"] = _text_encoding(encoding, content_type)
+        kwargs["encoding"] = real_encoding
+        super().__init__(value.encode(real_encoding), *args, **kwargs)
+
+
+class StringIOPayload(StringPayload):
+    """An io.StringIO, read whole when the payload is made."""
+
+    __slots__ = ()
+
+    def __init__(self, value: IO[str], *args: Any, **kwargs: Any) -> None:
+        super().__init__(value.read(), *args, **kwargs)
+
+
+class IOBasePayload(Payload):
+    """A binary file-like object, read in the executor and rewound for replays.
+
+    The position at creation is where every write starts, so a request can be
+    sent again on redirect or retry when the object is seekable.
+    """
+
+    __slots__ = ("_start",)
+
+    def __init__(
+        self, value: IO[Any], disposition: str | None = "attachment", *args: Any, **kwargs: Any
+    ) -> None:
+        if "filename" not in kwargs:
+            kwargs["filename"] = _guess_filename(value)
+        super().__init__(value, *args, **kwargs)
+        if (
+            self._filename is not None
+            and disposition is not None
+            and hdrs.CONTENT_DISPOSITION not in self.headers
+        ):
+            self.set_content_disposition(disposition, filename=self._filename)
+        self._start: int | None = None
+        try:
+            if value.seekable():
+                self._start = value.tell()
+        except (OSError, ValueError, AttributeError):
+            pass
+        self._size = self._measure()
+
+    def _measure(self) -> int | None:
+        if self._start is None:
+            return None
+        try:
+            total = os.fstat(self._value.fileno()).st_size
+        except (OSError, ValueError, AttributeError):
+            return None
+        return max(total - self._start, 0)
+
+    # The three readers below run in the executor: file I/O may block.
+    def _read_first(self, size: int) -> bytes:
+        if self._start is not None:
+            self._value.seek(self._start)
+        return self._read(size)
+
+    def _read(self, size: int) -> bytes:
+        return self._value.read(size)  # type: ignore[no-any-return]
+
+    def _read_all(self) -> bytes:
+        if self._start is not None:
+            self._value.seek(self._start)
+        return self._read(-1)
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        await self.write_with_length(writer, None)
+
+    async def write_with_length(
+        self, writer: AbstractStreamWriter, content_length: int | None
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        remaining = content_length
+        size = READ_SIZE if remaining is None else min(READ_SIZE, remaining)
+        if size <= 0:
+            return
+        chunk = await loop.run_in_executor(None, self._read_first, size)
+        while chunk:
+            if remaining is not None:
+                if len(chunk) > remaining:
+                    chunk = chunk[:remaining]
+                remaining -= len(chunk)
+            await writer.write(chunk)
+            if remaining is not None:
+                if remaining <= 0:
+                    return
+                size = min(READ_SIZE, remaining)
+            chunk = await loop.run_in_executor(None, self._read, size)
+
+    async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self._read_all)
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return self._read_all().decode(encoding, errors)
+
+    async def close(self) -> None:
+        self._consumed = True
+        value = self._value
+        if not getattr(value, "closed", True):
+            await asyncio.get_running_loop().run_in_executor(None, value.close)
+
+
+class TextIOPayload(IOBasePayload):
+    """A text file-like object, encoded chunk by chunk as it is read."""
+
+    __slots__ = ("_encoder",)
+
+    def __init__(
+        self,
+        value: IO[str],
+        *args: Any,
+        encoding: str | None = None,
+        content_type: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs["encoding"], kwargs["content_type"] = _text_encoding(encoding, content_type)
+        super().__init__(value, *args, **kwargs)
+        self._encoder = codecs.getincrementalencoder(self._encoding or "utf-8")()
+
+    def _read_first(self, size: int) -> bytes:
+        # A fresh pass starts a fresh encoder, so a BOM leads each replay once.
+        self._encoder.reset()
+        return super()._read_first(size)
+
+    def _read(self, size: int) -> bytes:
+        text: str = self._value.read(size)
+        if not text:
+            return b""
+        return self._encoder.encode(text)
+
+    def _read_all(self) -> bytes:
+        if self._start is not None:
+            self._value.seek(self._start)
+        text: str = self._value.read()
+        return text.encode(self._encoding or "utf-8")
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        if self._start is not None:
+            self._value.seek(self._start)
+        return self._value.read()  # type: ignore[no-any-return]
+
+
+class BytesIOPayload(IOBasePayload):
+    """An io.BytesIO: in memory, so read without the executor."""
+
+    __slots__ = ()
+
+    _autoclose = True
+
+    def _measure(self) -> int | None:
+        view: memoryview
+        with self._value.getbuffer() as view:
+            return max(view.nbytes - (self._start or 0), 0)
+
+    async def write_with_length(
+        self, writer: AbstractStreamWriter, content_length: int | None
+    ) -> None:
+        remaining = content_length
+        if remaining is not None and remaining <= 0:
+            return
+        size = READ_SIZE if remaining is None else min(READ_SIZE, remaining)
+        chunk = self._read_first(size)
+        while chunk:
+            await writer.write(chunk)
+            if remaining is not None:
+                remaining -= len(chunk)
+                if remaining <= 0:
+                    return
+                size = min(READ_SIZE, remaining)
+            chunk = self._read(size)
+
+    async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        return self._read_all()
+
+    async def close(self) -> None:
+        """Leave the BytesIO open: it holds no OS resource and may be reused."""
+
+
+class BufferedReaderPayload(IOBasePayload):
+    """A buffered binary file (open(..., "rb"))."""
+
+    __slots__ = ()
+
+
+class JsonPayload(BytesPayload):
+    """A value serialised to JSON text and encoded."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        value: Any,
+        encoding: str = "utf-8",
+        content_type: str = "application/json",
+        dumps: JSONEncoder = json.dumps,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        kwargs["content_type"] = content_type
+        kwargs["encoding"] = encoding
+        super().__init__(dumps(value).encode(encoding), *args, **kwargs)
+
+
+class JsonBytesPayload(BytesPayload):
+    """A value serialised by a `dumps` that already returns bytes."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        value: Any,
+        dumps: JSONBytesEncoder,
+        content_type: str = "application/json",
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        kwargs["content_type"] = content_type
+        super().__init__(dumps(value), *args, **kwargs)
+
+
+class AsyncIterablePayload(Payload):
+    """Chunks from an async iterable; it can be written only once.
+
+    `as_bytes()` drains and keeps the chunks, after which the body can be
+    written (and decoded) again from that copy.
+    """
+
+    __slots__ = ("_cache", "_iter")
+
+    _autoclose = True
+
+    def __init__(self, value: AsyncIterable[bytes], *args: Any, **kwargs: Any) -> None:
+        if not isinstance(value, AsyncIterable):
+            raise TypeError(
+                "value argument must support collections.abc.AsyncIterable "
+                f"interface, got {type(value)!r}"
+            )
+        if "content_type" not in kwargs:
+            kwargs["content_type"] = _OCTET_STREAM
+        super().__init__(value, *args, **kwargs)
+        self._iter: AsyncIterator[bytes] = value.__aiter__()
+        self._cache: list[bytes] | None = None
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        await self.write_with_length(writer, None)
+
+    async def write_with_length(
+        self, writer: AbstractStreamWriter, content_length: int | None
+    ) -> None:
+        remaining = content_length
+        if self._cache is not None:
+            for chunk in self._cache:
+                if remaining is not None:
+                    if remaining <= 0:
+                        return
+                    chunk = chunk[:remaining]
+                    remaining -= len(chunk)
+                await writer.write(chunk)
+            return
+        if self._consumed:
+            return
+        self._consumed = True
+        iterator = self._iter
+        while remaining is None or remaining > 0:
+            try:
+                chunk = await iterator.__anext__()
+            except StopAsyncIteration:
+                return
+            if remaining is not None:
+                if len(chunk) > remaining:
+                    chunk = chunk[:remaining]
+                remaining -= len(chunk)
+            if chunk:
+                await writer.write(chunk)
+
+    async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        if self._cache is None:
+            if self._consumed:
+                return b""
+            chunks: list[bytes] = []
+            async for chunk in self._iter:
+                chunks.append(bytes(chunk))
+            self._cache = chunks
+        return b"".join(self._cache)
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        if self._cache is None:
+            raise TypeError("Unable to decode - content not cached. Call as_bytes() first.")
+        return b"".join(self._cache).decode(encoding, errors)
+
+    async def close(self) -> None:
+        self._consumed = True
+
+
+class StreamReaderPayload(AsyncIterablePayload):
+    """Forwards a response body (a StreamReader) chunk by chunk."""
+
+    __slots__ = ()
+
+    def __init__(self, value: StreamReader, *args: Any, **kwargs: Any) -> None:
+        super().__init__(value.iter_any(), *args, **kwargs)
+
+
+PAYLOAD_REGISTRY: Final = PayloadRegistry()
+PAYLOAD_REGISTRY.register(BytesPayload, (bytes, bytearray, memoryview))
+PAYLOAD_REGISTRY.register(StringPayload, str)
+PAYLOAD_REGISTRY.register(StringIOPayload, io.StringIO)
+PAYLOAD_REGISTRY.register(TextIOPayload, io.TextIOBase)
+PAYLOAD_REGISTRY.register(BytesIOPayload, io.BytesIO)
+PAYLOAD_REGISTRY.register(BufferedReaderPayload, (io.BufferedReader, io.BufferedRandom))
+PAYLOAD_REGISTRY.register(IOBasePayload, io.IOBase)
+PAYLOAD_REGISTRY.register(StreamReaderPayload, StreamReader)
+# Last, so that file objects that also happen to be async iterable stay files.
+PAYLOAD_REGISTRY.register(AsyncIterablePayload, AsyncIterable, order=Order.try_last)

@@ -1,0 +1,124 @@
+"""Shared fixtures: real servers to talk to, and leak checks around every test."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from yarl import URL
+
+RawHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@pytest.fixture(autouse=True)
+async def _no_leaked_tasks() -> AsyncIterator[None]:
+    """Every test must finish its tasks and close what it opened."""
+    before = set(asyncio.all_tasks())
+    yield
+    for _ in range(3):
+        await asyncio.sleep(0)
+    leaked = [
+        t
+        for t in asyncio.all_tasks()
+        if t not in before and t is not asyncio.current_task() and not t.done()
+    ]
+    for task in leaked:
+        task.cancel()
+    assert not leaked, f"tasks left running: {leaked}"
+    gc.collect()
+
+
+class WebServer:
+    """An aiohttp.web application served on 127.0.0.1 for the duration of a test."""
+
+    def __init__(self) -> None:
+        self._runners: list[Any] = []
+
+    async def start(self, app: Any, *, ssl_context: Any = None) -> URL:
+        from aiohttp import web
+
+        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
+        await site.start()
+        self._runners.append(runner)
+        sock = site._server.sockets[0]  # type: ignore[union-attr]
+        port = sock.getsockname()[1]
+        scheme = "https" if ssl_context is not None else "http"
+        return URL.build(scheme=scheme, host="127.0.0.1", port=port)
+
+    async def close(self) -> None:
+        for runner in self._runners:
+            await runner.cleanup()
+
+
+@pytest.fixture
+async def web_server() -> AsyncIterator[WebServer]:
+    server = WebServer()
+    yield server
+    await server.close()
+
+
+class RawServer:
+    """A plain asyncio server whose handler writes whatever bytes a test wants."""
+
+    def __init__(self) -> None:
+        self._servers: list[asyncio.Server] = []
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.connections = 0
+
+    async def start(self, handler: RawHandler) -> URL:
+        async def wrapped(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self.connections += 1
+            self._writers.add(writer)
+            task = asyncio.current_task()
+            assert task is not None
+            self._tasks.add(task)
+            try:
+                await handler(reader, writer)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                self._writers.discard(writer)
+                self._tasks.discard(task)
+                writer.close()
+
+        server = await asyncio.start_server(wrapped, "127.0.0.1", 0)
+        self._servers.append(server)
+        port = server.sockets[0].getsockname()[1]
+        return URL.build(scheme="http", host="127.0.0.1", port=port)
+
+    async def close(self) -> None:
+        for writer in list(self._writers):
+            writer.close()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for server in self._servers:
+            server.close()
+            await server.wait_closed()
+
+
+@pytest.fixture
+async def raw_server() -> AsyncIterator[RawServer]:
+    server = RawServer()
+    yield server
+    await server.close()
+
+
+async def read_request(reader: asyncio.StreamReader) -> bytes:
+    """Read one request head plus a Content-Length body from a raw connection."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    body = await reader.readexactly(length) if length else b""
+    return head + body
