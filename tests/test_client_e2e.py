@@ -83,17 +83,16 @@ async def base(web_server: WebServer) -> URL:
 
 
 async def test_get_returns_status_headers_and_text(base: URL) -> None:
-    async with airhttp.ClientSession() as session:
-        async with session.get(base / "") as resp:
-            assert resp.status == 200
-            assert resp.reason == "OK"
-            assert resp.ok
-            assert resp.version == airhttp.HttpVersion11
-            assert resp.content_type == "text/plain"
-            assert resp.charset == "utf-8"
-            assert await resp.text() == "Hello, World!"
-            assert resp.headers["Content-Length"] == "13"
-            assert (b"Content-Length", b"13") in resp.raw_headers
+    async with airhttp.ClientSession() as session, session.get(base / "") as resp:
+        assert resp.status == 200
+        assert resp.reason == "OK"
+        assert resp.ok
+        assert resp.version == airhttp.HttpVersion11
+        assert resp.content_type == "text/plain"
+        assert resp.charset == "utf-8"
+        assert await resp.text() == "Hello, World!"
+        assert resp.headers["Content-Length"] == "13"
+        assert (b"Content-Length", b"13") in resp.raw_headers
 
 
 async def test_post_json_is_serialized_and_echoed(base: URL) -> None:
@@ -248,13 +247,10 @@ async def test_server_closing_without_reply_raises_server_disconnected(
 
 async def test_truncated_body_raises_payload_error(raw_server: RawServer) -> None:
     url = await _serve(raw_server, b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello")
-    async with airhttp.ClientSession() as session:
-        async with session.get(url) as resp:
-            assert resp.status == 200
-            with pytest.raises(
-                airhttp.ClientPayloadError, match="Response payload is not completed"
-            ):
-                await resp.read()
+    async with airhttp.ClientSession() as session, session.get(url) as resp:
+        assert resp.status == 200
+        with pytest.raises(airhttp.ClientPayloadError, match="Response payload is not completed"):
+            await resp.read()
     assert _pool_is_empty(session)
 
 
@@ -262,10 +258,9 @@ async def test_truncated_chunked_body_raises_payload_error(raw_server: RawServer
     url = await _serve(
         raw_server, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
     )
-    async with airhttp.ClientSession() as session:
-        async with session.get(url) as resp:
-            with pytest.raises(airhttp.ClientPayloadError):
-                await resp.read()
+    async with airhttp.ClientSession() as session, session.get(url) as resp:
+        with pytest.raises(airhttp.ClientPayloadError):
+            await resp.read()
 
 
 async def test_corrupt_gzip_raises_payload_error(raw_server: RawServer) -> None:
@@ -273,10 +268,9 @@ async def test_corrupt_gzip_raises_payload_error(raw_server: RawServer) -> None:
         raw_server,
         b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 5\r\n\r\nhello",
     )
-    async with airhttp.ClientSession() as session:
-        async with session.get(url) as resp:
-            with pytest.raises(airhttp.ClientPayloadError):
-                await resp.read()
+    async with airhttp.ClientSession() as session, session.get(url) as resp:
+        with pytest.raises(airhttp.ClientPayloadError):
+            await resp.read()
 
 
 async def test_content_length_with_transfer_encoding_is_rejected(raw_server: RawServer) -> None:
@@ -293,9 +287,8 @@ async def test_content_length_with_transfer_encoding_is_rejected(raw_server: Raw
 
 async def test_body_until_close_is_read_whole(raw_server: RawServer) -> None:
     url = await _serve(raw_server, b"HTTP/1.1 200 OK\r\n\r\nhello world")
-    async with airhttp.ClientSession() as session:
-        async with session.get(url) as resp:
-            assert await resp.read() == b"hello world"
+    async with airhttp.ClientSession() as session, session.get(url) as resp:
+        assert await resp.read() == b"hello world"
 
 
 async def test_dripped_response_is_parsed(raw_server: RawServer) -> None:
@@ -314,10 +307,9 @@ async def test_dripped_response_is_parsed(raw_server: RawServer) -> None:
         await reader.read()
 
     url = await raw_server.start(handler)
-    async with airhttp.ClientSession() as session:
-        async with session.get(url) as resp:
-            assert resp.headers["X-A"] == "b"
-            assert await resp.read() == b"abcde"
+    async with airhttp.ClientSession() as session, session.get(url) as resp:
+        assert resp.headers["X-A"] == "b"
+        assert await resp.read() == b"abcde"
 
 
 async def test_interim_responses_are_skipped(raw_server: RawServer) -> None:
@@ -327,10 +319,9 @@ async def test_interim_responses_are_skipped(raw_server: RawServer) -> None:
         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
         close=False,
     )
-    async with airhttp.ClientSession() as session:
-        async with session.get(url) as resp:
-            assert resp.status == 200
-            assert await resp.read() == b"ok"
+    async with airhttp.ClientSession() as session, session.get(url) as resp:
+        assert resp.status == 200
+        assert await resp.read() == b"ok"
 
 
 async def test_sock_read_timeout_raises_socket_timeout(raw_server: RawServer) -> None:
@@ -425,9 +416,8 @@ def _pool_is_empty(session: airhttp.ClientSession) -> bool:
 
 
 async def test_json_helper_checks_content_type(base: URL) -> None:
-    async with airhttp.ClientSession() as session:
-        async with session.get(base / "") as resp:
-            with pytest.raises(airhttp.ContentTypeError):
-                await resp.json()
-            with pytest.raises(json.JSONDecodeError):
-                await resp.json(content_type=None)
+    async with airhttp.ClientSession() as session, session.get(base / "") as resp:
+        with pytest.raises(airhttp.ContentTypeError):
+            await resp.json()
+        with pytest.raises(json.JSONDecodeError):
+            await resp.json(content_type=None)

@@ -199,6 +199,7 @@ __all__ = (
     "TraceRequestStartParams",
     "TraceResponseChunkReceivedParams",
     "UnixClientConnectorError",
+    "UnixConnector",
     "WSCloseCode",
     "WSMessage",
     "WSMessageTypeError",

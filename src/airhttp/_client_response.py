@@ -230,8 +230,7 @@ class ClientResponse:
         return MultiDictProxy(links)
 
     def __repr__(self) -> str:
-        ascii_encodable_url = str(self._url)
-        return f"<ClientResponse({ascii_encodable_url}) [{self.status} {self.reason}]>\n{self._headers!s}\n"
+        return f"<ClientResponse({self._url}) [{self.status} {self.reason}]>\n{self._headers!s}\n"
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -376,9 +375,7 @@ class ClientResponse:
                     self._request_info,
                     self._history,
                     status=self.status,
-                    message=(
-                        f"Attempt to decode JSON with unexpected mimetype: {ctype}"
-                    ),
+                    message=(f"Attempt to decode JSON with unexpected mimetype: {ctype}"),
                     headers=self._headers,
                 )
         stripped = body.strip()

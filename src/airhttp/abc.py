@@ -24,6 +24,9 @@ __all__ = (
 )
 
 
+_EMPTY_URL = URL()
+
+
 class ResolveResult(TypedDict):
     """One address a resolver found for a host."""
 
@@ -73,12 +76,10 @@ class AbstractCookieJar(Sized, Iterable["Morsel[str]"]):
         """Remove the cookies of `domain` and its subdomains."""
 
     @abstractmethod
-    def update_cookies(self, cookies: Any, response_url: URL = URL()) -> None:
+    def update_cookies(self, cookies: Any, response_url: URL = _EMPTY_URL) -> None:
         """Store cookies received from `response_url`."""
 
-    def update_cookies_from_headers(
-        self, headers: Iterable[str], response_url: URL
-    ) -> None:
+    def update_cookies_from_headers(self, headers: Iterable[str], response_url: URL) -> None:
         """Store the cookies of raw Set-Cookie header values."""
         cookies: BaseCookie[str] = BaseCookie()
         for header in headers:
@@ -127,4 +128,3 @@ class AbstractStreamWriter(ABC):
 
     def send_headers(self) -> None:
         """Flush headers buffered by `write_headers` (no-op by default)."""
-

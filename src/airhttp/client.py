@@ -14,7 +14,7 @@ import sys
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, TypedDict, TypeVar
 
 from multidict import CIMultiDict, istr
 from yarl import URL
@@ -37,10 +37,15 @@ from .client_exceptions import (
     TooManyRedirects,
 )
 from .client_middlewares import ClientMiddlewareType, build_client_middlewares
-from .connector import BaseConnector, Connection, TCPConnector
+from .connector import _SSL_SHUTDOWN_DEPRECATED, BaseConnector, Connection, TCPConnector
 from .cookiejar import CookieJar
 from .helpers import BasicAuth, get_env_proxy_for_url, strip_auth_from_url
 from .tracing import Trace, TraceConfig
+
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+elif TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 if TYPE_CHECKING:
     import ssl
@@ -109,6 +114,41 @@ def _timeout_when(loop: asyncio.AbstractEventLoop, timeout: float, ceil_threshol
         # Rounded up to a whole second so that many timers share loop wake-ups.
         when = math.ceil(when)
     return when
+
+
+class _RequestOptions(TypedDict, total=False):
+    """The keyword arguments of `ClientSession.request()` and the verb methods."""
+
+    params: Any
+    data: Any
+    json: Any
+    cookies: Any
+    headers: Any
+    skip_auto_headers: Iterable[str] | None
+    auth: BasicAuth | None
+    allow_redirects: bool
+    max_redirects: int
+    compress: str | bool | None
+    chunked: bool | None
+    expect100: bool
+    raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]] | None
+    read_until_eof: bool
+    proxy: str | URL | None
+    proxy_auth: BasicAuth | None
+    timeout: ClientTimeout | None
+    ssl: ssl.SSLContext | bool | Fingerprint
+    server_hostname: str | None
+    proxy_headers: Any
+    trace_request_ctx: Mapping[str, Any] | None
+    middlewares: Sequence[ClientMiddlewareType] | None
+    read_bufsize: int | None
+    auto_decompress: bool | None
+    max_line_size: int | None
+    max_field_size: int | None
+    max_headers: int | None
+    verify_ssl: bool | None
+    fingerprint: bytes | None
+    ssl_context: ssl.SSLContext | None
 
 
 class ClientSession:
@@ -181,11 +221,9 @@ class ClientSession:
         max_line_size: int = 8190,
         max_field_size: int = 8190,
         max_headers: int = 128,
-        fallback_charset_resolver: Callable[[ClientResponse, bytes], str] = (
-            lambda r, b: "utf-8"
-        ),
+        fallback_charset_resolver: Callable[[ClientResponse, bytes], str] = (lambda r, b: "utf-8"),
         middlewares: Sequence[ClientMiddlewareType] = (),
-        ssl_shutdown_timeout: float | None | Any = _SENTINEL,
+        ssl_shutdown_timeout: float | Any | None = _SENTINEL,
     ) -> None:
         self._connector = None
         if base_url is None or isinstance(base_url, URL):
@@ -202,14 +240,13 @@ class ClientSession:
             else:
                 loop = asyncio.get_running_loop()
         if connector is None:
-            connector = TCPConnector(
-                loop=loop,
-                **({} if ssl_shutdown_timeout is _SENTINEL else
-                   {"ssl_shutdown_timeout": ssl_shutdown_timeout}),
-            )
+            if ssl_shutdown_timeout is _SENTINEL:
+                connector = TCPConnector(loop=loop)
+            else:
+                connector = TCPConnector(loop=loop, ssl_shutdown_timeout=ssl_shutdown_timeout)
         elif ssl_shutdown_timeout is not _SENTINEL:
             warnings.warn(
-                "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0",
+                _SSL_SHUTDOWN_DEPRECATED,
                 DeprecationWarning,
                 stacklevel=2,
             )
@@ -251,13 +288,11 @@ class ClientSession:
             self._timeout = timeout
             if read_timeout is not _SENTINEL:
                 raise ValueError(
-                    "read_timeout and timeout parameters conflict, please setup "
-                    "timeout.read"
+                    "read_timeout and timeout parameters conflict, please setup timeout.read"
                 )
             if conn_timeout is not None:
                 raise ValueError(
-                    "conn_timeout and timeout parameters conflict, please setup "
-                    "timeout.connect"
+                    "conn_timeout and timeout parameters conflict, please setup timeout.connect"
                 )
         self._raise_for_status = raise_for_status
         self._auto_decompress = auto_decompress
@@ -267,9 +302,7 @@ class ClientSession:
         self._max_line_size = max_line_size
         self._max_field_size = max_field_size
         self._max_headers = max_headers
-        self._default_headers: CIMultiDict[str] = (
-            CIMultiDict(headers) if headers else CIMultiDict()
-        )
+        self._default_headers: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
         self._skip_auto_headers: frozenset[istr] = (
             frozenset(istr(i) for i in skip_auto_headers) if skip_auto_headers else frozenset()
         )
@@ -301,21 +334,29 @@ class ClientSession:
 
     # --- the verbs -------------------------------------------------------------------
 
-    def request(self, method: str, url: str | URL, **kwargs: Any) -> _RequestContextManager:
+    def request(
+        self, method: str, url: str | URL, **kwargs: Unpack[_RequestOptions]
+    ) -> _RequestContextManager:
         """Perform an HTTP request; await it or use it as an async context manager."""
         return _RequestContextManager(self._request(method, url, **kwargs))
 
-    def get(self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any) -> _RequestContextManager:
+    def get(
+        self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any
+    ) -> _RequestContextManager:
         return _RequestContextManager(
             self._request(hdrs.METH_GET, url, allow_redirects=allow_redirects, **kwargs)
         )
 
-    def options(self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any) -> _RequestContextManager:
+    def options(
+        self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any
+    ) -> _RequestContextManager:
         return _RequestContextManager(
             self._request(hdrs.METH_OPTIONS, url, allow_redirects=allow_redirects, **kwargs)
         )
 
-    def head(self, url: str | URL, *, allow_redirects: bool = False, **kwargs: Any) -> _RequestContextManager:
+    def head(
+        self, url: str | URL, *, allow_redirects: bool = False, **kwargs: Any
+    ) -> _RequestContextManager:
         return _RequestContextManager(
             self._request(hdrs.METH_HEAD, url, allow_redirects=allow_redirects, **kwargs)
         )
@@ -404,7 +445,7 @@ class ClientSession:
         compress: str | bool | None = None,
         chunked: bool | None = None,
         expect100: bool = False,
-        raise_for_status: None | bool | Callable[[ClientResponse], Awaitable[None]] = None,
+        raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]] | None = None,
         read_until_eof: bool = True,
         proxy: str | URL | None = None,
         proxy_auth: BasicAuth | None = None,
@@ -486,10 +527,18 @@ class ClientSession:
         if max_headers is None:
             max_headers = self._max_headers
 
-        traces = [
-            Trace(self, trace_config, trace_config.trace_config_ctx(trace_request_ctx=trace_request_ctx))
-            for trace_config in self._trace_configs
-        ] if self._trace_configs else []
+        traces = (
+            [
+                Trace(
+                    self,
+                    trace_config,
+                    trace_config.trace_config_ctx(trace_request_ctx=trace_request_ctx),
+                )
+                for trace_config in self._trace_configs
+            ]
+            if self._trace_configs
+            else []
+        )
         for trace in traces:
             await trace.send_request_start(method, url.update_query(params), headers)
 
@@ -502,9 +551,7 @@ class ClientSession:
                     err_cls = InvalidUrlRedirectClientError if redirects else InvalidUrlClientError
                     raise err_cls(url)
                 if auth and auth_from_url:
-                    raise ValueError(
-                        "Cannot combine AUTH argument with credentials encoded in URL"
-                    )
+                    raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
                 if auth is None:
                     auth = auth_from_url
                 if (
@@ -513,10 +560,7 @@ class ClientSession:
                     and (not self._base_url or self._base_url_origin == url.origin())
                 ):
                     auth = self._default_auth
-                if (
-                    auth is not None
-                    and hdrs.AUTHORIZATION in headers
-                ):
+                if auth is not None and hdrs.AUTHORIZATION in headers:
                     raise ValueError(
                         "Cannot combine AUTHORIZATION header with AUTH argument or "
                         "credentials encoded in URL"
@@ -586,16 +630,16 @@ class ClientSession:
 
                 if resp.status in _REDIRECT_CODES and allow_redirects:
                     for trace in traces:
-                        await trace.send_request_redirect(method, url.update_query(params), headers, resp)
+                        await trace.send_request_redirect(
+                            method, url.update_query(params), headers, resp
+                        )
                     redirects += 1
                     history.append(resp)
                     if max_redirects and redirects >= max_redirects:
                         if resp._connection is not None:
                             resp._connection.release()
                             resp._connection = None
-                        raise TooManyRedirects(
-                            history[0].request_info, tuple(history)
-                        )
+                        raise TooManyRedirects(history[0].request_info, tuple(history))
                     # RFC 9110 15.4.4: 303 becomes GET; so do 301/302 after a POST.
                     if (resp.status == 303 and resp.method != hdrs.METH_HEAD) or (
                         resp.status in (301, 302) and resp.method == hdrs.METH_POST
@@ -612,7 +656,11 @@ class ClientSession:
                     try:
                         parsed_redirect_url = URL(r_url, encoded=not self._requote_redirect_url)
                     except ValueError as exc:
-                        raise InvalidUrlRedirectClientError(r_url, "Server attempted redirecting to a location that does not look like a URL") from exc
+                        raise InvalidUrlRedirectClientError(
+                            r_url,
+                            "Server attempted redirecting to a location that does not look "
+                            "like a URL",
+                        ) from exc
                     scheme = parsed_redirect_url.scheme
                     if scheme not in _HTTP_SCHEMES and scheme != "":
                         resp.close()
@@ -940,7 +988,7 @@ def request(
     compress: str | bool | None = None,
     chunked: bool | None = None,
     expect100: bool = False,
-    raise_for_status: None | bool | Callable[[ClientResponse], Awaitable[None]] = None,
+    raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]] | None = None,
     read_until_eof: bool = True,
     proxy: str | URL | None = None,
     proxy_auth: BasicAuth | None = None,
@@ -1004,4 +1052,3 @@ def request(
         ),
         session,
     )
-

@@ -68,12 +68,11 @@ class ClientResponseError(ClientError):
         headers: MultiMapping[str] | None = None,
     ) -> None:
         self.request_info = request_info
-        if code is not None:
-            if status is not None:
-                raise ValueError(
-                    "Both code and status arguments are provided; "
-                    "code is deprecated, use status instead"
-                )
+        if code is not None and status is not None:
+            raise ValueError(
+                "Both code and status arguments are provided; "
+                "code is deprecated, use status instead"
+            )
         if status is not None:
             self.status = status
         elif code is not None:

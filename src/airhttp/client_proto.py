@@ -94,6 +94,7 @@ class ResponseHandler(BaseProtocol):
     """Parses the responses of one connection and hands them to the waiting request."""
 
     __slots__ = (
+        "_auto_decompress",
         "_body",
         "_closed",
         "_complete",
@@ -114,7 +115,6 @@ class ResponseHandler(BaseProtocol):
         "_sock_read",
         "_upgrade_tail",
         "_upgraded",
-        "_auto_decompress",
         "_view",
     )
 
@@ -452,7 +452,7 @@ class ResponseHandler(BaseProtocol):
             return
         if self._complete or self._message is None:
             return
-        if isinstance(exc, HttpProcessingError) or isinstance(exc, ServerDisconnectedError):
+        if isinstance(exc, (HttpProcessingError, ServerDisconnectedError)):
             err: BaseException = ClientPayloadError(f"Response payload is not completed: {exc!r}")
         else:
             err = exc

@@ -58,6 +58,9 @@ class _Sentinel:
 
 _SENTINEL: Final[Any] = _Sentinel()
 _DEFAULT_KEEPALIVE: Final = 15.0
+_SSL_SHUTDOWN_DEPRECATED: Final = (
+    "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0"
+)
 
 
 class Connection:
@@ -152,12 +155,14 @@ class BaseConnector:
     """Pools connections per ConnectionKey with overall and per-host limits."""
 
     # Schemes this connector can serve; the session checks a request's URL against it.
-    allowed_protocol_schema_set: frozenset[str] = frozenset({"", "tcp", "http", "https", "ws", "wss"})
+    allowed_protocol_schema_set: frozenset[str] = frozenset(
+        {"", "tcp", "http", "https", "ws", "wss"}
+    )
 
     def __init__(
         self,
         *,
-        keepalive_timeout: float | None | Any = _SENTINEL,
+        keepalive_timeout: float | Any | None = _SENTINEL,
         force_close: bool = False,
         limit: int = 100,
         limit_per_host: int = 0,
@@ -352,9 +357,7 @@ class BaseConnector:
         if wake:
             self._wake_next_waiter()
 
-    async def _wait_for_available_connection(
-        self, key: ConnectionKey, traces: list[Trace]
-    ) -> None:
+    async def _wait_for_available_connection(self, key: ConnectionKey, traces: list[Trace]) -> None:
         """Queue FIFO behind earlier waiters until a slot or an idle connection is free."""
         first = True
         while True:
@@ -397,7 +400,9 @@ class BaseConnector:
 
     # --- releasing ---------------------------------------------------------------------
 
-    def _release(self, key: ConnectionKey, protocol: ResponseHandler, *, should_close: bool) -> None:
+    def _release(
+        self, key: ConnectionKey, protocol: ResponseHandler, *, should_close: bool
+    ) -> None:
         if self._closed:
             protocol.close()
             return
@@ -573,7 +578,7 @@ class TCPConnector(BaseConnector):
         ssl_context: ssl.SSLContext | None = None,
         local_addr: tuple[str, int] | None = None,
         resolver: AbstractResolver | None = None,
-        keepalive_timeout: float | None | Any = _SENTINEL,
+        keepalive_timeout: float | Any | None = _SENTINEL,
         force_close: bool = False,
         limit: int = 100,
         limit_per_host: int = 0,
@@ -583,7 +588,7 @@ class TCPConnector(BaseConnector):
         happy_eyeballs_delay: float | None = 0.25,
         interleave: int | None = None,
         socket_factory: SocketFactoryType | None = None,
-        ssl_shutdown_timeout: float | None | Any = _SENTINEL,
+        ssl_shutdown_timeout: float | Any | None = _SENTINEL,
     ) -> None:
         super().__init__(
             keepalive_timeout=keepalive_timeout,
@@ -607,8 +612,13 @@ class TCPConnector(BaseConnector):
             None
             if local_addr is None
             else [
-                (socket.AF_INET6 if ":" in local_addr[0] else socket.AF_INET,
-                 socket.SOCK_STREAM, socket.IPPROTO_TCP, "", local_addr)
+                (
+                    socket.AF_INET6 if ":" in local_addr[0] else socket.AF_INET,
+                    socket.SOCK_STREAM,
+                    socket.IPPROTO_TCP,
+                    "",
+                    local_addr,
+                )
             ]
         )
         self._happy_eyeballs_delay = happy_eyeballs_delay
@@ -616,7 +626,7 @@ class TCPConnector(BaseConnector):
         self._socket_factory = socket_factory
         if ssl_shutdown_timeout is not _SENTINEL:
             warnings.warn(
-                "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0",
+                _SSL_SHUTDOWN_DEPRECATED,
                 DeprecationWarning,
                 stacklevel=2,
             )
@@ -678,9 +688,7 @@ class TCPConnector(BaseConnector):
         family = _ip_address_family(host)
         if family is not None:
             return [
-                ResolveResult(
-                    hostname=host, host=host, port=port, family=family, proto=0, flags=0
-                )
+                ResolveResult(hostname=host, host=host, port=port, family=family, proto=0, flags=0)
             ]
         if not self._use_dns_cache:
             return await self._resolve_traced(host, port, traces)
@@ -840,7 +848,7 @@ class UnixConnector(BaseConnector):
         self,
         path: str,
         force_close: bool = False,
-        keepalive_timeout: float | None | Any = _SENTINEL,
+        keepalive_timeout: float | Any | None = _SENTINEL,
         limit: int = 100,
         limit_per_host: int = 0,
         loop: asyncio.AbstractEventLoop | None = None,
@@ -885,7 +893,7 @@ class NamedPipeConnector(BaseConnector):
         self,
         path: str,
         force_close: bool = False,
-        keepalive_timeout: float | None | Any = _SENTINEL,
+        keepalive_timeout: float | Any | None = _SENTINEL,
         limit: int = 100,
         limit_per_host: int = 0,
         loop: asyncio.AbstractEventLoop | None = None,

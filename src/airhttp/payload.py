@@ -299,7 +299,7 @@ class Payload(ABC):
         await self.write(collector)  # type: ignore[arg-type]
         return b"".join(collector.chunks)
 
-    async def close(self) -> None:  # noqa: B027 - a hook: most payloads hold nothing
+    async def close(self) -> None:
         """Release what the payload holds; it may not be writable afterwards."""
 
 
