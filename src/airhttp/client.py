@@ -23,6 +23,7 @@ from . import hdrs
 from ._client_request import ClientRequest
 from ._client_response import ClientResponse
 from ._httpversion import HttpVersion, HttpVersion11
+from ._pool import _SSL_SHUTDOWN_DEPRECATED, BaseConnector, Connection
 from ._reqrep_types import Fingerprint
 from .abc import AbstractCookieJar
 from .client_exceptions import (
@@ -37,7 +38,7 @@ from .client_exceptions import (
     TooManyRedirects,
 )
 from .client_middlewares import ClientMiddlewareType, build_client_middlewares
-from .connector import _SSL_SHUTDOWN_DEPRECATED, BaseConnector, Connection, TCPConnector
+from .connector import TCPConnector
 from .cookiejar import CookieJar
 from .helpers import BasicAuth, get_env_proxy_for_url, strip_auth_from_url
 from .tracing import Trace, TraceConfig
