@@ -38,7 +38,7 @@ from .client_exceptions import (
     TooManyRedirects,
 )
 from .client_middlewares import ClientMiddlewareType, build_client_middlewares
-from .connector import TCPConnector
+from .connector import TCPConnector, _merge_ssl_params
 from .cookiejar import CookieJar
 from .helpers import BasicAuth, get_env_proxy_for_url, strip_auth_from_url
 from .tracing import Trace, TraceConfig
@@ -60,6 +60,7 @@ _HTTP_SCHEMES: Final = frozenset({"http", "https"})
 _WS_SCHEMES: Final = frozenset({"ws", "wss"})
 _ALL_SCHEMES: Final = _HTTP_SCHEMES | _WS_SCHEMES
 _REDIRECT_CODES: Final = frozenset({301, 302, 303, 307, 308})
+_URL_CACHE_SIZE: Final = 256
 # RFC 9110 9.2.2: these may be retried after a failure without changing meaning.
 _IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 
@@ -186,6 +187,7 @@ class ClientSession:
             "_default_proxy_auth",
             "_retry_connection",
             "_middlewares",
+            "_url_cache",
         }
     )
 
@@ -318,6 +320,7 @@ class ClientSession:
         self._default_proxy_auth = proxy_auth
         self._retry_connection = True
         self._middlewares = middlewares
+        self._url_cache: dict[str, URL] = {}
 
     def __init_subclass__(cls: type[ClientSession]) -> None:
         warnings.warn(
@@ -406,7 +409,17 @@ class ClientSession:
     # --- the request loop ------------------------------------------------------------
 
     def _build_url(self, str_or_url: str | URL) -> URL:
-        url = URL(str_or_url) if not isinstance(str_or_url, URL) else str_or_url
+        if isinstance(str_or_url, URL):
+            url = str_or_url
+        else:
+            # Parsing a URL string costs microseconds; sessions repeat the same few URLs.
+            cache = self._url_cache
+            url = cache.get(str_or_url)  # type: ignore[assignment]
+            if url is None:
+                url = URL(str_or_url)
+                if len(cache) >= _URL_CACHE_SIZE:
+                    cache.clear()
+                cache[str_or_url] = url
         base = self._base_url
         if base is None or url.absolute:
             return url
@@ -467,8 +480,6 @@ class ClientSession:
     ) -> ClientResponse:
         if self.closed:
             raise RuntimeError("Session is closed")
-        from .connector import _merge_ssl_params
-
         if verify_ssl is not None or ssl_context is not None or fingerprint is not None:
             ssl = _merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
         if data is not None and json is not None:
@@ -607,8 +618,29 @@ class ClientSession:
                     trust_env=self.trust_env,
                 )
 
-                async def _connect_and_send(req: ClientRequest) -> ClientResponse:
-                    return await self._send_once(
+                effective = self._middlewares if middlewares is None else middlewares
+                if effective:
+
+                    async def _connect_and_send(req: ClientRequest) -> ClientResponse:
+                        return await self._send_once(
+                            req,
+                            connector,
+                            traces,
+                            real_timeout,
+                            timer,
+                            read_until_eof=read_until_eof,
+                            read_bufsize=read_bufsize,
+                            auto_decompress=auto_decompress,
+                            max_line_size=max_line_size,
+                            max_field_size=max_field_size,
+                            max_headers=max_headers,
+                        )
+
+                    handler = build_client_middlewares(_connect_and_send, effective)
+                    resp = await handler(req)
+                else:
+                    # No middleware: call straight through, one coroutine layer fewer.
+                    resp = await self._send_once(
                         req,
                         connector,
                         traces,
@@ -621,13 +653,6 @@ class ClientSession:
                         max_field_size=max_field_size,
                         max_headers=max_headers,
                     )
-
-                effective = self._middlewares if middlewares is None else middlewares
-                if effective:
-                    handler = build_client_middlewares(_connect_and_send, effective)
-                    resp = await handler(req)
-                else:
-                    resp = await _connect_and_send(req)
 
                 if resp.status in _REDIRECT_CODES and allow_redirects:
                     for trace in traces:
