@@ -452,3 +452,16 @@ async def test_compressed_body_expands_in_bounded_steps(raw_server: RawServer) -
     # that drains it refills synchronously while the caller still holds what it got. So the
     # peak is a small multiple of read_bufsize, independent of the inflated size.
     assert peak <= 8 * bufsize
+
+
+async def test_head_arriving_while_send_awaits_a_trace_is_not_lost(base: URL) -> None:
+    trace_config = airhttp.TraceConfig()
+
+    async def slow_headers_sent(session: object, ctx: object, params: object) -> None:
+        # Long enough for the whole response to arrive before start() runs.
+        await asyncio.sleep(0.05)
+
+    trace_config.on_request_headers_sent.append(slow_headers_sent)
+    async with airhttp.ClientSession(trace_configs=[trace_config]) as session:
+        async with session.get(base / "") as resp:
+            assert await resp.text() == "Hello, World!"

@@ -257,10 +257,9 @@ class ResponseHandler(BaseProtocol):
         waiter = self._head_waiter
         if waiter is not None and not waiter.done():
             waiter.set_exception(exc)
-            self._head_waiter = None
-        elif not self._complete:
-            payload = self.payload()
-            payload.set_exception(exc)
+        elif not self._complete and self._message is not None:
+            self.payload().set_exception(exc)
+            self._message_complete()
         self._cancel_read_timer()
         self.close()
 
@@ -368,8 +367,9 @@ class ResponseHandler(BaseProtocol):
         if message.compression is not None and self._auto_decompress:
             self._decoder = _BodyDecoder(self, message.compression, self._read_bufsize)
             self._make_payload()
+        # The waiter stays set until the next exchange: ClientResponse.start() may come
+        # to it after the head has already arrived.
         waiter = self._head_waiter
-        self._head_waiter = None
         if waiter is not None and not waiter.done():
             waiter.set_result(message)
 
@@ -445,10 +445,8 @@ class ResponseHandler(BaseProtocol):
 
     def _fail_current(self, exc: BaseException, cause: BaseException | None) -> None:
         waiter = self._head_waiter
-        if waiter is not None:
-            self._head_waiter = None
-            if not waiter.done():
-                waiter.set_exception(exc)
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(exc)
             return
         if self._complete or self._message is None:
             return
@@ -457,14 +455,8 @@ class ResponseHandler(BaseProtocol):
         else:
             err = exc
         err.__cause__ = cause
-        payload = self.payload()
-        payload.set_exception(err)
-        self._complete = True
-        self._cancel_read_timer()
-        callback = self._on_complete
-        if callback is not None:
-            self._on_complete = None
-            callback()
+        self.payload().set_exception(err)
+        self._message_complete()
 
     def _cancel_read_timer(self) -> None:
         handle = self._read_handle
