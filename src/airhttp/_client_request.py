@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import sys
+import weakref
 from collections.abc import Iterable, Mapping
 from http.cookies import Morsel, SimpleCookie
 from typing import TYPE_CHECKING, Any, Final
@@ -20,7 +22,12 @@ from . import hdrs, payload
 from ._client_response import ClientResponse
 from ._httpversion import HttpVersion, HttpVersion10, HttpVersion11
 from ._reqrep_types import ConnectionKey, Fingerprint, RequestInfo
-from .client_exceptions import ClientConnectionError, ClientOSError, InvalidURL
+from .client_exceptions import (
+    ClientConnectionError,
+    ClientOSError,
+    ClientPayloadError,
+    InvalidURL,
+)
 from .compression_utils import HAS_BROTLI, HAS_ZSTD
 from .formdata import FormData
 from .helpers import BasicAuth, basicauth_from_netrc, netrc_from_env
@@ -35,7 +42,6 @@ if TYPE_CHECKING:
 
 __all__ = ("ClientRequest",)
 
-_DEFAULT_PORTS: Final = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _SSL_SCHEMES: Final = frozenset({"https", "wss"})
 _TOKEN_CHARS: Final = frozenset(
     "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -43,6 +49,31 @@ _TOKEN_CHARS: Final = frozenset(
 # Bodies up to this size go out in the same write as the head; larger ones are
 # written separately so the head join never copies a big body.
 _COALESCE_LIMIT: Final = 16384
+# The encodings StreamWriter can produce. aiohttp labels any other `compress` value
+# as asked but sends deflate data under it; refusing up front is the honest answer.
+_COMPRESSIONS: Final = frozenset({"deflate", "gzip"})
+# Payloads that hold their whole body as bytes in `_value` and write exactly that:
+# they go out with the head in one transport.write, with no writer task.
+_WHOLE_BODY_TYPES: Final = frozenset(
+    {
+        payload.BytesPayload,
+        payload.StringPayload,
+        payload.StringIOPayload,
+        payload.JsonPayload,
+        payload.JsonBytesPayload,
+    }
+)
+_PLAIN_BODY_TYPES: Final = frozenset({bytes, bytearray, memoryview, str})
+_CONSUMED_BODY: Final = (
+    "Cannot send a request body that has already been consumed: an async iterable "
+    "or a non-seekable stream can be read only once. Use bytes or a seekable "
+    "file-like object."
+)
+# Non-seekable file payloads that have been written once: their data is gone.
+_SPENT: Final[weakref.WeakSet[payload.Payload]] = weakref.WeakSet()
+# Background close() tasks (body assignment, uploads that outlived their request),
+# kept referenced so none is lost half-way.
+_CLOSING: Final[set[asyncio.Task[None]]] = set()
 
 
 def _default_accept_encoding() -> str:
@@ -60,8 +91,28 @@ def _user_agent() -> str:
     return f"Python/{sys.version_info[0]}.{sys.version_info[1]} airhttp/{__version__}"
 
 
+def _parse_version(version: str) -> HttpVersion:
+    major, dot, minor = version.partition(".")
+    try:
+        if not dot:
+            raise ValueError(version)
+        return HttpVersion(int(major), int(minor))
+    except ValueError:
+        raise ValueError(f"Can not parse http version number: {version}") from None
+
+
+def _close_in_background(body: payload.Payload) -> None:
+    task = asyncio.ensure_future(body.close())
+    _CLOSING.add(task)
+    task.add_done_callback(_CLOSING.discard)
+
+
 class ClientRequest:
-    """An HTTP request about to be sent; the session makes one per attempt."""
+    """An HTTP request about to be sent; the session makes one per attempt.
+
+    No __slots__: middlewares and `request_class` subclasses attach attributes to
+    requests, as aiohttp lets them.
+    """
 
     GET_METHODS: Final = {hdrs.METH_GET, hdrs.METH_HEAD, hdrs.METH_OPTIONS, hdrs.METH_TRACE}
     POST_METHODS: Final = {hdrs.METH_PATCH, hdrs.METH_POST, hdrs.METH_PUT}
@@ -72,12 +123,17 @@ class ClientRequest:
         hdrs.ACCEPT_ENCODING: _default_accept_encoding(),
     }
 
-    body: payload.Payload | bytes = b""
+    # Class-level defaults: the common request never stores these per instance.
+    _body: payload.Payload | bytes = b""
     auth: BasicAuth | None = None
     response: ClientResponse | None = None
     _writer_task: asyncio.Task[None] | None = None
     _continue: asyncio.Future[bool] | None = None
     _skip_auto_headers: CIMultiDict[None] | None = None
+    # True when chunked framing was chosen only because the body's size is unknown.
+    _auto_chunked = False
+    # POST/PUT/PATCH without a body: aiohttp adds an octet-stream type when sending.
+    _needs_content_type = False
 
     def __init__(
         self,
@@ -90,7 +146,7 @@ class ClientRequest:
         data: Any = None,
         cookies: Any = None,
         auth: BasicAuth | None = None,
-        version: HttpVersion = HttpVersion11,
+        version: HttpVersion | str = HttpVersion11,
         compress: str | bool | None = None,
         chunked: bool | None = None,
         expect100: bool = False,
@@ -114,7 +170,10 @@ class ClientRequest:
         self.url = url.with_fragment(None) if url.raw_fragment else url
         method = method.upper()
         if method not in self.ALL_METHODS and not _TOKEN_CHARS.issuperset(method):
-            raise ValueError(f"Method cannot contain non-token characters {method!r}")
+            bad = next(char for char in method if char not in _TOKEN_CHARS)
+            raise ValueError(
+                f"Method cannot contain non-token characters {method!r} (found at least {bad!r})"
+            )
         self.method = method
         self.loop = loop
         self.length: int | None = None
@@ -126,27 +185,44 @@ class ClientRequest:
         self._traces = traces if traces is not None else []
         self.chunked = chunked
         self.compress: str | None = None
-        self.version = version
+        if version.__class__ is str:
+            version = _parse_version(version)
+        self.version: HttpVersion = version  # type: ignore[assignment]
         self.proxy: URL | None = None
         self.proxy_auth: BasicAuth | None = None
         self.proxy_headers: CIMultiDict[str] | None = None
-
-        self._update_host(self.url)
-        self._update_headers(headers)
-        self._update_auto_headers(skip_auto_headers)
-        if cookies:
-            self.update_cookies(cookies)
-        self._update_content_encoding(data, compress)
-        self._update_auth(auth, trust_env)
-        if proxy is not None:
-            self.update_proxy(proxy, proxy_auth, proxy_headers)
-        self._update_body_from_data(data)
-        if data is not None or method not in self.GET_METHODS:
-            self._update_transfer_encoding()
-        self._update_expect_continue(expect100)
         self._connection_key: ConnectionKey | None = None
 
+        self.update_host(self.url)
+        self.update_headers(headers)
+        self.update_auto_headers(skip_auto_headers)
+        if cookies:
+            self.update_cookies(cookies)
+        self.update_content_encoding(data, compress)
+        self.update_auth(auth, trust_env)
+        if proxy is not None:
+            self.update_proxy(proxy, proxy_auth, proxy_headers)
+        self.update_body_from_data(data)
+        if data is not None or method not in self.GET_METHODS:
+            self.update_transfer_encoding()
+            if data is None and method in self.POST_METHODS:
+                self._needs_content_type = True
+        self.update_expect_continue(expect100)
+
     # --- read-only views ---------------------------------------------------------------
+
+    @property
+    def body(self) -> payload.Payload | bytes:
+        """The body payload, or b"" without one. Replace it with `update_body()`."""
+        return self._body
+
+    @body.setter
+    def body(self, value: Any) -> None:
+        # aiohttp allows direct assignment; headers follow and a replaced file is closed.
+        old = self._body
+        self._replace_body(value)
+        if old is not self._body and isinstance(old, payload.Payload) and not old.autoclose:
+            _close_in_background(old)
 
     @property
     def ssl(self) -> ssl.SSLContext | bool | Fingerprint:
@@ -196,16 +272,23 @@ class ClientRequest:
 
     # --- building ----------------------------------------------------------------------
 
-    def _update_host(self, url: URL) -> None:
+    def update_host(self, url: URL) -> None:
+        """Check that `url` names a host; take Basic credentials from its userinfo."""
         if not url.raw_host:
             raise InvalidURL(url)
         # RFC 9110 11.2: credentials in the URL become Basic auth, never part of the target.
         if url.raw_user or url.raw_password:
             self.auth = BasicAuth(url.user or "", url.password or "")
 
-    def _update_headers(self, headers: Any) -> None:
+    def update_version(self, version: HttpVersion | str) -> None:
+        """Set the HTTP version from a tuple or a "1.1"-style string."""
+        self.version = _parse_version(version) if isinstance(version, str) else version
+
+    def update_headers(self, headers: Any) -> None:
+        """Start the headers with Host, then the caller's (repeated names kept)."""
         self.headers: CIMultiDict[str] = CIMultiDict()
-        # The Host header comes first (RFC 9110 7.2 recommends it).
+        # RFC 9110 7.2: Host first. RFC 9112 3.2: every HTTP/1.1 request carries it,
+        # so (as in aiohttp) skip_auto_headers cannot remove it; a caller's value replaces it.
         self.headers[hdrs.HOST] = self.url.host_port_subcomponent or ""
         if not headers:
             return
@@ -219,7 +302,8 @@ class ClientRequest:
             else:
                 self.headers.add(key, value)
 
-    def _update_auto_headers(self, skip_auto_headers: Iterable[str] | None) -> None:
+    def update_auto_headers(self, skip_auto_headers: Iterable[str] | None) -> None:
+        """Add Accept, Accept-Encoding and User-Agent unless given or skipped."""
         headers = self.headers
         if skip_auto_headers is not None:
             skip = CIMultiDict((hdr, None) for hdr in sorted(skip_auto_headers))
@@ -229,13 +313,6 @@ class ClientRequest:
                     headers[hdr] = val
             if hdrs.USER_AGENT not in headers and hdrs.USER_AGENT not in skip:
                 headers[hdrs.USER_AGENT] = _USER_AGENT
-            # The Host header was auto-generated by _update_headers.
-            if (
-                hdrs.HOST in skip
-                and hdrs.HOST in headers
-                and headers[hdrs.HOST] == (self.url.host_port_subcomponent or "")
-            ):
-                del headers[hdrs.HOST]
             return
         for hdr, val in self.DEFAULT_HEADERS.items():
             if hdr not in headers:
@@ -264,18 +341,26 @@ class ClientRequest:
                 c[name] = value
         self.headers[hdrs.COOKIE] = c.output(header="", sep=";").strip()
 
-    def _update_content_encoding(self, data: Any, compress: str | bool | None) -> None:
+    def update_content_encoding(self, data: Any, compress: str | bool | None = None) -> None:
+        """Compress the body when asked; refuse when the caller already encoded it."""
         if not data:
             return
         if self.headers.get(hdrs.CONTENT_ENCODING):
             if compress:
                 raise ValueError("compress can not be set if Content-Encoding header is set")
         elif compress:
-            self.compress = compress if isinstance(compress, str) else "deflate"
-            self.headers[hdrs.CONTENT_ENCODING] = self.compress
+            encoding = compress.lower() if isinstance(compress, str) else "deflate"
+            if encoding not in _COMPRESSIONS:
+                raise ValueError(
+                    f"compress={compress!r} is not supported: use 'deflate' or 'gzip', "
+                    "or send pre-compressed data with a Content-Encoding header"
+                )
+            self.compress = encoding
+            self.headers[hdrs.CONTENT_ENCODING] = encoding
             self.chunked = True
 
-    def _update_auth(self, auth: BasicAuth | None, trust_env: bool = False) -> None:
+    def update_auth(self, auth: BasicAuth | None, trust_env: bool = False) -> None:
+        """Set the Authorization header from `auth`, the URL or (with trust_env) .netrc."""
         if auth is None:
             auth = self.auth
         if auth is None and trust_env and self.url.host is not None:
@@ -306,61 +391,105 @@ class ClientRequest:
         self.proxy_headers = proxy_headers
         self._connection_key = None
 
-    def _update_body_from_data(self, body: Any) -> None:
+    def update_body_from_data(self, body: Any) -> None:
+        """Wrap `body` in a payload; add its Content-Length (if known) and type headers."""
         if body is None:
             return
         if isinstance(body, FormData):
             body = body()
         try:
-            body = payload.PAYLOAD_REGISTRY.get(body, disposition=None)
+            if body.__class__ in _PLAIN_BODY_TYPES:
+                # Only file payloads read `disposition`; leaving it out saves ~0.2 us (timeit).
+                body = payload.PAYLOAD_REGISTRY.get(body)
+            else:
+                body = payload.PAYLOAD_REGISTRY.get(body, disposition=None)
         except payload.LookupError:
             body = FormData(body)()
-        self.body = body
-        skip = self._skip_auto_headers
-        if not self.chunked and hdrs.CONTENT_LENGTH not in self.headers:
+        self._body = body
+        headers = self.headers
+        if not self.chunked and hdrs.CONTENT_LENGTH not in headers:
             size = body.size
             if size is not None:
-                self.headers[hdrs.CONTENT_LENGTH] = str(size)
+                headers[hdrs.CONTENT_LENGTH] = str(size)
             else:
                 self.chunked = True
+                self._auto_chunked = True
+        skip = self._skip_auto_headers
+        if body.__class__ in _WHOLE_BODY_TYPES and body._headers is None:
+            # Only a Content-Type to add: not building the payload's header dict saves
+            # ~0.3 us per POST (timeit).
+            if hdrs.CONTENT_TYPE not in headers and (skip is None or hdrs.CONTENT_TYPE not in skip):
+                headers[hdrs.CONTENT_TYPE] = body.content_type
+            return
         for key, value in body.headers.items():
-            if key in self.headers or (skip is not None and key in skip):
+            if key in headers or (skip is not None and key in skip):
                 continue
-            self.headers[key] = value
+            headers[key] = value
 
-    def update_body(self, body: Any) -> None:
-        """Replace the body (for middlewares and retries); headers follow the new body."""
-        old = self.body
-        if isinstance(old, payload.Payload):
-            asyncio.ensure_future(old.close()) if not old.consumed else None
-        self.body = b""
-        self.headers.popall(hdrs.CONTENT_LENGTH, None)
-        self._update_body_from_data(body)
-        if body is not None or self.method not in self.GET_METHODS:
-            self._update_transfer_encoding()
+    def update_transfer_encoding(self) -> None:
+        """Check the caller's framing headers against `chunked`, then frame the body."""
+        headers = self.headers
+        user_chunked = self.chunked and not self._auto_chunked
+        if user_chunked and "chunked" in headers.get(hdrs.TRANSFER_ENCODING, "").lower():
+            raise ValueError('chunked can not be set if "Transfer-Encoding: chunked" header is set')
+        if user_chunked and hdrs.CONTENT_LENGTH in headers:
+            raise ValueError("chunked can not be set if Content-Length header is set")
+        self._frame_body()
 
-    def _update_transfer_encoding(self) -> None:
-        te = self.headers.get(hdrs.TRANSFER_ENCODING, "").lower()
-        if "chunked" in te:
-            if self.chunked:
-                raise ValueError(
-                    'chunked can not be set if "Transfer-Encoding: chunked" header is set'
-                )
+    def _frame_body(self) -> None:
+        headers = self.headers
+        te = headers.get(hdrs.TRANSFER_ENCODING)
+        if te is not None and "chunked" in te.lower():
+            # The caller asked for chunked coding by header: frame the body that way, and
+            # never with a Content-Length beside it (RFC 9112 6.1: a sender MUST NOT).
+            self.chunked = True
+            headers.popall(hdrs.CONTENT_LENGTH, None)
         elif self.chunked:
-            if hdrs.CONTENT_LENGTH in self.headers:
-                raise ValueError("chunked can not be set if Content-Length header is set")
-            self.headers[hdrs.TRANSFER_ENCODING] = "chunked"
-        elif hdrs.CONTENT_LENGTH not in self.headers:
-            size = self.body.size if isinstance(self.body, payload.Payload) else len(self.body)
-            self.headers[hdrs.CONTENT_LENGTH] = str(size or 0)
+            headers[hdrs.TRANSFER_ENCODING] = "chunked"
+        elif hdrs.CONTENT_LENGTH not in headers:
+            body = self._body
+            size = body.size if isinstance(body, payload.Payload) else len(body)
+            headers[hdrs.CONTENT_LENGTH] = str(size or 0)
 
-    def _update_expect_continue(self, expect: bool = False) -> None:
+    def update_expect_continue(self, expect: bool = False) -> None:
+        """Ask for 100 Continue before the body (also when the caller set Expect)."""
         if expect:
             self.headers[hdrs.EXPECT] = "100-continue"
         elif self.headers.get(hdrs.EXPECT, "").lower() == "100-continue":
             expect = True
         if expect:
             self._continue = self.loop.create_future()
+
+    async def update_body(self, body: Any) -> None:
+        """Replace the body (middlewares); close the old payload; headers follow.
+
+        Content-Length, chunked framing and the headers the old body brought
+        (its Content-Type) are recomputed; headers the caller set are kept.
+        """
+        old = self._body
+        self._replace_body(body)
+        if old is not self._body and isinstance(old, payload.Payload):
+            await old.close()
+
+    def _replace_body(self, body: Any) -> None:
+        headers = self.headers
+        old = self._body
+        if isinstance(old, payload.Payload):
+            for key, value in old.headers.items():
+                if headers.get(key) == value:
+                    headers.popall(key)
+        headers.popall(hdrs.CONTENT_LENGTH, None)
+        if self._auto_chunked:
+            self._auto_chunked = False
+            self.chunked = None
+            if headers.get(hdrs.TRANSFER_ENCODING) == "chunked":
+                del headers[hdrs.TRANSFER_ENCODING]
+        self._body = b""
+        self.update_body_from_data(body)
+        method = self.method
+        self._needs_content_type = body is None and method in self.POST_METHODS
+        if body is not None or method not in self.GET_METHODS:
+            self._frame_body()
 
     def keep_alive(self) -> bool:
         """Whether the request asks the server to keep the connection open."""
@@ -381,22 +510,67 @@ class ClientRequest:
             return str(url)
         return url.raw_path_qs or "/"
 
+    def _add_late_headers(self, conn: Connection, version: HttpVersion) -> None:
+        """Headers that depend on the connection: what aiohttp adds at send time."""
+        headers = self.headers
+        if self._needs_content_type:
+            skip = self._skip_auto_headers
+            if hdrs.CONTENT_TYPE not in headers and (skip is None or hdrs.CONTENT_TYPE not in skip):
+                headers[hdrs.CONTENT_TYPE] = "application/octet-stream"
+        if hdrs.CONNECTION in headers:
+            return
+        # RFC 9112 9.3: 1.1 connections persist unless "close"; 1.0 ones only with
+        # "keep-alive". Say so when the connector's choice differs from the default.
+        force_close = conn._connector.force_close
+        if version == HttpVersion11:
+            if force_close:
+                headers[hdrs.CONNECTION] = "close"
+        elif version == HttpVersion10 and not force_close:
+            headers[hdrs.CONNECTION] = "keep-alive"
+
+    def _never_reuse(self, conn: Connection) -> None:
+        # The server's idea of where this message ends differs from what was sent: a later
+        # request on the connection would be read as part of this one. Close it on release.
+        protocol = conn.protocol
+        if protocol is not None:
+            conn.add_callback(protocol.close)
+
     async def send(self, conn: Connection) -> ClientResponse:
         """Write the request to `conn` and return the response that will answer it."""
         protocol = conn.protocol
         if protocol is None:
             raise ClientConnectionError("Connection closed")
+        transport = protocol.transport
+        if transport is None or transport.is_closing():
+            # The pool never lends such a connection; this is a race with the peer closing.
+            raise ClientOSError("Cannot write to closing transport")
         headers = self.headers
+        method = self.method
         version = self.version
-        status_line = f"{self.method} {self._target()} HTTP/{version[0]}.{version[1]}"
-        head = serialize_headers(status_line, headers)
-        body = self.body
+        if (
+            version is HttpVersion11
+            and not self._needs_content_type
+            and not conn._connector.force_close
+        ):
+            http = "HTTP/1.1"
+        else:
+            self._add_late_headers(conn, version)
+            http = f"HTTP/{version[0]}.{version[1]}"
+        if self.proxy is None and method != hdrs.METH_CONNECT:
+            target = self.url.raw_path_qs or "/"
+        else:
+            target = self._target()
+        status_line = f"{method} {target} {http}"
+        body = self._body
         traces = self._traces
+        waiter = self._continue
+        if waiter is not None:
+            waiter = self._arm_continue(waiter, conn)
         response = self.response_class(
             self.method,
             self.original_url,
             writer=None,
-            continue100=self._continue,
+            continue100=waiter,
             timer=self._timer,
             request_info=self.request_info,
             traces=traces,
@@ -404,26 +578,22 @@ class ClientRequest:
             session=self._session,
         )
         self.response = response
-        transport = protocol.transport
-        if transport is None or transport.is_closing():
-            raise ClientOSError(
-                "Cannot write to closing transport"
-            )  # the pool never lends such a connection; a race with the peer closing
-        if (
-            not self.chunked
-            and self._continue is None
-            and (type(body) is bytes or type(body) is payload.BytesPayload)
-        ):
-            data = body if type(body) is bytes else body._value  # type: ignore[union-attr]
-            if not data:
-                transport.write(head)
-            elif len(data) <= _COALESCE_LIMIT:
-                transport.write(head + bytes(data))
-            else:
-                transport.write(head)
-                transport.write(data)
-            for trace in traces:
-                await trace.send_request_headers(self.method, self.original_url, headers)
+        body_type = body.__class__
+        if waiter is None and not self.chunked:
+            if body_type is bytes:
+                transport.write(serialize_headers(status_line, headers))
+                for trace in traces:
+                    await trace.send_request_headers(self.method, self.url, headers)
+                return response
+            if body_type in _WHOLE_BODY_TYPES:
+                sent = self._write_whole(transport, conn, status_line, body)  # type: ignore[arg-type]
+                if traces:
+                    await self._trace_whole(sent)
+                return response
+        if body_type is not bytes and (body.consumed or body in _SPENT):  # type: ignore[union-attr]
+            # Nothing is written; the error reaches the caller the way the response's
+            # own failures do, through the head the session is about to wait for.
+            protocol.fail(ClientPayloadError(_CONSUMED_BODY))
             return response
         writer = StreamWriter(
             protocol,
@@ -433,29 +603,121 @@ class ClientRequest:
         )
         if self.compress:
             writer.enable_compression(self.compress)
+        content_length: int | None = None
         if self.chunked:
             writer.enable_chunking()
+        elif body_type is not bytes:
+            content_length = writer.length = self._content_length()
         await writer.write_headers(status_line, headers)
-        task = self.loop.create_task(self._write_body(writer, conn))
+        task = self.loop.create_task(self._write_body(writer, conn, waiter, content_length))
         self._writer_task = task
         response._set_writer(task)
         return response
 
-    async def _write_body(self, writer: StreamWriter, conn: Connection) -> None:
+    def _content_length(self) -> int | None:
+        """The Content-Length the head announces, as a number."""
+        declared = self.headers.get(hdrs.CONTENT_LENGTH)
+        if declared is None:
+            return None
+        try:
+            return int(declared)
+        except ValueError:
+            raise ValueError(f"Invalid Content-Length header: {declared!r}") from None
+
+    def _write_whole(
+        self,
+        transport: asyncio.Transport,
+        conn: Connection,
+        status_line: str,
+        body: payload.BytesPayload,
+    ) -> bytes | bytearray | memoryview:
+        """Write head and an in-memory body in as few writes as possible; return the body."""
+        headers = self.headers
+        data: bytes | bytearray | memoryview = body._value
+        size = body._size or 0
+        declared = headers.get(hdrs.CONTENT_LENGTH)
+        if declared is None:
+            # Someone removed it after the body was set: the body still needs its framing.
+            headers[hdrs.CONTENT_LENGTH] = str(size)
+        elif declared != str(size):
+            length = self._content_length()
+            assert length is not None
+            if length < size:
+                # As aiohttp does: the announced length wins, the rest is not sent.
+                data = data[:length]
+                size = length
+            elif length > size:
+                self._never_reuse(conn)
+        head = serialize_headers(status_line, headers)
+        if not size:
+            transport.write(head)
+        elif size <= _COALESCE_LIMIT:
+            transport.write(head + data)
+        else:
+            transport.write(head)
+            transport.write(data)
+        return data
+
+    async def _trace_whole(self, data: bytes | bytearray | memoryview) -> None:
+        method = self.method
+        url = self.url
+        headers = self.headers
+        for trace in self._traces:
+            await trace.send_request_headers(method, url, headers)
+        chunk = bytes(data)
+        for trace in self._traces:
+            await trace.send_request_chunk_sent(method, url, chunk)
+
+    def _arm_continue(self, waiter: asyncio.Future[bool], conn: Connection) -> asyncio.Future[bool]:
+        """Make `waiter` resolve True on 100 Continue and False on any other answer."""
+        protocol = conn.protocol
+        assert protocol is not None
+        if waiter.done():
+            # Sent before (a retry or a middleware sending again): this exchange needs
+            # its own 100 Continue, so give the protocol a fresh waiter.
+            waiter = self._continue = self.loop.create_future()
+            protocol._continue_waiter = waiter
+        head = protocol._head_waiter
+        if head is not None:
+            head.add_done_callback(functools.partial(self._on_head_before_continue, waiter, conn))
+        return waiter
+
+    def _on_head_before_continue(
+        self, waiter: asyncio.Future[bool], conn: Connection, head: asyncio.Future[Any]
+    ) -> None:
+        if waiter.done():
+            return
+        # RFC 9110 10.1.1: a final answer (or a failure) instead of 100 Continue: the body
+        # is not sent, and as the server may still expect it, the connection is not reused.
+        # Marked here, before the response can be released.
+        waiter.set_result(False)
+        self._never_reuse(conn)
+
+    async def _write_body(
+        self,
+        writer: StreamWriter,
+        conn: Connection,
+        waiter: asyncio.Future[bool] | None,
+        content_length: int | None,
+    ) -> None:
         """Send the body (after 100 Continue when asked); failures close the connection."""
         protocol = conn.protocol
         try:
-            if self._continue is not None:
+            if waiter is not None:
                 writer.send_headers()
                 await writer.drain()
-                await self._continue
-            body = self.body
+                if not await waiter:
+                    writer.set_eof()
+                    return
+            body = self._body
             if isinstance(body, payload.Payload):
-                content_length = None if self.chunked else body.size
+                if isinstance(body, payload.IOBasePayload) and body._start is None:
+                    _SPENT.add(body)
                 await body.write_with_length(writer, content_length)
-            elif body:
-                await writer.write(body)
             await writer.write_eof()
+            if content_length is not None and writer.length:
+                # The body ended before the announced Content-Length.
+                self._never_reuse(conn)
         except OSError as exc:
             if protocol is not None:
                 if exc.errno is None and isinstance(exc, asyncio.TimeoutError):
@@ -465,8 +727,13 @@ class ClientRequest:
                     err.__cause__ = exc
                     protocol.fail(err)
         except asyncio.CancelledError:
+            # Stopped before the body's end: the server would read whatever comes next on
+            # this connection as the rest of the body, so it is closed even if already
+            # handed back to the pool.
             if not conn.closed:
                 conn.close()
+            elif protocol is not None:
+                protocol.close()
             raise
         except Exception as exc:
             if protocol is not None:
@@ -475,25 +742,43 @@ class ClientRequest:
             self._writer_task = None
 
     async def close(self) -> None:
+        """Wait for the body upload to finish."""
         task = self._writer_task
         if task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.shield(task)
 
     def terminate(self) -> None:
+        """Stop the body upload now."""
         task = self._writer_task
         if task is not None:
             if not self.loop.is_closed():
                 task.cancel()
             self._writer_task = None
 
+    async def _close_body(self) -> None:
+        """Close what the body holds (an open file) once no attempt will send it again.
+
+        The session calls this after the last hop of a request; a body still being
+        uploaded is closed when its upload ends.
+        """
+        body = self._body
+        if isinstance(body, bytes) or body.autoclose:
+            return
+        task = self._writer_task
+        if task is not None and not task.done():
+            task.add_done_callback(lambda _: _close_in_background(body))
+            return
+        await body.close()
+
     async def _on_chunk_request_sent(self, chunk: bytes | bytearray | memoryview) -> None:
+        data = bytes(chunk)
         for trace in self._traces:
-            await trace.send_request_chunk_sent(self.method, self.original_url, bytes(chunk))
+            await trace.send_request_chunk_sent(self.method, self.url, data)
 
     async def _on_headers_request_sent(self, headers: CIMultiDict[str]) -> None:
         for trace in self._traces:
-            await trace.send_request_headers(self.method, self.original_url, headers)
+            await trace.send_request_headers(self.method, self.url, headers)
 
     def __repr__(self) -> str:
         return f"<ClientRequest({self.method} {self.url})>"

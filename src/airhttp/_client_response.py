@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-import contextlib
+import functools
 import json
-from collections.abc import Callable
-from http.cookies import SimpleCookie
+import logging
+import re
+import sys
+import traceback
+import warnings
+from collections.abc import Callable, Iterable
+from email.message import Message
+from email.policy import HTTP
+from http.cookies import Morsel, SimpleCookie
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -20,11 +27,11 @@ from yarl import URL
 
 from . import hdrs
 from ._httpversion import HttpVersion
-from ._mime import parse_mimetype
+from ._mime import content_disposition_filename, parse_content_disposition
 from ._reqrep_types import ContentDisposition, RequestInfo
-from .client_exceptions import ClientResponseError, ContentTypeError
+from .client_exceptions import ClientConnectionError, ClientResponseError, ContentTypeError
 from .http_exceptions import HttpProcessingError
-from .streams import StreamReader
+from .streams import EMPTY_PAYLOAD, StreamReader
 
 if TYPE_CHECKING:
     from .client import ClientSession
@@ -34,7 +41,17 @@ if TYPE_CHECKING:
 
 __all__ = ("ClientResponse",)
 
+_internal_logger: Final = logging.getLogger("airhttp.internal")
+
 _EMPTY_HEADERS: Final[CIMultiDictProxy[str]] = CIMultiDictProxy(CIMultiDict())
+# RFC 9110 8.3: without a usable Content-Type a recipient may assume octet-stream.
+_OCTET_STREAM: Final = "application/octet-stream"
+# RFC 8259 8.1 (and RFC 9083 for RDAP): these bodies are UTF-8 whatever else is said.
+_UTF8_TYPES: Final = frozenset({"application/json", "application/rdap+json"})
+# RFC 6839 3.1: a "+json" structured syntax suffix marks JSON too.
+_JSON_TYPE_RE: Final = re.compile(r"application/(?:[\w.+-]+?\+)?json")
+# RFC 9110 6.4.1: answers to HEAD, 1xx, 204 and 304 never carry content.
+_NO_CONTENT_STATUSES: Final = frozenset({204, 304})
 
 
 class _NoFlowControl:
@@ -56,14 +73,241 @@ def _default_charset_resolver(response: ClientResponse, body: bytes) -> str:
     return "utf-8"
 
 
-def _is_json_type(mimetype: str) -> bool:
-    # RFC 6839 3.1: "+json" structured syntax suffixes are JSON too.
-    mime = parse_mimetype(mimetype)
-    return mime.type == "application" and (mime.subtype == "json" or mime.suffix == "json")
+def _connection_closed() -> ClientConnectionError:
+    return ClientConnectionError("Connection closed")
+
+
+# --- Content-Type ------------------------------------------------------------------------
+
+# Values made only of these characters parse the same with a split as with the email
+# package; anything else (quotes, comments, RFC 2231 "*", odd bytes) takes the slow path.
+_PLAIN_CONTENT_TYPE_CHARS: Final = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$&+-.^_`|~/;= \t"
+)
+_BLANKS: Final = " \t"
+
+
+def _parse_plain_content_type(raw: str) -> tuple[str, str | None] | None:
+    """`type/subtype; name=value` made of tokens only; None for anything less plain."""
+    if not _PLAIN_CONTENT_TYPE_CHARS.issuperset(raw):
+        return None
+    main, _, params = raw.partition(";")
+    mimetype = main.strip(_BLANKS).lower()
+    kind, _, subtype = mimetype.partition("/")
+    if not kind or not subtype or "/" in subtype or " " in mimetype or "\t" in mimetype:
+        return None
+    charset: str | None = None
+    for param in params.split(";"):
+        param = param.strip(_BLANKS)
+        if not param:
+            continue
+        name, eq, value = param.partition("=")
+        name = name.rstrip(_BLANKS)
+        value = value.lstrip(_BLANKS)
+        if not eq or not name or not value or "=" in value:
+            return None
+        if " " in name or "\t" in name or " " in value or "\t" in value:
+            return None
+        if charset is None and name.lower() == "charset":
+            charset = value
+    return mimetype, charset
+
+
+def _parse_content_type_slowly(raw: str) -> tuple[str, str | None]:
+    # aiohttp reads Content-Type with the stdlib email parser (HTTP policy); odd values
+    # go through the same parser so that they come out the same way.
+    message = Message(policy=HTTP)
+    try:
+        message["content-type"] = raw
+        header: Any = message["content-type"]
+        mimetype = str(header).partition(";")[0].strip().lower()
+        charset = header.params.get("charset")
+    except Exception:
+        return _OCTET_STREAM, None
+    if mimetype.count("/") != 1:
+        mimetype = _OCTET_STREAM
+    return mimetype, charset
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_content_type(raw: str) -> tuple[str, str | None]:
+    """The media type (lower case) and charset parameter of a Content-Type value."""
+    parsed = _parse_plain_content_type(raw)
+    if parsed is None:
+        parsed = _parse_content_type_slowly(raw)
+    return parsed
+
+
+# --- Link (RFC 8288) ---------------------------------------------------------------------
+
+# Links are split only at a comma that starts another "<...>", so commas inside a
+# target or a quoted parameter survive; this is the split aiohttp makes.
+_LINK_SPLIT_RE: Final = re.compile(r",(?=\s*<)")
+_LINK_RE: Final = re.compile(r"\s*<(.*)>(.*)")
+_LINK_PARAM_RE: Final = re.compile(r"""\s*([^\s=]+)\s*=\s*(?:(["'])(.*?)\2|(\S*))\s*""")
+
+
+def _parse_links(headers: Iterable[str], base: URL) -> MultiDictProxy[MultiDictProxy[str | URL]]:
+    links: MultiDict[MultiDictProxy[str | URL]] = MultiDict()
+    for header in headers:
+        for link in _LINK_SPLIT_RE.split(header):
+            match = _LINK_RE.match(link)
+            if match is None:
+                continue
+            target, params = match.groups()
+            link_data: MultiDict[str | URL] = MultiDict()
+            for param in params.split(";"):
+                param_match = _LINK_PARAM_RE.fullmatch(param)
+                if param_match is None:
+                    continue
+                key, _, quoted, bare = param_match.groups()
+                link_data.add(key, bare if quoted is None else quoted)
+            rel = link_data.get("rel", target)
+            link_data.add("url", base.join(URL(target)))
+            links.add(str(rel), MultiDictProxy(link_data))
+    return MultiDictProxy(links)
+
+
+# --- Set-Cookie as a SimpleCookie --------------------------------------------------------
+
+# aiohttp keeps at most this many cookies from one response.
+_MAX_RESPONSE_COOKIES: Final = 50
+# RFC 6265 5.2: a line holding a control character (other than HTAB) is ignored.
+_CONTROL_CHARS: Final = frozenset(chr(c) for c in range(0x20) if c != 0x09) | {"\x7f"}
+_BAD_NAME_CHARS: Final = frozenset(' \t",\\')
+_VALUE_CHARS: Final = frozenset(chr(c) for c in range(0x20, 0x7F))
+_FLAG_ATTRIBUTES: Final = frozenset({"secure", "httponly"})
+_VALUE_ATTRIBUTES: Final = frozenset(
+    {"expires", "path", "comment", "domain", "max-age", "version", "samesite"}
+)
+# Python 3.14 taught Morsel the CHIPS "Partitioned" flag; older ones cannot carry it.
+_MORSEL_HAS_PARTITIONED: Final = Morsel().isReservedKey("partitioned")
+_OCTAL_DIGITS: Final = frozenset("01234567")
+
+
+def _closing_quote(text: str) -> int:
+    """Index of the quote closing the quoted-string at text[0], or -1."""
+    pos = 1
+    end = len(text)
+    while pos < end:
+        ch = text[pos]
+        if ch == "\\":
+            pos += 2
+            continue
+        if ch == '"':
+            return pos
+        pos += 1
+    return -1
+
+
+def _unquote_cookie_value(coded: str) -> str:
+    """Undo the quoting http.cookies applies: surrounding quotes, \\ooo and \\c escapes."""
+    if len(coded) < 2 or coded[0] != '"' or coded[-1] != '"':
+        return coded
+    inner = coded[1:-1]
+    if "\\" not in inner:
+        return inner
+    out: list[str] = []
+    pos = 0
+    end = len(inner)
+    while pos < end:
+        ch = inner[pos]
+        if ch != "\\" or pos + 1 >= end:
+            out.append(ch)
+            pos += 1
+            continue
+        octal = inner[pos + 1 : pos + 4]
+        if len(octal) == 3 and octal[0] in "0123" and _OCTAL_DIGITS.issuperset(octal):
+            out.append(chr(int(octal, 8)))
+            pos += 4
+        else:
+            out.append(inner[pos + 1])
+            pos += 2
+    return "".join(out)
+
+
+def _morsel_from_set_cookie(header: str) -> Morsel[str] | None:
+    """One Set-Cookie value as a Morsel, or None when it must be ignored."""
+    if not _CONTROL_CHARS.isdisjoint(header):
+        return None
+    equals = header.find("=")
+    semicolon = header.find(";")
+    if equals < 0 or 0 <= semicolon < equals:
+        return None
+    name = header[:equals].strip(_BLANKS)
+    if not name:
+        return None
+    if not name.isascii() or not _BAD_NAME_CHARS.isdisjoint(name):
+        _internal_logger.warning("Can not load cookies: Illegal cookie name %r", name)
+        return None
+    rest = header[equals + 1 :].lstrip(_BLANKS)
+    coded: str | None = None
+    attributes = ""
+    if rest[:1] == '"':
+        # A quoted value may hold ";" as long as only blanks follow the closing quote.
+        closing = _closing_quote(rest)
+        if closing > 0:
+            tail = rest[closing + 1 :]
+            before, _, after = tail.partition(";")
+            if not before.strip(_BLANKS):
+                coded = rest[: closing + 1]
+                attributes = after
+    if coded is None:
+        coded, _, attributes = rest.partition(";")
+        coded = coded.rstrip(_BLANKS)
+    if not _VALUE_CHARS.issuperset(coded):
+        return None
+    morsel: Morsel[str] = Morsel()
+    # __setstate__ takes the name as sent: Morsel.set() refuses names servers do use.
+    morsel.__setstate__(  # type: ignore[attr-defined]
+        {"key": name, "value": _unquote_cookie_value(coded), "coded_value": coded}
+    )
+    if attributes:
+        for attribute in attributes.split(";"):
+            key, eq, value = attribute.partition("=")
+            key = key.strip(_BLANKS).lower()
+            if key in _FLAG_ATTRIBUTES or (key == "partitioned" and _MORSEL_HAS_PARTITIONED):
+                morsel[key] = True
+            elif eq and key in _VALUE_ATTRIBUTES:
+                value = value.strip(_BLANKS)
+                if key != "expires":
+                    # Only a date may hold blanks; elsewhere the first word is the value.
+                    value = value.split(None, 1)[0] if value else value
+                morsel[key] = value
+    return morsel
+
+
+def _parse_response_cookies(headers: Iterable[str]) -> SimpleCookie:
+    cookies = SimpleCookie()
+    kept = invalid = over = 0
+    for header in headers:
+        morsel = _morsel_from_set_cookie(header)
+        if morsel is None:
+            invalid += 1
+        elif kept >= _MAX_RESPONSE_COOKIES:
+            over += 1
+        else:
+            kept += 1
+            cookies[morsel.key] = morsel
+    if invalid or over:
+        _internal_logger.debug(
+            "Ignored %d invalid Set-Cookie field(s) and %d over the %d-cookie limit",
+            invalid,
+            over,
+            _MAX_RESPONSE_COOKIES,
+        )
+    return cookies
+
+
+# --- the response ------------------------------------------------------------------------
 
 
 class ClientResponse:
-    """A response: status and headers once `start()` returns, then the body."""
+    """A response: status and headers once `start()` returns, then the body.
+
+    No ``__slots__``: aiohttp's class takes arbitrary attributes and subclasses rely on
+    that. Defaults live on the class so that ``__init__`` only sets what differs.
+    """
 
     version: HttpVersion | None = None
     status: int = None  # type: ignore[assignment]
@@ -72,9 +316,16 @@ class ClientResponse:
     _message: RawResponseMessage | None = None
     _connection: Connection | None = None
     _content: StreamReader | None = None
+    # The whole body as the protocol handed it over, not yet asked for by the user.
+    _arrived: bytes | None = None
+    # The body once read() returned it; text(), json() and get_encoding() use it.
     _body: bytes | None = None
     _writer: asyncio.Task[None] | None = None
     _cookies: SimpleCookie | None = None
+    _links: MultiDictProxy[MultiDictProxy[str | URL]] | None = None
+    _content_disposition: ContentDisposition | None = None
+    _history: tuple[ClientResponse, ...] = ()
+    _source_traceback: traceback.StackSummary | None = None
     _closed = True
     _released = False
     _in_context = False
@@ -101,7 +352,6 @@ class ClientResponse:
         self._continue = continue100
         self._request_info = request_info
         self._timer = timer
-        self._history: tuple[ClientResponse, ...] = ()
         self._traces = traces
         self._loop = loop
         self._session = session
@@ -111,6 +361,8 @@ class ClientResponse:
             )
         else:
             self._resolve_charset = session._resolve_charset
+        if loop.get_debug():
+            self._source_traceback = traceback.extract_stack(sys._getframe(1))
 
     def _set_writer(self, writer: asyncio.Task[None]) -> None:
         self._writer = writer
@@ -122,7 +374,13 @@ class ClientResponse:
         return self._url
 
     @property
+    def url_obj(self) -> URL:
+        warnings.warn("Deprecated, use .url #1654", DeprecationWarning, stacklevel=2)
+        return self._url
+
+    @property
     def real_url(self) -> URL:
+        """The URL as requested, fragment included."""
         return self._real_url
 
     @property
@@ -163,19 +421,19 @@ class ClientResponse:
 
     @property
     def content_type(self) -> str:
+        """The media type, lower case; application/octet-stream when absent or invalid."""
         raw = self._headers.get(hdrs.CONTENT_TYPE)
-        if not raw:
-            # RFC 9110 8.3: a recipient may assume application/octet-stream.
-            return "application/octet-stream"
-        mime = parse_mimetype(raw)
-        return f"{mime.type}/{mime.subtype}"
+        if raw is None:
+            return _OCTET_STREAM
+        return _parse_content_type(raw)[0]
 
     @property
     def charset(self) -> str | None:
+        """The charset parameter of Content-Type as sent, or None."""
         raw = self._headers.get(hdrs.CONTENT_TYPE)
-        if not raw:
+        if raw is None:
             return None
-        return parse_mimetype(raw).parameters.get("charset")
+        return _parse_content_type(raw)[1]
 
     @property
     def content_length(self) -> int | None:
@@ -184,26 +442,25 @@ class ClientResponse:
 
     @property
     def content_disposition(self) -> ContentDisposition | None:
-        raw = self._headers.get(hdrs.CONTENT_DISPOSITION)
-        if raw is None:
-            return None
-        from .multipart import content_disposition_filename, parse_content_disposition
-
-        disposition_type, params = parse_content_disposition(raw)
-        params_proxy = MappingProxyType(params)
-        return ContentDisposition(
-            disposition_type, params_proxy, content_disposition_filename(params)
-        )
+        disposition = self._content_disposition
+        if disposition is None:
+            raw = self._headers.get(hdrs.CONTENT_DISPOSITION)
+            if raw is None:
+                return None
+            disposition_type, params = parse_content_disposition(raw)
+            disposition = self._content_disposition = ContentDisposition(
+                disposition_type, MappingProxyType(params), content_disposition_filename(params)
+            )
+        return disposition
 
     @property
     def cookies(self) -> SimpleCookie:
+        """The Set-Cookie fields as a SimpleCookie (the last cookie of a name wins)."""
         cookies = self._cookies
         if cookies is None:
-            cookies = SimpleCookie()
-            for header in self._headers.getall(hdrs.SET_COOKIE, ()):
-                with contextlib.suppress(Exception):
-                    cookies.load(header)
-            self._cookies = cookies
+            cookies = self._cookies = _parse_response_cookies(
+                self._headers.getall(hdrs.SET_COOKIE, ())
+            )
         return cookies
 
     @cookies.setter
@@ -212,25 +469,19 @@ class ClientResponse:
 
     @property
     def links(self) -> MultiDictProxy[MultiDictProxy[str | URL]]:
-        links: MultiDict[MultiDictProxy[str | URL]] = MultiDict()
-        for header in self._headers.getall(hdrs.LINK, ()):
-            for link in _split_links(header):
-                url_part, _, params_part = link.partition(">")
-                url = url_part.strip().lstrip("<")
-                link_data: MultiDict[str | URL] = MultiDict()
-                for param in params_part.split(";"):
-                    key, sep, value = param.partition("=")
-                    key = key.strip()
-                    if not sep or not key:
-                        continue
-                    link_data.add(key, value.strip().strip('"'))
-                rel = str(link_data.get("rel", url))
-                link_data.add("url", self._url.join(URL(url)))
-                links.add(rel, MultiDictProxy(link_data))
-        return MultiDictProxy(links)
+        """RFC 8288 Link fields, keyed by rel (or target); targets joined to the URL."""
+        links = self._links
+        if links is None:
+            links = self._links = _parse_links(self._headers.getall(hdrs.LINK, ()), self._url)
+        return links
 
     def __repr__(self) -> str:
-        return f"<ClientResponse({self._url}) [{self.status} {self.reason}]>\n{self._headers!s}\n"
+        # Kept ASCII like aiohttp's, so that logging one never fails on encoding.
+        url = str(self._url).encode("ascii", "backslashreplace").decode("ascii")
+        reason = (
+            self.reason.encode("ascii", "backslashreplace").decode("ascii") if self.reason else None
+        )
+        return f"<ClientResponse({url}) [{self.status} {reason}]>\n{self._headers!r}\n"
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -263,7 +514,7 @@ class ClientResponse:
         if protocol.body_complete:
             body = protocol.take_body()
             if body is not None:
-                self._body_arrived(body)
+                self._arrived = body
             else:
                 self._content = protocol.payload()
             self._response_eof()
@@ -271,10 +522,6 @@ class ClientResponse:
             self._content = protocol.payload()
             protocol.on_complete(self._response_eof)
         return self
-
-    def _body_arrived(self, body: bytes) -> None:
-        self._body = body
-        self._content = None
 
     def _response_eof(self) -> None:
         """The body has been read off the wire: the connection can go back to the pool."""
@@ -299,65 +546,83 @@ class ClientResponse:
         """The body as a stream; made from the whole body when it arrived at once."""
         content = self._content
         if content is None:
-            content = StreamReader(_NO_FLOW_CONTROL, 2**16, loop=self._loop)  # type: ignore[arg-type]
-            body = self._body
-            if body:
-                content.feed_data(body)
-            content.feed_eof()
-            self._body = None
-            self._content = content
+            content = self._content = self._stream_from_memory()
         return content
 
     @content.setter
     def content(self, value: StreamReader) -> None:
         self._content = value
 
+    def _stream_from_memory(self) -> StreamReader:
+        status = self.status
+        if (
+            self.method == hdrs.METH_HEAD
+            or status in _NO_CONTENT_STATUSES
+            or (status is not None and status < 200)
+        ):
+            return EMPTY_PAYLOAD
+        stream = StreamReader(_NO_FLOW_CONTROL, 2**16, loop=self._loop)  # type: ignore[arg-type]
+        body = self._arrived
+        if body is not None:
+            # From now on the stream is the body: read() drains it like any other.
+            self._arrived = None
+            if body and self._body is None:
+                stream.feed_data(body)
+        stream.feed_eof()
+        if self._released:
+            stream.set_exception(_connection_closed())
+        return stream
+
     async def read(self) -> bytes:
-        """Read the whole body."""
+        """Read the whole body; raises ClientConnectionError once the response is released."""
+        if self._released:
+            raise _connection_closed()
         body = self._body
+        if body is not None:
+            return body
+        body = self._arrived
         if body is None:
-            content = self._content
-            if content is None:
-                if self.status is None:
-                    raise RuntimeError("Response is not started")
-                body = b""
-            else:
-                try:
-                    body = await content.read()
-                except BaseException:
-                    self.close()
-                    raise
-                for trace in self._traces:
-                    await trace.send_response_chunk_received(self.method, self._url, body)
-            self._body = body
-        elif self._traces:
-            for trace in self._traces:
+            if self.status is None:
+                raise RuntimeError("Response is not started")
+            try:
+                body = await self.content.read()
+            except BaseException:
+                self.close()
+                raise
+        self._body = body
+        traces = self._traces
+        if traces:
+            for trace in traces:
                 await trace.send_response_chunk_received(self.method, self._url, body)
         return body
 
     def get_encoding(self) -> str:
         """The body's charset: from Content-Type, else JSON's utf-8, else the resolver's."""
-        ctype = self._headers.get(hdrs.CONTENT_TYPE, "").lower()
-        mimetype = parse_mimetype(ctype)
-        encoding = mimetype.parameters.get("charset")
-        if encoding:
-            with contextlib.suppress(LookupError, ValueError):
-                return codecs.lookup(encoding).name
-        if mimetype.type == "application" and (
-            mimetype.subtype == "json" or mimetype.subtype == "rdap"
-        ):
-            # RFC 8259 8.1: JSON exchanged between systems is UTF-8.
+        raw = self._headers.get(hdrs.CONTENT_TYPE)
+        if raw is None:
+            mimetype, charset = _OCTET_STREAM, None
+        else:
+            mimetype, charset = _parse_content_type(raw)
+        if charset:
+            try:
+                return codecs.lookup(charset).name
+            except (LookupError, ValueError):
+                pass
+        if mimetype in _UTF8_TYPES:
             return "utf-8"
-        if self._body is None:
+        body = self._body
+        if body is None:
             raise RuntimeError("Cannot compute fallback encoding of a not yet read body")
-        return self._resolve_charset(self, self._body)
+        return self._resolve_charset(self, body)
 
     async def text(self, encoding: str | None = None, errors: str = "strict") -> str:
         """Read the body and decode it."""
-        body = await self.read()
+        body = self._body
+        if body is None:
+            body = await self.read()
         if encoding is None:
             encoding = self.get_encoding()
-        return body.decode(encoding, errors=errors)
+        return body.decode(encoding, errors)
 
     async def json(
         self,
@@ -366,16 +631,22 @@ class ClientResponse:
         loads: Callable[[str], Any] = json.loads,
         content_type: str | None = "application/json",
     ) -> Any:
-        """Read the body and decode it as JSON."""
-        body = await self.read()
+        """Read the body and decode it as JSON; None for an empty or blank body."""
+        body = self._body
+        if body is None:
+            body = await self.read()
         if content_type:
             ctype = self._headers.get(hdrs.CONTENT_TYPE, "").lower()
-            if not _expected_content_type(ctype, content_type):
+            if content_type == "application/json":
+                expected = _JSON_TYPE_RE.match(ctype) is not None
+            else:
+                expected = content_type in ctype
+            if not expected:
                 raise ContentTypeError(
                     self._request_info,
                     self._history,
                     status=self.status,
-                    message=(f"Attempt to decode JSON with unexpected mimetype: {ctype}"),
+                    message=f"Attempt to decode JSON with unexpected mimetype: {ctype}",
                     headers=self._headers,
                 )
         stripped = body.strip()
@@ -389,6 +660,7 @@ class ClientResponse:
         """Raise ClientResponseError for a status of 400 or more."""
         if self.status >= 400:
             if not self._in_context:
+                # Outside "async with" nobody else would give the connection back.
                 self.release()
             raise ClientResponseError(
                 self._request_info,
@@ -398,17 +670,38 @@ class ClientResponse:
                 headers=self._headers,
             )
 
+    def _mark_released(self) -> None:
+        self._released = True
+        content = self._content
+        if content is not None:
+            # Wake a pending reader now; later reads fail the same way.
+            content.set_exception(_connection_closed())
+            if not self._closed:
+                # The protocol may still fail the old stream with its own error.
+                self._content = self._stream_from_memory()
+
     def release(self) -> Any:
         """Give the connection back: to the pool if the body was read, else close it."""
-        self._released = True
+        if not self._released:
+            self._mark_released()
         self._closed = True
-        self._cleanup_writer()
-        self._release_connection()
-        return _noop()
+        writer = self._writer
+        if writer is not None:
+            upload_unfinished = not writer.done()
+            self._cleanup_writer()
+            if upload_unfinished and self._connection is not None:
+                # A half-written request leaves the connection unusable: never pool it.
+                connection, self._connection = self._connection, None
+                connection.close()
+                return _NOOP
+        if self._connection is not None:
+            self._release_connection()
+        return _NOOP
 
     def close(self) -> None:
         """Close the connection without reading the rest of the body."""
-        self._released = True
+        if not self._released:
+            self._mark_released()
         if self._closed and self._connection is None:
             return
         self._closed = True
@@ -430,9 +723,10 @@ class ClientResponse:
     async def wait_for_close(self) -> None:
         """Wait until the request body is written, then release."""
         writer = self._writer
-        if writer is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
+        if writer is not None and not writer.done():
+            # wait() neither cancels the upload when we are cancelled nor mistakes the
+            # upload's own cancellation for ours.
+            await asyncio.wait((writer,))
         self.release()
 
     async def __aenter__(self) -> ClientResponse:
@@ -446,45 +740,35 @@ class ClientResponse:
         exc_tb: TracebackType | None,
     ) -> None:
         self._in_context = False
+        # release() cancels an unfinished upload, so there is nothing left to wait for.
         self.release()
-        await self.wait_for_close()
+
+    def __del__(self, _warnings: Any = warnings) -> None:
+        if self._closed:
+            return
+        connection = self._connection
+        loop = self._loop
+        if connection is None or loop.is_closed():
+            return
+        self._connection = None
+        # The body was not read to its end, so the pool closes this connection.
+        connection.release()
+        self._cleanup_writer()
+        if loop.get_debug():
+            _warnings.warn(f"Unclosed response {self!r}", ResourceWarning, source=self)
+            context: dict[str, Any] = {"client_response": self, "message": "Unclosed response"}
+            if self._source_traceback is not None:
+                context["source_traceback"] = self._source_traceback
+            loop.call_exception_handler(context)
 
 
 class _Noop:
+    """What release() returns: awaiting it does nothing, as with aiohttp's."""
+
     __slots__ = ()
 
     def __await__(self) -> Any:
         return iter(())
 
 
-def _noop() -> _Noop:
-    return _NOOP
-
-
 _NOOP: Final = _Noop()
-
-
-def _expected_content_type(response_type: str, expected: str) -> bool:
-    if expected == "application/json":
-        return _is_json_type(response_type)
-    return expected in response_type
-
-
-def _split_links(header: str) -> list[str]:
-    """Split a Link header on the commas between links, not those inside <> or quotes."""
-    parts: list[str] = []
-    depth_angle = False
-    in_quotes = False
-    start = 0
-    for i, ch in enumerate(header):
-        if ch == '"' and not depth_angle:
-            in_quotes = not in_quotes
-        elif ch == "<" and not in_quotes:
-            depth_angle = True
-        elif ch == ">" and not in_quotes:
-            depth_angle = False
-        elif ch == "," and not depth_angle and not in_quotes:
-            parts.append(header[start:i])
-            start = i + 1
-    parts.append(header[start:])
-    return [p for p in (part.strip() for part in parts) if p]

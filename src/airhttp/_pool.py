@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import math
 import warnings
-from collections import OrderedDict, defaultdict, deque
+import weakref
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from ._reqrep_types import ConnectionKey
 from .client_exceptions import ClientConnectionError
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = ("BaseConnector", "Connection")
 
+_ConnectorT = TypeVar("_ConnectorT", bound="BaseConnector")
+
 
 class _Sentinel:
     def __repr__(self) -> str:
@@ -35,6 +39,10 @@ _DEFAULT_KEEPALIVE: Final = 15.0
 _SSL_SHUTDOWN_DEPRECATED: Final = (
     "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0"
 )
+# How long a closed TLS transport may wait for the peer's close_notify before
+# enable_cleanup_closed aborts it.
+_CLEANUP_CLOSED_PERIOD: Final = 2.0
+_CONNECTOR_CLOSED: Final = "Connector is closed."
 
 
 class Connection:
@@ -53,21 +61,25 @@ class Connection:
         self._key = key
         self._protocol: ResponseHandler | None = protocol
         self._loop = loop
-        self._callbacks: list[Callable[[], None]] = []
+        self._callbacks: list[Callable[[], None]] | None = None
 
     def __repr__(self) -> str:
         return f"Connection<{self._key}>"
 
     def __del__(self, _warnings: Any = warnings) -> None:
         protocol = self._protocol
-        if protocol is not None:
-            _warnings.warn(f"Unclosed connection {self!r}", ResourceWarning, source=self)
-            if self._loop.is_closed():
-                return
-            self._connector._release(self._key, protocol, should_close=True)
+        if protocol is None:
+            return
+        _warnings.warn(f"Unclosed connection {self!r}", ResourceWarning, source=self)
+        loop = self._loop
+        if loop.is_closed():
+            return
+        self._connector._release(self._key, protocol, should_close=True)
+        loop.call_exception_handler({"client_connection": self, "message": "Unclosed connection"})
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
+        warnings.warn("connector.loop property is deprecated", DeprecationWarning, stacklevel=2)
         return self._loop
 
     @property
@@ -85,15 +97,22 @@ class Connection:
         return self._protocol is None or not self._protocol.is_connected()
 
     def add_callback(self, callback: Callable[[], None]) -> None:
-        """Run `callback` when the connection is released or closed."""
-        self._callbacks.append(callback)
+        """Run `callback` once, when the connection is released or closed."""
+        if self._callbacks is None:
+            self._callbacks = [callback]
+        else:
+            self._callbacks.append(callback)
 
     def _notify_release(self) -> None:
-        callbacks, self._callbacks = self._callbacks, []
+        callbacks = self._callbacks
+        if callbacks is None:
+            return
+        self._callbacks = None
         for cb in callbacks:
             try:
                 cb()
             except Exception:
+                # A failing callback must not stop the connection from going back.
                 pass
 
     def close(self) -> None:
@@ -110,28 +129,49 @@ class Connection:
         protocol = self._protocol
         if protocol is not None:
             self._protocol = None
-            self._connector._release(self._key, protocol, should_close=protocol.should_close)
+            self._connector._release(self._key, protocol)
 
 
 class _SlotHolder:
-    """Stands in the acquired set for a connection that is still being opened."""
+    """Holds a slot in the acquired set for a connection not lent yet."""
 
     __slots__ = ()
 
-    def close(self) -> None:
-        pass
 
-    def abort(self) -> None:
-        pass
+_Acquired = ResponseHandler | _SlotHolder
+# Waiters of one host in arrival order, each with its arrival number.
+_WaitQueue = OrderedDict["asyncio.Future[_SlotHolder]", int]
+
+
+# Timers hold the connector weakly, so that a forgotten connector can still be
+# collected (and warn) while its keep-alive timer is pending.
+def _run_cleanup(ref: weakref.ref[BaseConnector]) -> None:
+    connector = ref()
+    if connector is not None:
+        connector._cleanup()
+
+
+def _run_cleanup_closed(ref: weakref.ref[BaseConnector]) -> None:
+    connector = ref()
+    if connector is not None:
+        connector._cleanup_closed()
 
 
 class BaseConnector:
-    """Pools connections per ConnectionKey with overall and per-host limits."""
+    """Pools connections per ConnectionKey with overall and per-host limits.
+
+    Every lent, opening or promised connection holds a slot in `_acquired` (and in
+    `_acquired_per_host` when `limit_per_host` is set); idle connections hold none.
+    A request that finds no free slot queues; a freed slot is promised at once to the
+    oldest waiter that may use it, so no later request can take it first.
+    """
 
     # Schemes this connector can serve; the session checks a request's URL against it.
     allowed_protocol_schema_set: frozenset[str] = frozenset(
         {"", "tcp", "http", "https", "ws", "wss"}
     )
+    # True until __init__ succeeds, so __del__ of a half-built connector does nothing.
+    _closed: bool = True
 
     def __init__(
         self,
@@ -147,40 +187,49 @@ class BaseConnector:
         if force_close:
             if keepalive_timeout is not None and keepalive_timeout is not _SENTINEL:
                 raise ValueError("keepalive_timeout cannot be set if force_close is True")
+            keepalive_timeout = None
         elif keepalive_timeout is _SENTINEL:
             keepalive_timeout = _DEFAULT_KEEPALIVE
         self._loop = loop or asyncio.get_running_loop()
         self._closed = False
         self._force_close = force_close
-        self._keepalive_timeout: float | None = (
-            None if keepalive_timeout is _SENTINEL else keepalive_timeout
-        )
+        self._keepalive_timeout: float | None = keepalive_timeout
+        # A zero keep-alive means a connection is never reused, so it is not pooled.
+        self._reuse = not force_close and keepalive_timeout != 0
         self._limit = limit
         self._limit_per_host = limit_per_host
         self._enable_cleanup_closed = enable_cleanup_closed
         self._timeout_ceil_threshold = timeout_ceil_threshold
         self._idle: dict[ConnectionKey, deque[tuple[ResponseHandler, float]]] = {}
-        self._acquired: set[Any] = set()
-        self._acquired_per_host: defaultdict[ConnectionKey, set[Any]] = defaultdict(set)
-        self._waiters: defaultdict[ConnectionKey, OrderedDict[asyncio.Future[None], None]] = (
-            defaultdict(OrderedDict)
-        )
+        self._acquired: set[_Acquired] = set()
+        self._acquired_per_host: dict[ConnectionKey, set[_Acquired]] = {}
+        self._waiters: dict[ConnectionKey, _WaitQueue] = {}
+        # Arrival numbers order waiters of different hosts against each other.
+        self._waiter_seq = 0
+        self._weakself = weakref.ref(self)
         self._cleanup_handle: asyncio.TimerHandle | None = None
+        self._closing_tls: list[tuple[ResponseHandler, asyncio.Transport]] = []
+        self._cleanup_closed_handle: asyncio.TimerHandle | None = None
         self._factory: Callable[[], ResponseHandler] = functools.partial(
             ResponseHandler, self._loop
         )
 
     def __del__(self, _warnings: Any = warnings) -> None:
-        if self._closed or not self._idle:
+        if self._closed or not any(self._idle.values()):
             return
+        for handle in (self._cleanup_handle, self._cleanup_closed_handle):
+            if handle is not None:
+                handle.cancel()
         conns = [repr(p) for pool in self._idle.values() for p, _ in pool]
-        self._close_now()
+        loop_alive = not self._loop.is_closed()
+        if loop_alive:
+            self._close_now()
         _warnings.warn(f"Unclosed connector {self!r}", ResourceWarning, source=self)
-        context = {"connector": self, "connections": conns, "message": "Unclosed connector"}
-        if not self._loop.is_closed():
+        if loop_alive:
+            context = {"connector": self, "connections": conns, "message": "Unclosed connector"}
             self._loop.call_exception_handler(context)
 
-    async def __aenter__(self) -> BaseConnector:
+    async def __aenter__(self: _ConnectorT) -> _ConnectorT:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -220,35 +269,60 @@ class BaseConnector:
         if self._closed:
             return []
         self._closed = True
-        if self._cleanup_handle is not None:
-            self._cleanup_handle.cancel()
-            self._cleanup_handle = None
-        protocols: list[ResponseHandler] = []
-        for pool in self._idle.values():
-            for proto, _ in pool:
-                protocols.append(proto)
-        for proto in self._acquired:
-            if isinstance(proto, ResponseHandler):
-                protocols.append(proto)
+        for handle in (self._cleanup_handle, self._cleanup_closed_handle):
+            if handle is not None:
+                handle.cancel()
+        self._cleanup_handle = self._cleanup_closed_handle = None
+        protocols = [proto for pool in self._idle.values() for proto, _ in pool]
+        protocols.extend(p for p in self._acquired if isinstance(p, ResponseHandler))
         for proto in protocols:
             if abort:
                 proto.abort()
             else:
                 proto.close()
-        for waiters in self._waiters.values():
-            for waiter in waiters:
+        self._abort_closing_tls()
+        for queue in self._waiters.values():
+            for waiter in queue:
                 if not waiter.done():
-                    waiter.cancel()
+                    waiter.set_exception(ClientConnectionError(_CONNECTOR_CLOSED))
         self._idle.clear()
         self._acquired.clear()
         self._acquired_per_host.clear()
         self._waiters.clear()
         return protocols
 
+    def _close_protocol(self, proto: ResponseHandler) -> None:
+        if not self._enable_cleanup_closed:
+            proto.close()
+            return
+        transport = proto.transport
+        proto.close()
+        # A TLS peer that never answers close_notify would keep the socket open forever.
+        if (
+            transport is not None
+            and transport.get_extra_info("sslcontext") is not None
+            and not proto.closed.done()
+        ):
+            self._closing_tls.append((proto, transport))
+            if self._cleanup_closed_handle is None:
+                self._cleanup_closed_handle = self._loop.call_later(
+                    _CLEANUP_CLOSED_PERIOD, _run_cleanup_closed, self._weakself
+                )
+
+    def _cleanup_closed(self) -> None:
+        self._cleanup_closed_handle = None
+        self._abort_closing_tls()
+
+    def _abort_closing_tls(self) -> None:
+        closing, self._closing_tls = self._closing_tls, []
+        for proto, transport in closing:
+            if not proto.closed.done():
+                transport.abort()
+
     # --- acquiring -------------------------------------------------------------------
 
     def _available_connections(self, key: ConnectionKey) -> int:
-        """How many more connections may be opened for `key` right now (>= 1 is yes)."""
+        """How many more connections may be lent for `key` right now (>= 1 is yes)."""
         total_remain = 1
         if self._limit:
             total_remain = self._limit - len(self._acquired)
@@ -261,23 +335,39 @@ class BaseConnector:
         return total_remain
 
     def _get_pooled(self, key: ConnectionKey) -> Connection | None:
-        """Take an idle connection for `key` synchronously, or None."""
+        """Take an idle connection for `key` synchronously, or None.
+
+        None also when every slot is taken: then the caller must queue in connect().
+        """
         pool = self._idle.get(key)
         if not pool:
             return None
-        now = self._loop.time()
+        limit = self._limit
+        if limit and len(self._acquired) >= limit:
+            return None
+        limit_per_host = self._limit_per_host
+        if limit_per_host:
+            per_host = self._acquired_per_host.get(key)
+            if per_host is not None and len(per_host) >= limit_per_host:
+                return None
         keepalive = self._keepalive_timeout
+        oldest = -math.inf if keepalive is None else self._loop.time() - keepalive
         while pool:
+            # Newest first: it is the least likely to have been closed by the server.
             proto, released_at = pool.pop()
-            if proto.is_connected() and (keepalive is None or now - released_at <= keepalive):
+            if released_at >= oldest and proto.is_connected():
+                # An emptied pool stays in the dict: the release that usually follows
+                # appends to it instead of rebuilding it (ConnectionKey hashing is
+                # slow; saves ~25% of a get+release pair). _cleanup drops empty pools.
                 self._acquired.add(proto)
-                if self._limit_per_host:
-                    self._acquired_per_host[key].add(proto)
-                if not pool:
-                    del self._idle[key]
+                if limit_per_host:
+                    per_host = self._acquired_per_host.get(key)
+                    if per_host is None:
+                        self._acquired_per_host[key] = {proto}
+                    else:
+                        per_host.add(proto)
                 return Connection(self, key, proto, self._loop)
-            proto.close()
-        del self._idle[key]
+            self._close_protocol(proto)
         return None
 
     async def connect(
@@ -286,41 +376,77 @@ class BaseConnector:
         """Lend a connection for `req`: pooled if one is idle, else a new one."""
         key = req.connection_key
         conn = self._get_pooled(key)
-        if conn is not None:
-            for trace in traces:
-                await trace.send_connection_reuseconn()
-            return conn
-        if self._available_connections(key) <= 0 or self._waiters.get(key):
-            await self._wait_for_available_connection(key, traces)
+        if conn is None:
+            if self._closed:
+                raise ClientConnectionError(_CONNECTOR_CLOSED)
+            if self._available_connections(key) > 0:
+                holder = _SlotHolder()
+                self._acquire_slot(key, holder)
+                return await self._open(key, holder, req, traces, timeout)
+            holder = await self._wait_for_slot(key, traces)
+            if self._closed:
+                raise ClientConnectionError(_CONNECTOR_CLOSED)
+            # Swapping the promised slot for an idle connection is synchronous:
+            # nobody can take the slot in between.
+            self._release_slot(key, holder, wake=False)
             conn = self._get_pooled(key)
-            if conn is not None:
+            if conn is None:
+                self._acquire_slot(key, holder)
+                return await self._open(key, holder, req, traces, timeout)
+        if traces:
+            try:
                 for trace in traces:
                     await trace.send_connection_reuseconn()
-                return conn
-        holder = _SlotHolder()
-        self._acquire_slot(key, holder)
+            except BaseException:
+                conn.release()
+                raise
+        return conn
+
+    async def _open(
+        self,
+        key: ConnectionKey,
+        holder: _SlotHolder,
+        req: ClientRequest,
+        traces: list[Trace],
+        timeout: ClientTimeout,
+    ) -> Connection:
+        """Open a connection in the slot `holder` keeps; the slot is freed on failure."""
         try:
             for trace in traces:
                 await trace.send_connection_create_start()
             proto = await self._create_connection(req, traces, timeout)
-            if self._closed:
-                proto.close()
-                raise ClientConnectionError("Connector is closed.")
         except BaseException:
             self._release_slot(key, holder)
             raise
-        self._release_slot(key, holder, wake=False)
-        self._acquire_slot(key, proto)
-        for trace in traces:
-            await trace.send_connection_create_end()
-        return Connection(self, key, proto, self._loop)
+        if self._closed:
+            proto.close()
+            raise ClientConnectionError(_CONNECTOR_CLOSED)
+        self._acquired.discard(holder)
+        self._acquired.add(proto)
+        if self._limit_per_host:
+            per_host = self._acquired_per_host[key]
+            per_host.discard(holder)
+            per_host.add(proto)
+        conn = Connection(self, key, proto, self._loop)
+        if traces:
+            try:
+                for trace in traces:
+                    await trace.send_connection_create_end()
+            except BaseException:
+                conn.close()
+                raise
+        return conn
 
-    def _acquire_slot(self, key: ConnectionKey, item: Any) -> None:
+    def _acquire_slot(self, key: ConnectionKey, item: _Acquired) -> None:
         self._acquired.add(item)
         if self._limit_per_host:
-            self._acquired_per_host[key].add(item)
+            per_host = self._acquired_per_host.get(key)
+            if per_host is None:
+                self._acquired_per_host[key] = {item}
+            else:
+                per_host.add(item)
 
-    def _release_slot(self, key: ConnectionKey, item: Any, wake: bool = True) -> None:
+    def _release_slot(self, key: ConnectionKey, item: _Acquired, wake: bool = True) -> None:
         self._acquired.discard(item)
         if self._limit_per_host:
             per_host = self._acquired_per_host.get(key)
@@ -328,96 +454,130 @@ class BaseConnector:
                 per_host.discard(item)
                 if not per_host:
                     del self._acquired_per_host[key]
-        if wake:
+        if wake and self._waiters:
             self._wake_next_waiter()
 
-    async def _wait_for_available_connection(self, key: ConnectionKey, traces: list[Trace]) -> None:
-        """Queue FIFO behind earlier waiters until a slot or an idle connection is free."""
-        first = True
-        while True:
-            waiter: asyncio.Future[None] = self._loop.create_future()
-            queue = self._waiters[key]
-            queue[waiter] = None
-            if first:
-                for trace in traces:
-                    await trace.send_connection_queued_start()
-            try:
-                await waiter
-            except BaseException:
-                queue.pop(waiter, None)
-                if not queue:
-                    self._waiters.pop(key, None)
-                # A wake-up we received but cannot use goes to the next in line.
-                if waiter.done() and not waiter.cancelled():
-                    self._wake_next_waiter()
-                raise
+    async def _wait_for_slot(self, key: ConnectionKey, traces: list[Trace]) -> _SlotHolder:
+        """Queue behind earlier waiters until a slot is promised to this request."""
+        waiter: asyncio.Future[_SlotHolder] = self._loop.create_future()
+        queue = self._waiters.get(key)
+        if queue is None:
+            queue = self._waiters[key] = OrderedDict()
+        self._waiter_seq += 1
+        queue[waiter] = self._waiter_seq
+        try:
+            for trace in traces:
+                await trace.send_connection_queued_start()
+            holder = await waiter
+            for trace in traces:
+                await trace.send_connection_queued_end()
+        except BaseException:
+            self._drop_waiter(key, waiter)
+            raise
+        return holder
+
+    def _drop_waiter(self, key: ConnectionKey, waiter: asyncio.Future[_SlotHolder]) -> None:
+        """Forget a waiter that gives up; a slot already promised to it goes to the next."""
+        if not waiter.done():
+            waiter.cancel()
+        elif not waiter.cancelled() and waiter.exception() is None:
+            self._release_slot(key, waiter.result())
+            return
+        queue = self._waiters.get(key)
+        if queue is not None:
             queue.pop(waiter, None)
             if not queue:
-                self._waiters.pop(key, None)
-            if self._available_connections(key) > 0 or self._idle.get(key):
-                break
-            first = False
-        for trace in traces:
-            await trace.send_connection_queued_end()
+                del self._waiters[key]
 
     def _wake_next_waiter(self) -> None:
-        """Give a freed slot to the oldest waiter of a host that may use it."""
-        if not self._waiters:
-            return
-        for key, queue in self._waiters.items():
-            if self._available_connections(key) <= 0 and not self._idle.get(key):
-                continue
-            for waiter in queue:
-                if not waiter.done():
-                    waiter.set_result(None)
-                    return
+        """Promise free slots to the oldest waiters that may use them, oldest first."""
+        waiters = self._waiters
+        while waiters:
+            chosen_key: ConnectionKey | None = None
+            chosen: asyncio.Future[_SlotHolder] | None = None
+            chosen_seq = 0
+            for key, queue in waiters.items():
+                if self._available_connections(key) <= 0:
+                    continue
+                for waiter, seq in queue.items():
+                    # Cancelled waiters stay queued until their task runs; skip them.
+                    if not waiter.done():
+                        if chosen is None or seq < chosen_seq:
+                            chosen_key, chosen, chosen_seq = key, waiter, seq
+                        break
+            if chosen is None or chosen_key is None:
+                return
+            queue = waiters[chosen_key]
+            del queue[chosen]
+            if not queue:
+                del waiters[chosen_key]
+            holder = _SlotHolder()
+            self._acquire_slot(chosen_key, holder)
+            chosen.set_result(holder)
 
     # --- releasing ---------------------------------------------------------------------
 
     def _release(
-        self, key: ConnectionKey, protocol: ResponseHandler, *, should_close: bool
+        self, key: ConnectionKey, protocol: ResponseHandler, *, should_close: bool = False
     ) -> None:
         if self._closed:
             protocol.close()
             return
-        self._release_slot(key, protocol, wake=False)
-        if should_close or self._force_close or protocol.should_close:
-            protocol.close()
+        self._acquired.discard(protocol)
+        if self._limit_per_host:
+            per_host = self._acquired_per_host.get(key)
+            if per_host is not None:
+                per_host.discard(protocol)
+                if not per_host:
+                    del self._acquired_per_host[key]
+        if should_close or not self._reuse or protocol.should_close:
+            self._close_protocol(protocol)
         else:
+            now = self._loop.time()
             pool = self._idle.get(key)
             if pool is None:
-                pool = self._idle[key] = deque()
-            pool.append((protocol, self._loop.time()))
-            if self._cleanup_handle is None and self._keepalive_timeout:
-                self._cleanup_handle = self._loop.call_at(
-                    self._loop.time() + self._keepalive_timeout, self._cleanup
-                )
-        self._wake_next_waiter()
+                self._idle[key] = deque(((protocol, now),))
+            else:
+                pool.append((protocol, now))
+            keepalive = self._keepalive_timeout
+            if self._cleanup_handle is None and keepalive is not None:
+                self._schedule_cleanup(now + keepalive)
+        if self._waiters:
+            self._wake_next_waiter()
+
+    def _schedule_cleanup(self, when: float) -> None:
+        keepalive = self._keepalive_timeout
+        if keepalive is not None and keepalive >= self._timeout_ceil_threshold:
+            # Long timeouts are rounded up so that expiries share fewer timer wake-ups.
+            when = math.ceil(when)
+        self._cleanup_handle = self._loop.call_at(when, _run_cleanup, self._weakself)
 
     def _cleanup(self) -> None:
-        """Close idle connections whose keep-alive time has passed; one timer per connector."""
+        """Close idle connections that expired or that the server closed."""
         self._cleanup_handle = None
         keepalive = self._keepalive_timeout
-        if self._closed or not keepalive:
+        if self._closed or keepalive is None:
             return
-        now = self._loop.time()
+        oldest = self._loop.time() - keepalive
         next_due: float | None = None
-        for key in list(self._idle):
-            pool = self._idle[key]
-            while pool:
-                proto, released_at = pool[0]
-                due = released_at + keepalive
-                if due <= now or not proto.is_connected():
-                    pool.popleft()
-                    proto.close()
-                    continue
+        idle = self._idle
+        for key in list(idle):
+            kept: deque[tuple[ResponseHandler, float]] = deque()
+            for proto, released_at in idle[key]:
+                if released_at <= oldest or not proto.is_connected():
+                    self._close_protocol(proto)
+                else:
+                    kept.append((proto, released_at))
+            if kept:
+                idle[key] = kept
+                # Pools are kept in release order, so the first one expires first.
+                due = kept[0][1] + keepalive
                 if next_due is None or due < next_due:
                     next_due = due
-                break
-            if not pool:
-                del self._idle[key]
+            else:
+                del idle[key]
         if next_due is not None:
-            self._cleanup_handle = self._loop.call_at(next_due, self._cleanup)
+            self._schedule_cleanup(next_due)
 
     async def _create_connection(
         self, req: ClientRequest, traces: list[Trace], timeout: ClientTimeout

@@ -29,6 +29,7 @@ from .abc import AbstractCookieJar
 from .client_exceptions import (
     ClientError,
     ClientOSError,
+    ClientPayloadError,
     ConnectionTimeoutError,
     InvalidUrlClientError,
     InvalidUrlRedirectClientError,
@@ -40,7 +41,14 @@ from .client_exceptions import (
 from .client_middlewares import ClientMiddlewareType, build_client_middlewares
 from .connector import TCPConnector, _merge_ssl_params
 from .cookiejar import CookieJar
-from .helpers import BasicAuth, get_env_proxy_for_url, strip_auth_from_url
+from .helpers import (
+    BasicAuth,
+    basicauth_from_netrc,
+    get_env_proxy_for_url,
+    netrc_from_env,
+    strip_auth_from_url,
+)
+from .payload import JsonPayload, Payload
 from .tracing import Trace, TraceConfig
 
 if sys.version_info >= (3, 11):
@@ -118,6 +126,12 @@ def _timeout_when(loop: asyncio.AbstractEventLoop, timeout: float, ceil_threshol
     return when
 
 
+def _uncancel_current_task() -> None:
+    task = asyncio.current_task()
+    if task is not None and sys.version_info >= (3, 11):
+        task.uncancel()
+
+
 class _RequestOptions(TypedDict, total=False):
     """The keyword arguments of `ClientSession.request()` and the verb methods."""
 
@@ -188,6 +202,7 @@ class ClientSession:
             "_retry_connection",
             "_middlewares",
             "_url_cache",
+            "_base_url_origin",
         }
     )
 
@@ -228,33 +243,30 @@ class ClientSession:
         middlewares: Sequence[ClientMiddlewareType] = (),
         ssl_shutdown_timeout: float | Any | None = _SENTINEL,
     ) -> None:
+        # Arguments are checked before a connector exists, so a refused session
+        # leaves nothing open behind it (and no "Unclosed" warning at GC).
         self._connector = None
-        if base_url is None or isinstance(base_url, URL):
-            self._base_url: URL | None = base_url
-            self._base_url_origin = None if base_url is None else base_url.origin()
+        if base_url is None:
+            self._base_url: URL | None = None
+            self._base_url_origin: URL | None = None
         else:
-            self._base_url = URL(base_url)
-            self._base_url_origin = self._base_url.origin()
-        if self._base_url is not None and not self._base_url.path.endswith("/"):
-            raise ValueError("base_url must have a trailing '/'")
+            base = base_url if isinstance(base_url, URL) else URL(base_url)
+            self._base_url = base
+            self._base_url_origin = base.origin()
+            if not base.path.endswith("/"):
+                raise ValueError("base_url must have a trailing '/'")
+        self._timeout = self._resolve_session_timeout(timeout, read_timeout, conn_timeout)
+        if ssl_shutdown_timeout is not _SENTINEL:
+            warnings.warn(_SSL_SHUTDOWN_DEPRECATED, DeprecationWarning, stacklevel=2)
         if loop is None:
-            if connector is not None:
-                loop = connector._loop
-            else:
-                loop = asyncio.get_running_loop()
+            loop = connector._loop if connector is not None else asyncio.get_running_loop()
+        elif connector is not None and connector._loop is not loop:
+            raise RuntimeError("Session and connector has to use same event loop")
         if connector is None:
             if ssl_shutdown_timeout is _SENTINEL:
                 connector = TCPConnector(loop=loop)
             else:
                 connector = TCPConnector(loop=loop, ssl_shutdown_timeout=ssl_shutdown_timeout)
-        elif ssl_shutdown_timeout is not _SENTINEL:
-            warnings.warn(
-                _SSL_SHUTDOWN_DEPRECATED,
-                DeprecationWarning,
-                stacklevel=2,
-            )
-        if connector._loop is not loop:
-            raise RuntimeError("Session and connector has to use same event loop")
         self._loop = loop
         self._cookie_jar: AbstractCookieJar = (
             cookie_jar if cookie_jar is not None else CookieJar(loop=loop)
@@ -266,37 +278,6 @@ class ClientSession:
         self._default_auth = auth
         self._version = version
         self._json_serialize = json_serialize
-        if timeout is _SENTINEL:
-            self._timeout = DEFAULT_TIMEOUT
-            if read_timeout is not _SENTINEL:
-                warnings.warn(
-                    "read_timeout is deprecated, use timeout argument instead",
-                    DeprecationWarning,
-                    stacklevel=2,
-                )
-                self._timeout = dataclasses.replace(self._timeout, total=read_timeout)
-            if conn_timeout is not None:
-                self._timeout = dataclasses.replace(self._timeout, connect=conn_timeout)
-                warnings.warn(
-                    "conn_timeout is deprecated, use timeout argument instead",
-                    DeprecationWarning,
-                    stacklevel=2,
-                )
-        else:
-            if not isinstance(timeout, ClientTimeout):
-                raise ValueError(
-                    f"timeout parameter cannot be of {type(timeout)} type, "
-                    "please use 'timeout=ClientTimeout(...)'"
-                )
-            self._timeout = timeout
-            if read_timeout is not _SENTINEL:
-                raise ValueError(
-                    "read_timeout and timeout parameters conflict, please setup timeout.read"
-                )
-            if conn_timeout is not None:
-                raise ValueError(
-                    "conn_timeout and timeout parameters conflict, please setup timeout.connect"
-                )
         self._raise_for_status = raise_for_status
         self._auto_decompress = auto_decompress
         self._trust_env = trust_env
@@ -321,6 +302,44 @@ class ClientSession:
         self._retry_connection = True
         self._middlewares = middlewares
         self._url_cache: dict[str, URL] = {}
+
+    @staticmethod
+    def _resolve_session_timeout(
+        timeout: Any, read_timeout: Any, conn_timeout: Any
+    ) -> ClientTimeout:
+        """The session's ClientTimeout, folding in the pre-3.3 read/conn timeouts."""
+        if timeout is _SENTINEL or timeout is None:
+            result = DEFAULT_TIMEOUT
+            # stacklevel 3: the warnings point at the code that built the session.
+            if read_timeout is not _SENTINEL:
+                warnings.warn(
+                    "read_timeout is deprecated, use timeout argument instead",
+                    DeprecationWarning,
+                    stacklevel=3,
+                )
+                result = dataclasses.replace(result, total=read_timeout)
+            if conn_timeout is not None:
+                warnings.warn(
+                    "conn_timeout is deprecated, use timeout argument instead",
+                    DeprecationWarning,
+                    stacklevel=3,
+                )
+                result = dataclasses.replace(result, connect=conn_timeout)
+            return result
+        if not isinstance(timeout, ClientTimeout):
+            raise ValueError(
+                f"timeout parameter cannot be of {type(timeout)} type, "
+                "please use 'timeout=ClientTimeout(...)'"
+            )
+        if read_timeout is not _SENTINEL:
+            raise ValueError(
+                "read_timeout and timeout parameters conflict, please setup timeout.read"
+            )
+        if conn_timeout is not None:
+            raise ValueError(
+                "conn_timeout and timeout parameters conflict, please setup timeout.connect"
+            )
+        return timeout
 
     def __init_subclass__(cls: type[ClientSession]) -> None:
         warnings.warn(
@@ -421,9 +440,10 @@ class ClientSession:
                     cache.clear()
                 cache[str_or_url] = url
         base = self._base_url
-        if base is None or url.absolute:
+        if base is None or (url.absolute and url.scheme):
             return url
-        # RFC 3986 5.2: relative references resolve against the base URL.
+        # RFC 3986 5.2.2: relative references, "//host/path" ones included, take
+        # what they lack (scheme, authority, path) from the base URL.
         return base.join(url)
 
     def _prepare_headers(self, headers: Any) -> CIMultiDict[str]:
@@ -480,13 +500,16 @@ class ClientSession:
     ) -> ClientResponse:
         if self.closed:
             raise RuntimeError("Session is closed")
-        if verify_ssl is not None or ssl_context is not None or fingerprint is not None:
+        if (
+            ssl is not True
+            or verify_ssl is not None
+            or ssl_context is not None
+            or fingerprint is not None
+        ):
             ssl = _merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
         if data is not None and json is not None:
             raise ValueError("data and json parameters can not be used at the same time")
         if json is not None:
-            from .payload import JsonPayload
-
             data = JsonPayload(json, dumps=self._json_serialize)
         if not isinstance(chunked, bool) and chunked is not None:
             warnings.warn("Chunk size is deprecated #1615", DeprecationWarning, stacklevel=2)
@@ -500,8 +523,13 @@ class ClientSession:
             url = self._build_url(str_or_url)
         except ValueError as exc:
             raise InvalidUrlClientError(str_or_url) from exc
-        if url.scheme not in _ALL_SCHEMES:
-            raise NonHttpUrlClientError(url)
+        scheme = url.scheme
+        if scheme not in _ALL_SCHEMES:
+            if scheme:
+                raise NonHttpUrlClientError(url)
+            if not url.raw_host:
+                raise InvalidUrlClientError(url)
+            # A scheme-less "//host/path" with no base URL: sent as plain HTTP, as aiohttp does.
         skip_headers: Iterable[istr] | None
         if skip_auto_headers is not None:
             skip_headers = {istr(i) for i in skip_auto_headers} | self._skip_auto_headers
@@ -516,12 +544,13 @@ class ClientSession:
             proxy_auth = self._default_proxy_auth
         proxy_url = None if proxy is None else URL(proxy)
 
-        if timeout is _SENTINEL or timeout is None:
+        if timeout is _SENTINEL:
             real_timeout: ClientTimeout = self._timeout
-        elif not isinstance(timeout, ClientTimeout):
-            real_timeout = ClientTimeout(total=timeout)
-        else:
+        elif isinstance(timeout, ClientTimeout):
             real_timeout = timeout
+        else:
+            # The pre-3.3 form: a number (or None) is the total timeout and nothing else.
+            real_timeout = ClientTimeout(total=timeout)
         loop = self._loop
         timer: _TotalTimer | None = None
         if real_timeout.total is not None:
@@ -556,22 +585,30 @@ class ClientSession:
 
         connector = self._connector
         assert connector is not None
+        req: ClientRequest | None = None
         try:
             while True:
                 url, auth_from_url = strip_auth_from_url(url)
                 if not url.raw_host:
                     err_cls = InvalidUrlRedirectClientError if redirects else InvalidUrlClientError
                     raise err_cls(url)
-                if auth and auth_from_url:
-                    raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
-                if auth is None:
+                if auth_from_url is not None:
+                    # Credentials in a redirect's Location replace the ones in use;
+                    # only on the first request are both an error.
+                    if auth is not None and not redirects:
+                        raise ValueError(
+                            "Cannot combine AUTH argument with credentials encoded in URL"
+                        )
                     auth = auth_from_url
-                if (
-                    auth is None
-                    and self._default_auth
-                    and (not self._base_url or self._base_url_origin == url.origin())
-                ):
-                    auth = self._default_auth
+                if auth is None:
+                    default_auth = self._default_auth
+                    if default_auth is not None and (
+                        self._base_url is None or self._base_url_origin == url.origin()
+                    ):
+                        auth = default_auth
+                    elif self._trust_env:
+                        # Last resort, after the request's and the session's own credentials.
+                        auth = self._netrc_auth(url)
                 if auth is not None and hdrs.AUTHORIZATION in headers:
                     raise ValueError(
                         "Cannot combine AUTHORIZATION header with AUTH argument or "
@@ -662,9 +699,7 @@ class ClientSession:
                     redirects += 1
                     history.append(resp)
                     if max_redirects and redirects >= max_redirects:
-                        if resp._connection is not None:
-                            resp._connection.release()
-                            resp._connection = None
+                        resp.release()
                         raise TooManyRedirects(history[0].request_info, tuple(history))
                     # RFC 9110 15.4.4: 303 becomes GET; so do 301/302 after a POST.
                     if (resp.status == 303 and resp.method != hdrs.METH_HEAD) or (
@@ -672,9 +707,21 @@ class ClientSession:
                     ):
                         method = hdrs.METH_GET
                         data = None
+                        await req._close_body()
                         if headers.get(hdrs.CONTENT_LENGTH):
                             headers.pop(hdrs.CONTENT_LENGTH)
                         headers.popall(hdrs.CONTENT_TYPE, None)
+                    elif data is not None:
+                        # RFC 9110 15.4.8: 307/308 repeat the request with the same body.
+                        body = req.body
+                        if isinstance(body, Payload):
+                            if body.consumed:
+                                raise ClientPayloadError(
+                                    "Cannot follow redirect with a consumed request body. "
+                                    "Use bytes, a seekable file-like object, or set "
+                                    "allow_redirects=False."
+                                )
+                            data = body
                     r_url = resp.headers.get(hdrs.LOCATION) or resp.headers.get(hdrs.URI)
                     if r_url is None:
                         # No location to go to: this response is the answer.
@@ -703,6 +750,7 @@ class ClientSession:
                     if url.origin() != redirect_origin:
                         # Credentials stay with the origin they were given for.
                         auth = None
+                        cookies = None
                         headers.pop(hdrs.AUTHORIZATION, None)
                         headers.pop(hdrs.COOKIE, None)
                         headers.pop(hdrs.PROXY_AUTHORIZATION, None)
@@ -715,10 +763,17 @@ class ClientSession:
             if raise_for_status is None:
                 raise_for_status = self._raise_for_status
             if callable(raise_for_status):
-                await raise_for_status(resp)
+                try:
+                    await raise_for_status(resp)
+                except BaseException:
+                    resp.release()
+                    raise
             elif raise_for_status:
                 resp.raise_for_status()
 
+            body = req._body
+            if isinstance(body, Payload) and not body.autoclose:
+                await req._close_body()
             if timer is not None:
                 if resp._connection is not None:
                     resp._connection.add_callback(timer.cancel)
@@ -729,11 +784,33 @@ class ClientSession:
                 await trace.send_request_end(method, url.update_query(params), headers, resp)
             return resp
         except BaseException as exc:
+            if req is not None:
+                await req._close_body()
             if timer is not None:
                 timer.cancel()
+                if timer.fired and isinstance(exc, asyncio.CancelledError):
+                    # The total timeout cancelled us (while connecting, or in a
+                    # middleware): that is a timeout to the caller, not a cancel.
+                    _uncancel_current_task()
+                    timeout_exc = asyncio.TimeoutError()
+                    for trace in traces:
+                        await trace.send_request_exception(
+                            method, url.update_query(params), headers, timeout_exc
+                        )
+                    raise timeout_exc from exc
             for trace in traces:
                 await trace.send_request_exception(method, url.update_query(params), headers, exc)
             raise
+
+    @staticmethod
+    def _netrc_auth(url: URL) -> BasicAuth | None:
+        host = url.host
+        if host is None:
+            return None
+        try:
+            return basicauth_from_netrc(netrc_from_env(), host)
+        except LookupError:
+            return None
 
     async def _send_once(
         self,
@@ -756,10 +833,14 @@ class ClientSession:
             conn = connector._get_pooled(req.connection_key)
             reused = conn is not None
             if conn is None:
-                conn = await self._connect(req, connector, traces, timeout, timer)
-            else:
-                for trace in traces:
-                    await trace.send_connection_reuseconn()
+                conn = await self._connect(req, connector, traces, timeout)
+            elif traces:
+                try:
+                    for trace in traces:
+                        await trace.send_connection_reuseconn()
+                except BaseException:
+                    conn.release()
+                    raise
             protocol = conn.protocol
             assert protocol is not None
             if timer is not None:
@@ -809,21 +890,13 @@ class ClientSession:
         connector: BaseConnector,
         traces: list[Trace],
         timeout: ClientTimeout,
-        timer: _TotalTimer | None,
     ) -> Connection:
         try:
-            if timeout.connect is None:
+            if not timeout.connect:  # None or 0: no limit, as aiohttp reads it
                 return await connector.connect(req, traces=traces, timeout=timeout)
             return await asyncio.wait_for(
                 connector.connect(req, traces=traces, timeout=timeout), timeout.connect
             )
-        except asyncio.CancelledError:
-            if timer is None or not timer.fired:
-                raise
-            task = asyncio.current_task()
-            if task is not None and sys.version_info >= (3, 11):
-                task.uncancel()
-            raise ConnectionTimeoutError(f"Connection timeout to host {req.url}") from None
         except asyncio.TimeoutError as exc:
             if isinstance(exc, ClientError):
                 raise

@@ -299,7 +299,12 @@ class ClientConnectorCertificateError(ClientSSLError, ssl.CertificateError):
     """The server certificate could not be verified."""
 
     def __init__(self, connection_key: ConnectionKey, certificate_error: Exception) -> None:
-        self._conn_key = connection_key
+        if isinstance(certificate_error, OSError):
+            # errno, strerror and os_error as for any other connect failure.
+            ClientConnectorError.__init__(self, connection_key, certificate_error)
+        else:
+            self._conn_key = connection_key
+            self._os_error = OSError(1, str(certificate_error))
         self._certificate_error = certificate_error
         self.args = (connection_key, certificate_error)
 

@@ -455,7 +455,10 @@ class ResponseHandler(BaseProtocol):
         else:
             err = exc
         err.__cause__ = cause
-        self.payload().set_exception(err)
+        payload = self.payload()
+        if payload.exception() is None:
+            # A reader that already failed (e.g. released mid-body) keeps its first error.
+            payload.set_exception(err)
         self._message_complete()
 
     def _cancel_read_timer(self) -> None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import math
 import socket
 import ssl
 import sys
 import warnings
-from collections.abc import Awaitable, Iterator, Mapping
+from collections.abc import Awaitable, Coroutine, Iterator
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import aiohappyeyeballs
 from aiohappyeyeballs import AddrInfoType, SocketFactoryType
@@ -28,13 +29,13 @@ from .client_exceptions import (
     ClientConnectorError,
     ClientConnectorSSLError,
     ConnectionTimeoutError,
-    ServerFingerprintMismatch,
     UnixClientConnectorError,
 )
 from .client_proto import ResponseHandler
 from .resolver import DefaultResolver
 
 if TYPE_CHECKING:
+    from ._reqrep_types import ConnectionKey
     from .client import ClientTimeout
     from .client_reqrep import ClientRequest
     from .tracing import Trace
@@ -49,13 +50,21 @@ __all__ = (
     "UnixConnector",
 )
 
+_T = TypeVar("_T")
+
+# asyncio only accepts a TLS shutdown grace period from 3.11 on.
+_HAS_SSL_SHUTDOWN_TIMEOUT: Final = sys.version_info >= (3, 11)
+_EXCLUSIVE_SSL_PARAMS: Final = (
+    "verify_ssl, ssl_context, fingerprint and ssl parameters are mutually exclusive"
+)
+
 
 # --- TLS -------------------------------------------------------------------------------
 
 
 @functools.lru_cache(maxsize=2)
 def _make_ssl_context(verified: bool) -> ssl.SSLContext:
-    """The connector's default contexts, built once per process (they are costly)."""
+    """The connector's default contexts, built once per process (loading CAs is slow)."""
     if verified:
         context = ssl.create_default_context()
     else:
@@ -63,33 +72,35 @@ def _make_ssl_context(verified: bool) -> ssl.SSLContext:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         context.options |= ssl.OP_NO_COMPRESSION
-        context.set_default_verify_paths()
     context.set_alpn_protocols(("http/1.1",))
     return context
 
 
 def _merge_ssl_params(
-    ssl_param: ssl.SSLContext | bool | Fingerprint,
+    ssl_param: ssl.SSLContext | bool | Fingerprint | None,
     verify_ssl: bool | None,
     ssl_context: ssl.SSLContext | None,
     fingerprint: bytes | None,
 ) -> ssl.SSLContext | bool | Fingerprint:
-    """Fold the deprecated verify_ssl / ssl_context / fingerprint into `ssl`."""
+    """Fold the deprecated verify_ssl / ssl_context / fingerprint into one `ssl` value.
+
+    Shared by TCPConnector and the per-request arguments of ClientSession, so both
+    warn and refuse combinations the same way.
+    """
+    if ssl_param is True and verify_ssl is None and ssl_context is None and fingerprint is None:
+        return True
     if ssl_param is None:
         ssl_param = True
+    # stacklevel 3: the warning points at whoever called the connector or request.
     if verify_ssl is not None and not verify_ssl:
         warnings.warn("verify_ssl is deprecated, use ssl=False instead", DeprecationWarning, 3)
         if ssl_param is not True:
-            raise ValueError(
-                "verify_ssl, ssl_context, fingerprint and ssl parameters are mutually exclusive"
-            )
+            raise ValueError(_EXCLUSIVE_SSL_PARAMS)
         ssl_param = False
     if ssl_context is not None:
         warnings.warn("ssl_context is deprecated, use ssl=context instead", DeprecationWarning, 3)
         if ssl_param is not True:
-            raise ValueError(
-                "verify_ssl, ssl_context, fingerprint and ssl parameters are mutually exclusive"
-            )
+            raise ValueError(_EXCLUSIVE_SSL_PARAMS)
         ssl_param = ssl_context
     if fingerprint is not None:
         warnings.warn(
@@ -98,13 +109,11 @@ def _merge_ssl_params(
             3,
         )
         if ssl_param is not True:
-            raise ValueError(
-                "verify_ssl, ssl_context, fingerprint and ssl parameters are mutually exclusive"
-            )
+            raise ValueError(_EXCLUSIVE_SSL_PARAMS)
         ssl_param = Fingerprint(fingerprint)
     if not isinstance(ssl_param, (bool, Fingerprint, ssl.SSLContext)):
         raise TypeError(
-            f"ssl should be SSLContext, Fingerprint, or bool, got {ssl_param!r} instead."
+            f"ssl should be SSLContext, bool, Fingerprint or None, got {ssl_param!r} instead."
         )
     return ssl_param
 
@@ -112,28 +121,53 @@ def _merge_ssl_params(
 # --- DNS cache ---------------------------------------------------------------------------
 
 
+class _CacheEntry:
+    __slots__ = ("addrs", "expires", "turn")
+
+    def __init__(self, addrs: list[ResolveResult], expires: float) -> None:
+        self.addrs = addrs
+        self.expires = expires
+        # The first answer is used as resolved; later hits start one address further on.
+        self.turn = 1
+
+
 class _DNSCache:
-    """Resolved addresses per (host, port), each entry valid for `ttl` seconds."""
+    """Resolved addresses per (host, port), each valid for `ttl` seconds (None: forever).
 
-    __slots__ = ("_entries", "_ttl")
+    Hits hand the addresses out round-robin so that repeated connections spread over
+    every address of a host. The oldest entry is dropped beyond `max_size`.
+    """
 
-    def __init__(self, ttl: float | None) -> None:
-        self._entries: dict[tuple[str, int], tuple[list[ResolveResult], float]] = {}
+    __slots__ = ("_entries", "_max_size", "_ttl")
+
+    def __init__(self, ttl: float | None, max_size: int) -> None:
+        self._entries: dict[tuple[str, int], _CacheEntry] = {}
         self._ttl = ttl
+        self._max_size = max_size
 
-    def get(self, key: tuple[str, int], now: float) -> list[ResolveResult] | None:
+    def next_addrs(self, key: tuple[str, int], now: float) -> list[ResolveResult] | None:
+        """The cached addresses of `key` in this turn's order, or None if absent or stale."""
         entry = self._entries.get(key)
         if entry is None:
             return None
-        addrs, expires = entry
-        if self._ttl is not None and now >= expires:
+        if self._ttl is not None and now >= entry.expires:
             del self._entries[key]
             return None
-        return addrs
+        addrs = entry.addrs
+        count = len(addrs)
+        if count == 1:
+            return addrs
+        start = entry.turn % count
+        entry.turn = start + 1
+        return addrs[start:] + addrs[:start] if start else addrs
 
     def add(self, key: tuple[str, int], addrs: list[ResolveResult], now: float) -> None:
-        expires = now + self._ttl if self._ttl is not None else 0.0
-        self._entries[key] = (addrs, expires)
+        entries = self._entries
+        entries.pop(key, None)
+        ttl = self._ttl
+        entries[key] = _CacheEntry(addrs, now + ttl if ttl is not None else math.inf)
+        if self._max_size and len(entries) > self._max_size:
+            del entries[next(iter(entries))]
 
     def remove(self, key: tuple[str, int]) -> None:
         self._entries.pop(key, None)
@@ -144,19 +178,86 @@ class _DNSCache:
     def __iter__(self) -> Iterator[tuple[str, int]]:
         return iter(self._entries)
 
-    def addresses(self) -> Mapping[tuple[str, int], list[ResolveResult]]:
-        return MappingProxyType({k: v[0] for k, v in self._entries.items()})
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def snapshot(self) -> MappingProxyType[tuple[str, int], list[ResolveResult]]:
+        return MappingProxyType({key: entry.addrs for key, entry in self._entries.items()})
 
 
-def _ip_address_family(host: str) -> int | None:
-    """AF_INET/AF_INET6 when `host` is a literal address, else None."""
-    for family in (socket.AF_INET, socket.AF_INET6):
-        try:
-            socket.inet_pton(family, host)
-        except (OSError, ValueError):
-            continue
-        return family
-    return None
+def _literal_ip_family(host: str) -> int | None:
+    """AF_INET/AF_INET6 when `host` is an IP literal, else None."""
+    # Names almost never end in a digit or contain ':'; checking first spares them
+    # the cost of two failing inet_pton calls.
+    if ":" in host:
+        family = socket.AF_INET6
+    elif host[-1:].isdigit():
+        family = socket.AF_INET
+    else:
+        return None
+    try:
+        socket.inet_pton(family, host)
+    except (OSError, ValueError):
+        return None
+    return family
+
+
+def _addr_infos(hosts: list[ResolveResult]) -> list[AddrInfoType]:
+    """Resolver results as the getaddrinfo-style tuples aiohappyeyeballs takes."""
+    infos: list[AddrInfoType] = []
+    for hinfo in hosts:
+        family = hinfo["family"]
+        address: tuple[Any, ...] = (
+            (hinfo["host"], hinfo["port"], 0, 0)
+            if family == socket.AF_INET6
+            else (hinfo["host"], hinfo["port"])
+        )
+        infos.append(
+            (family, socket.SOCK_STREAM, hinfo["proto"] or socket.IPPROTO_TCP, "", address)
+        )
+    return infos
+
+
+def _local_addr_infos(local_addr: tuple[str, int] | None) -> list[AddrInfoType] | None:
+    if local_addr is None:
+        return None
+    host, port = local_addr
+    if ":" in host:
+        return [(socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (host, port, 0, 0))]
+    return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (host, port))]
+
+
+def _is_timeout(exc: OSError) -> bool:
+    """An asyncio timeout, as opposed to a kernel ETIMEDOUT (which carries an errno)."""
+    return exc.errno is None and isinstance(exc, asyncio.TimeoutError)
+
+
+async def _within(
+    loop: asyncio.AbstractEventLoop,
+    step: Coroutine[Any, Any, _T],
+    delay: float | None,
+    ceil_threshold: float,
+    message: str,
+) -> _T:
+    """Await `step`, raising ConnectionTimeoutError after `delay` seconds.
+
+    None or a delay <= 0 means no limit, as in aiohttp.
+    """
+    if delay is None or delay <= 0:
+        return await step
+    if delay > ceil_threshold:
+        # Long timeouts end on a whole second so that many of them share a loop wakeup.
+        now = loop.time()
+        delay = math.ceil(now + delay) - now
+    try:
+        return await asyncio.wait_for(step, delay)
+    except asyncio.TimeoutError as exc:
+        if isinstance(exc, OSError) and not _is_timeout(exc):
+            raise
+        raise ConnectionTimeoutError(message) from exc
+
+
+# --- TCP -------------------------------------------------------------------------------
 
 
 class TCPConnector(BaseConnector):
@@ -172,6 +273,7 @@ class TCPConnector(BaseConnector):
         fingerprint: bytes | None = None,
         use_dns_cache: bool = True,
         ttl_dns_cache: int | None = 10,
+        dns_cache_max_size: int = 1000,
         family: socket.AddressFamily = socket.AddressFamily.AF_UNSPEC,
         ssl_context: ssl.SSLContext | None = None,
         local_addr: tuple[str, int] | None = None,
@@ -200,57 +302,31 @@ class TCPConnector(BaseConnector):
         self._ssl = _merge_ssl_params(
             ssl, None if verify_ssl else verify_ssl, ssl_context, fingerprint
         )
-        self._resolver: AbstractResolver = resolver or DefaultResolver()
+        self._resolver: AbstractResolver = resolver if resolver is not None else DefaultResolver()
         self._resolver_owner = resolver is None
         self._use_dns_cache = use_dns_cache
-        self._cached_hosts = _DNSCache(ttl_dns_cache)
-        self._resolving: dict[tuple[str, int], asyncio.Future[list[ResolveResult]]] = {}
+        self._cached_hosts = _DNSCache(ttl_dns_cache, dns_cache_max_size)
+        # In-flight lookups per (host, port): concurrent requests await the same task.
+        self._resolving: dict[tuple[str, int], asyncio.Task[list[ResolveResult]]] = {}
         self._family = family
-        self._local_addr_infos: list[AddrInfoType] | None = (
-            None
-            if local_addr is None
-            else [
-                (
-                    socket.AF_INET6 if ":" in local_addr[0] else socket.AF_INET,
-                    socket.SOCK_STREAM,
-                    socket.IPPROTO_TCP,
-                    "",
-                    local_addr,
-                )
-            ]
-        )
+        self._local_addr_infos = _local_addr_infos(local_addr)
         self._happy_eyeballs_delay = happy_eyeballs_delay
         self._interleave = interleave
         self._socket_factory = socket_factory
+        # Open TLS connections, so that close() can shut them down or abort them.
+        self._tls_protocols: set[ResponseHandler] = set()
+        self._ssl_shutdown_timeout: float | None = 0
         if ssl_shutdown_timeout is not _SENTINEL:
-            warnings.warn(
-                _SSL_SHUTDOWN_DEPRECATED,
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            if sys.version_info < (3, 11) and ssl_shutdown_timeout:
+            warnings.warn(_SSL_SHUTDOWN_DEPRECATED, DeprecationWarning, stacklevel=2)
+            if not _HAS_SSL_SHUTDOWN_TIMEOUT and ssl_shutdown_timeout:
                 warnings.warn(
                     "ssl_shutdown_timeout is ignored on Python < 3.11; only 0 is supported",
                     RuntimeWarning,
                     stacklevel=2,
                 )
-            self._ssl_shutdown_timeout: float | None = ssl_shutdown_timeout
-        else:
-            self._ssl_shutdown_timeout = 0
+            self._ssl_shutdown_timeout = ssl_shutdown_timeout
 
-    def close(self, *, abort_ssl: bool = False) -> Awaitable[None]:
-        for fut in self._resolving.values():
-            if not fut.done():
-                fut.cancel()
-        self._resolving.clear()
-        waiter = super().close(abort_ssl=abort_ssl or self._ssl_shutdown_timeout == 0)
-        if self._resolver_owner:
-            return self._close_with_resolver(waiter)
-        return waiter
-
-    async def _close_with_resolver(self, waiter: Awaitable[None]) -> None:
-        await waiter
-        await self._resolver.close()
+    # --- documented properties ---------------------------------------------------------
 
     @property
     def family(self) -> int:
@@ -259,20 +335,21 @@ class TCPConnector(BaseConnector):
 
     @property
     def use_dns_cache(self) -> bool:
-        return self._use_dns_cache
-
-    @property
-    def dns_cache(self) -> bool:
         """Whether resolved addresses are cached."""
         return self._use_dns_cache
 
     @property
-    def cached_hosts(self) -> Mapping[tuple[str, int], list[ResolveResult]]:
-        """The resolved addresses currently cached, per (host, port)."""
-        return self._cached_hosts.addresses()
+    def dns_cache(self) -> bool:
+        """Whether resolved addresses are cached (the documented name)."""
+        return self._use_dns_cache
+
+    @property
+    def cached_hosts(self) -> MappingProxyType[tuple[str, int], list[ResolveResult]]:
+        """A read-only copy of the cached addresses, per (host, port)."""
+        return self._cached_hosts.snapshot()
 
     def clear_dns_cache(self, host: str | None = None, port: int | None = None) -> None:
-        """Forget cached addresses of (host, port), or all of them."""
+        """Forget the cached addresses of (host, port), or every cached address."""
         if host is not None and port is not None:
             self._cached_hosts.remove((host, port))
         elif host is not None or port is not None:
@@ -280,10 +357,52 @@ class TCPConnector(BaseConnector):
         else:
             self._cached_hosts.clear()
 
-    # --- name resolution -------------------------------------------------------------
+    # --- closing -------------------------------------------------------------------------
+
+    def close(self, *, abort_ssl: bool = False) -> Awaitable[None]:
+        """Close every connection; TLS ones get `ssl_shutdown_timeout` to say goodbye."""
+        lookups = [task for task in self._resolving.values() if not task.done()]
+        for task in lookups:
+            task.cancel()
+        self._resolving.clear()
+        grace = self._ssl_shutdown_timeout
+        tls_transports: list[tuple[ResponseHandler, asyncio.Transport]] = []
+        for proto in self._tls_protocols:
+            transport = proto.transport
+            if transport is None:
+                continue
+            if abort_ssl or grace == 0:
+                proto.abort()
+            else:
+                tls_transports.append((proto, transport))
+        self._tls_protocols.clear()
+        pool_closed = super().close()
+        return self._finish_close(pool_closed, lookups, tls_transports, grace)
+
+    async def _finish_close(
+        self,
+        pool_closed: Awaitable[None],
+        lookups: list[asyncio.Task[list[ResolveResult]]],
+        tls_transports: list[tuple[ResponseHandler, asyncio.Transport]],
+        grace: float | None,
+    ) -> None:
+        await pool_closed
+        if lookups:
+            await asyncio.gather(*lookups, return_exceptions=True)
+        if tls_transports and grace:
+            pending = [proto.closed for proto, _ in tls_transports if not proto.closed.done()]
+            if pending:
+                await asyncio.wait(pending, timeout=grace)
+            for proto, transport in tls_transports:
+                if not proto.closed.done():
+                    transport.abort()
+        if self._resolver_owner:
+            await self._resolver.close()
+
+    # --- name resolution -----------------------------------------------------------------
 
     async def _resolve_host(self, host: str, port: int, traces: list[Trace]) -> list[ResolveResult]:
-        family = _ip_address_family(host)
+        family = _literal_ip_family(host)
         if family is not None:
             return [
                 ResolveResult(hostname=host, host=host, port=port, family=family, proto=0, flags=0)
@@ -291,36 +410,42 @@ class TCPConnector(BaseConnector):
         if not self._use_dns_cache:
             return await self._resolve_traced(host, port, traces)
         key = (host, port)
-        cached = self._cached_hosts.get(key, self._loop.time())
+        cached = self._cached_hosts.next_addrs(key, self._loop.time())
         if cached is not None:
             for trace in traces:
                 await trace.send_dns_cache_hit(host)
             return cached
+        # Look up and register synchronously: any await before the task is in
+        # `_resolving` would let a concurrent request start a second lookup.
+        lookup = self._resolving.get(key)
+        if lookup is None:
+            lookup = self._loop.create_task(self._lookup(key, host, port, traces))
+            self._resolving[key] = lookup
+            lookup.add_done_callback(functools.partial(self._lookup_done, key))
+        else:
+            # Joining a lookup already under way counts as a hit, as in aiohttp.
+            for trace in traces:
+                await trace.send_dns_cache_hit(host)
+        # Shielded so that a cancelled request leaves the shared lookup running for
+        # the other requests waiting on it.
+        return await asyncio.shield(lookup)
+
+    async def _lookup(
+        self, key: tuple[str, int], host: str, port: int, traces: list[Trace]
+    ) -> list[ResolveResult]:
         for trace in traces:
             await trace.send_dns_cache_miss(host)
-        pending = self._resolving.get(key)
-        if pending is not None:
-            # Concurrent requests for one uncached host share a single lookup.
-            return await asyncio.shield(pending)
-        future: asyncio.Future[list[ResolveResult]] = self._loop.create_future()
-        self._resolving[key] = future
-        try:
-            addrs = await self._resolve_traced(host, port, traces)
-        except BaseException as exc:
-            if not future.done():
-                if isinstance(exc, asyncio.CancelledError):
-                    future.cancel()
-                else:
-                    future.set_exception(exc)
-                    future.exception()  # retrieved here; sharers re-raise it
-            raise
-        finally:
-            if self._resolving.get(key) is future:
-                del self._resolving[key]
-        self._cached_hosts.add(key, addrs, self._loop.time())
-        if not future.done():
-            future.set_result(addrs)
+        addrs = await self._resolve_traced(host, port, traces)
+        if addrs:
+            self._cached_hosts.add(key, addrs, self._loop.time())
         return addrs
+
+    def _lookup_done(self, key: tuple[str, int], task: asyncio.Task[list[ResolveResult]]) -> None:
+        if self._resolving.get(key) is task:
+            del self._resolving[key]
+        if not task.cancelled():
+            # Mark a failure as seen: when every waiter was cancelled nobody else will.
+            task.exception()
 
     async def _resolve_traced(
         self, host: str, port: int, traces: list[Trace]
@@ -365,80 +490,94 @@ class TCPConnector(BaseConnector):
         try:
             hosts = await self._resolve_host(host, port, traces)
         except OSError as exc:
-            if exc.errno is None and isinstance(exc, asyncio.TimeoutError):
+            if _is_timeout(exc):
                 raise
             raise ClientConnectorDNSError(key, exc) from exc
-        sslcontext = self._ssl_context_for(req)
-        fingerprint = self._fingerprint_for(req)
-        server_hostname: str | None = None
-        if sslcontext is not None:
-            server_hostname = (req.server_hostname or host).rstrip(".")
-        addr_infos = _addr_infos(hosts)
+        if not hosts:
+            raise ClientConnectorDNSError(key, OSError(None, f"DNS lookup of {host} found nothing"))
+        return await _within(
+            self._loop,
+            self._dial(req, key, host, _addr_infos(hosts)),
+            timeout.sock_connect,
+            self._timeout_ceil_threshold,
+            f"Connection timeout to host {req.url}",
+        )
+
+    async def _dial(
+        self, req: ClientRequest, key: ConnectionKey, host: str, addr_infos: list[AddrInfoType]
+    ) -> ResponseHandler:
+        """Connect a socket (happy eyeballs over `addr_infos`), then wrap it in TLS."""
         try:
-            sock = await self._open_socket(addr_infos, timeout, req)
+            sock = await aiohappyeyeballs.start_connection(
+                addr_infos,
+                local_addr_infos=self._local_addr_infos,
+                happy_eyeballs_delay=self._happy_eyeballs_delay,
+                interleave=self._interleave,
+                loop=self._loop,
+                socket_factory=self._socket_factory,
+            )
         except OSError as exc:
-            if isinstance(exc, asyncio.TimeoutError):
+            if _is_timeout(exc):
                 raise
             raise ClientConnectorError(key, exc) from exc
+        sslcontext = self._ssl_context_for(req)
+        if sslcontext is None:
+            try:
+                _, proto = await self._loop.create_connection(self._factory, sock=sock)
+            except OSError as exc:
+                sock.close()
+                raise ClientConnectorError(key, exc) from exc
+            return proto
+        return await self._start_tls(req, key, host, sock, sslcontext)
+
+    async def _start_tls(
+        self,
+        req: ClientRequest,
+        key: ConnectionKey,
+        host: str,
+        sock: socket.socket,
+        sslcontext: ssl.SSLContext,
+    ) -> ResponseHandler:
+        extra: dict[str, Any] = {}
+        grace = self._ssl_shutdown_timeout
+        if _HAS_SSL_SHUTDOWN_TIMEOUT and grace:
+            extra["ssl_shutdown_timeout"] = grace
         try:
             _, proto = await self._loop.create_connection(
                 self._factory,
                 sock=sock,
                 ssl=sslcontext,
-                server_hostname=server_hostname,
-                ssl_handshake_timeout=timeout.total if sslcontext else None,
+                # A trailing dot is legal in DNS but never in a certificate name.
+                server_hostname=(req.server_hostname or host).rstrip("."),
+                **extra,
             )
         except ssl.CertificateError as exc:
             raise ClientConnectorCertificateError(key, exc) from exc
         except ssl.SSLError as exc:
             raise ClientConnectorSSLError(key, exc) from exc
         except OSError as exc:
-            if isinstance(exc, asyncio.TimeoutError):
+            if _is_timeout(exc):
                 raise
             raise ClientConnectorError(key, exc) from exc
-        if fingerprint is not None and proto.transport is not None:
+        fingerprint = self._fingerprint_for(req)
+        if fingerprint is not None:
+            transport = proto.transport
+            assert transport is not None
             try:
-                fingerprint.check(proto.transport)
-            except ServerFingerprintMismatch:
-                proto.close()
+                fingerprint.check(transport)
+            except BaseException:
+                proto.abort()
                 raise
+        self._tls_protocols.add(proto)
+        proto.closed.add_done_callback(lambda _: self._tls_protocols.discard(proto))
         return proto
 
-    async def _open_socket(
-        self, addr_infos: list[AddrInfoType], timeout: ClientTimeout, req: ClientRequest
-    ) -> socket.socket:
-        connecting = aiohappyeyeballs.start_connection(
-            addr_infos,
-            local_addr_infos=self._local_addr_infos,
-            happy_eyeballs_delay=self._happy_eyeballs_delay,
-            interleave=self._interleave,
-            loop=self._loop,
-            socket_factory=self._socket_factory,
-        )
-        if timeout.sock_connect is None:
-            return await connecting
-        try:
-            return await asyncio.wait_for(connecting, timeout.sock_connect)
-        except asyncio.TimeoutError as exc:
-            raise ConnectionTimeoutError(f"Connection timeout to host {req.url}") from exc
 
-
-def _addr_infos(hosts: list[ResolveResult]) -> list[AddrInfoType]:
-    infos: list[AddrInfoType] = []
-    for hinfo in hosts:
-        host = hinfo["host"]
-        port = hinfo["port"]
-        address: tuple[Any, ...] = (
-            (host, port, 0, 0) if hinfo["family"] == socket.AF_INET6 else (host, port)
-        )
-        infos.append(
-            (hinfo["family"], socket.SOCK_STREAM, hinfo["proto"] or socket.IPPROTO_TCP, "", address)
-        )
-    return infos
+# --- Unix sockets and named pipes -------------------------------------------------------
 
 
 class UnixConnector(BaseConnector):
-    """Connects to a server listening on a Unix domain socket."""
+    """Connects to a server listening on a Unix domain socket (any URL host goes there)."""
 
     allowed_protocol_schema_set = frozenset({"", "tcp", "http", "https", "ws", "wss", "unix"})
 
@@ -460,6 +599,7 @@ class UnixConnector(BaseConnector):
             loop=loop,
         )
         self._path = path
+        self._conn_timeout = conn_timeout
 
     @property
     def path(self) -> str:
@@ -469,21 +609,27 @@ class UnixConnector(BaseConnector):
     async def _create_connection(
         self, req: ClientRequest, traces: list[Trace], timeout: ClientTimeout
     ) -> ResponseHandler:
+        delay = timeout.sock_connect if timeout.sock_connect is not None else self._conn_timeout
+        return await _within(
+            self._loop,
+            self._dial_unix(req),
+            delay,
+            self._timeout_ceil_threshold,
+            f"Connection timeout to unix socket {self._path}",
+        )
+
+    async def _dial_unix(self, req: ClientRequest) -> ResponseHandler:
         try:
-            connecting = self._loop.create_unix_connection(self._factory, self._path)
-            if timeout.sock_connect is None:
-                _, proto = await connecting
-            else:
-                _, proto = await asyncio.wait_for(connecting, timeout.sock_connect)
-        except asyncio.TimeoutError as exc:
-            raise ConnectionTimeoutError(f"Connection timeout to unix socket {self._path}") from exc
+            _, proto = await self._loop.create_unix_connection(self._factory, self._path)
         except OSError as exc:
+            if _is_timeout(exc):
+                raise
             raise UnixClientConnectorError(self._path, req.connection_key, exc) from exc
         return proto
 
 
 class NamedPipeConnector(BaseConnector):
-    """Connects over a Windows named pipe (needs the proactor event loop)."""
+    """Connects over a Windows named pipe; needs the proactor event loop."""
 
     allowed_protocol_schema_set = frozenset({"", "tcp", "http", "https", "ws", "wss", "npipe"})
 
@@ -505,6 +651,7 @@ class NamedPipeConnector(BaseConnector):
         )
         proactor = getattr(asyncio, "ProactorEventLoop", None)
         if proactor is None or not isinstance(self._loop, proactor):
+            # Marked closed so that the half-built connector does not warn when collected.
             self._closed = True
             raise RuntimeError("Named Pipes only available in proactor loop under windows")
         self._path = path
@@ -517,13 +664,19 @@ class NamedPipeConnector(BaseConnector):
     async def _create_connection(
         self, req: ClientRequest, traces: list[Trace], timeout: ClientTimeout
     ) -> ResponseHandler:  # pragma: no cover - Windows only
+        return await _within(
+            self._loop,
+            self._dial_pipe(req),
+            timeout.sock_connect,
+            self._timeout_ceil_threshold,
+            f"Connection timeout to named pipe {self._path}",
+        )
+
+    async def _dial_pipe(self, req: ClientRequest) -> ResponseHandler:  # pragma: no cover
         try:
-            connecting = self._loop.create_pipe_connection(  # type: ignore[attr-defined]
+            _, proto = await self._loop.create_pipe_connection(  # type: ignore[attr-defined]
                 self._factory, self._path
             )
-            _, proto = await asyncio.wait_for(connecting, timeout.sock_connect)
-        except asyncio.TimeoutError as exc:
-            raise ConnectionTimeoutError(f"Connection timeout to named pipe {self._path}") from exc
         except OSError as exc:
             raise ClientConnectorError(req.connection_key, exc) from exc
         return proto  # type: ignore[no-any-return]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import weakref
 from typing import Any, Final
 
 from .abc import AbstractResolver, ResolveResult
@@ -75,15 +74,13 @@ class ThreadedResolver(AbstractResolver):
 class AsyncResolver(AbstractResolver):
     """Resolves with aiodns (c-ares); needs the `aiodns` extra."""
 
-    _resolvers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
-        weakref.WeakKeyDictionary()
-    )
-
     def __init__(
-        self, *args: Any, loop: asyncio.AbstractEventLoop | None = None, **kwargs: Any
+        self, loop: asyncio.AbstractEventLoop | None = None, *args: Any, **kwargs: Any
     ) -> None:
         if aiodns is None or not _HAS_AIODNS:
             raise RuntimeError("Resolver requires aiodns library")
+        if loop is not None:
+            kwargs["loop"] = loop
         self._resolver = aiodns.DNSResolver(*args, **kwargs)
 
     async def resolve(
@@ -94,7 +91,7 @@ class AsyncResolver(AbstractResolver):
                 host, port=port, type=socket.SOCK_STREAM, family=family, flags=_AI_ADDRCONFIG
             )
         except aiodns.error.DNSError as exc:
-            msg = exc.args[1] if len(exc.args) >= 1 else "DNS lookup failed"
+            msg = exc.args[1] if len(exc.args) >= 2 else "DNS lookup failed"
             raise OSError(None, msg) from exc
         hosts: list[ResolveResult] = []
         for node in resp.nodes:
