@@ -410,3 +410,27 @@ async def test_request_cookies_are_not_sent_to_another_origin(base: URL) -> None
         target = _other_host(base) / "echo"
         async with session.get(_to(base, 302, target), cookies={"rc": "2"}) as resp:
             assert "Cookie" not in (await _echo(resp))["headers"]
+
+
+@pytest.mark.parametrize("code", [307, 308])
+async def test_file_body_is_sent_again_after_307_and_308(base: URL, code: int) -> None:
+    import io
+
+    body = io.BytesIO(b"file contents " * 100)
+    async with airhttp.ClientSession() as session:
+        async with session.post(base / "r" / str(code), data=body) as resp:
+            got = await _echo(resp)
+    assert got["method"] == "POST"
+    assert got["body"] == "file contents " * 100
+
+
+async def test_consumed_generator_body_cannot_follow_307(base: URL) -> None:
+    async def gen() -> Any:
+        yield b"only "
+        yield b"once"
+
+    async with airhttp.ClientSession() as session:
+        with pytest.raises(airhttp.ClientPayloadError, match="consumed request body"):
+            await session.post(base / "r" / "307", data=gen())
+        connector = session.connector
+        assert connector is not None and not connector._acquired
