@@ -9,33 +9,34 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import math
 import sys
 import warnings
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Generic, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from multidict import CIMultiDict, istr
 from yarl import URL
 
 from . import hdrs
+from ._attempt import send_attempt
 from ._client_request import ClientRequest
 from ._client_response import ClientResponse
 from ._httpversion import HttpVersion, HttpVersion11
-from ._pool import _SSL_SHUTDOWN_DEPRECATED, BaseConnector, Connection
+from ._pool import _SSL_SHUTDOWN_DEPRECATED, BaseConnector
+from ._redirects import REDIRECT_CODES, redirect_becomes_get, redirect_target, replayable_body
 from ._reqrep_types import Fingerprint
+from ._request_context import (
+    _RequestContextManager,
+    _RequestOptions,
+    _SessionRequestContextManager,
+)
+from ._timeouts import DEFAULT_TIMEOUT, ClientTimeout, RequestTimer, uncancel_current_task
 from .abc import AbstractCookieJar
 from .client_exceptions import (
-    ClientError,
-    ClientOSError,
-    ClientPayloadError,
-    ConnectionTimeoutError,
     InvalidUrlClientError,
     InvalidUrlRedirectClientError,
     NonHttpUrlClientError,
-    NonHttpUrlRedirectClientError,
-    ServerDisconnectedError,
     TooManyRedirects,
 )
 from .client_middlewares import ClientMiddlewareType, build_client_middlewares
@@ -44,6 +45,7 @@ from .cookiejar import CookieJar
 from .helpers import (
     BasicAuth,
     basicauth_from_netrc,
+    calculate_timeout_when,
     get_env_proxy_for_url,
     netrc_from_env,
     strip_auth_from_url,
@@ -67,104 +69,10 @@ _RetType = TypeVar("_RetType", bound=ClientResponse)
 _HTTP_SCHEMES: Final = frozenset({"http", "https"})
 _WS_SCHEMES: Final = frozenset({"ws", "wss"})
 _ALL_SCHEMES: Final = _HTTP_SCHEMES | _WS_SCHEMES
-_REDIRECT_CODES: Final = frozenset({301, 302, 303, 307, 308})
 _URL_CACHE_SIZE: Final = 256
+_SENTINEL: Final[Any] = object()
 # RFC 9110 9.2.2: these may be retried after a failure without changing meaning.
 _IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
-
-
-@dataclasses.dataclass(frozen=True)
-class ClientTimeout:
-    """Timeouts in seconds; None disables one. `total` covers the whole request."""
-
-    total: float | None = None
-    connect: float | None = None
-    sock_read: float | None = None
-    sock_connect: float | None = None
-    ceil_threshold: float = 5
-
-
-DEFAULT_TIMEOUT: Final = ClientTimeout(total=5 * 60, sock_connect=30)
-_SENTINEL: Final[Any] = object()
-
-
-class _TotalTimer:
-    """The one timer of a request: fails the protocol's wait, or cancels the connect."""
-
-    __slots__ = ("_handle", "_protocol", "_task", "fired")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
-        self._protocol: Any = None
-        self._task = asyncio.current_task(loop)
-        self.fired = False
-        self._handle: asyncio.TimerHandle | None = loop.call_at(when, self._fire)
-
-    def attach(self, protocol: Any) -> None:
-        self._protocol = protocol
-
-    def cancel(self) -> None:
-        handle = self._handle
-        if handle is not None:
-            self._handle = None
-            handle.cancel()
-
-    def _fire(self) -> None:
-        self._handle = None
-        self.fired = True
-        protocol = self._protocol
-        if protocol is not None:
-            protocol.fail(asyncio.TimeoutError())
-        elif self._task is not None:
-            self._task.cancel()
-
-
-def _timeout_when(loop: asyncio.AbstractEventLoop, timeout: float, ceil_threshold: float) -> float:
-    when = loop.time() + timeout
-    if timeout > ceil_threshold:
-        # Rounded up to a whole second so that many timers share loop wake-ups.
-        when = math.ceil(when)
-    return when
-
-
-def _uncancel_current_task() -> None:
-    task = asyncio.current_task()
-    if task is not None and sys.version_info >= (3, 11):
-        task.uncancel()
-
-
-class _RequestOptions(TypedDict, total=False):
-    """The keyword arguments of `ClientSession.request()` and the verb methods."""
-
-    params: Any
-    data: Any
-    json: Any
-    cookies: Any
-    headers: Any
-    skip_auto_headers: Iterable[str] | None
-    auth: BasicAuth | None
-    allow_redirects: bool
-    max_redirects: int
-    compress: str | bool | None
-    chunked: bool | None
-    expect100: bool
-    raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]] | None
-    read_until_eof: bool
-    proxy: str | URL | None
-    proxy_auth: BasicAuth | None
-    timeout: ClientTimeout | None
-    ssl: ssl.SSLContext | bool | Fingerprint
-    server_hostname: str | None
-    proxy_headers: Any
-    trace_request_ctx: Mapping[str, Any] | None
-    middlewares: Sequence[ClientMiddlewareType] | None
-    read_bufsize: int | None
-    auto_decompress: bool | None
-    max_line_size: int | None
-    max_field_size: int | None
-    max_headers: int | None
-    verify_ssl: bool | None
-    fingerprint: bytes | None
-    ssl_context: ssl.SSLContext | None
 
 
 class ClientSession:
@@ -552,11 +460,12 @@ class ClientSession:
             # The pre-3.3 form: a number (or None) is the total timeout and nothing else.
             real_timeout = ClientTimeout(total=timeout)
         loop = self._loop
-        timer: _TotalTimer | None = None
+        timer: RequestTimer | None = None
         if real_timeout.total is not None:
-            timer = _TotalTimer(
-                loop, _timeout_when(loop, real_timeout.total, real_timeout.ceil_threshold)
+            when = calculate_timeout_when(
+                loop.time(), real_timeout.total, real_timeout.ceil_threshold
             )
+            timer = RequestTimer(loop, when)
         if read_bufsize is None:
             read_bufsize = self._read_bufsize
         if auto_decompress is None:
@@ -659,12 +568,14 @@ class ClientSession:
                 if effective:
 
                     async def _connect_and_send(req: ClientRequest) -> ClientResponse:
-                        return await self._send_once(
+                        return await send_attempt(
                             req,
                             connector,
                             traces,
                             real_timeout,
                             timer,
+                            cookie_jar=self._cookie_jar,
+                            retry=self._retry_connection,
                             read_until_eof=read_until_eof,
                             read_bufsize=read_bufsize,
                             auto_decompress=auto_decompress,
@@ -677,12 +588,14 @@ class ClientSession:
                     resp = await handler(req)
                 else:
                     # No middleware: call straight through, one coroutine layer fewer.
-                    resp = await self._send_once(
+                    resp = await send_attempt(
                         req,
                         connector,
                         traces,
                         real_timeout,
                         timer,
+                        cookie_jar=self._cookie_jar,
+                        retry=self._retry_connection,
                         read_until_eof=read_until_eof,
                         read_bufsize=read_bufsize,
                         auto_decompress=auto_decompress,
@@ -691,7 +604,7 @@ class ClientSession:
                         max_headers=max_headers,
                     )
 
-                if resp.status in _REDIRECT_CODES and allow_redirects:
+                if resp.status in REDIRECT_CODES and allow_redirects:
                     for trace in traces:
                         await trace.send_request_redirect(
                             method, url.update_query(params), headers, resp
@@ -701,10 +614,7 @@ class ClientSession:
                     if max_redirects and redirects >= max_redirects:
                         resp.release()
                         raise TooManyRedirects(history[0].request_info, tuple(history))
-                    # RFC 9110 15.4.4: 303 becomes GET; so do 301/302 after a POST.
-                    if (resp.status == 303 and resp.method != hdrs.METH_HEAD) or (
-                        resp.status in (301, 302) and resp.method == hdrs.METH_POST
-                    ):
+                    if redirect_becomes_get(resp.status, resp.method):
                         method = hdrs.METH_GET
                         data = None
                         await req._close_body()
@@ -712,42 +622,12 @@ class ClientSession:
                             headers.pop(hdrs.CONTENT_LENGTH)
                         headers.popall(hdrs.CONTENT_TYPE, None)
                     elif data is not None:
-                        # RFC 9110 15.4.8: 307/308 repeat the request with the same body.
-                        body = req.body
-                        if isinstance(body, Payload):
-                            if body.consumed:
-                                raise ClientPayloadError(
-                                    "Cannot follow redirect with a consumed request body. "
-                                    "Use bytes, a seekable file-like object, or set "
-                                    "allow_redirects=False."
-                                )
-                            data = body
-                    r_url = resp.headers.get(hdrs.LOCATION) or resp.headers.get(hdrs.URI)
-                    if r_url is None:
+                        data = replayable_body(req.body, data)
+                    parsed_redirect_url = redirect_target(resp, url, self._requote_redirect_url)
+                    if parsed_redirect_url is None:
                         # No location to go to: this response is the answer.
                         break
-                    try:
-                        parsed_redirect_url = URL(r_url, encoded=not self._requote_redirect_url)
-                    except ValueError as exc:
-                        raise InvalidUrlRedirectClientError(
-                            r_url,
-                            "Server attempted redirecting to a location that does not look "
-                            "like a URL",
-                        ) from exc
-                    scheme = parsed_redirect_url.scheme
-                    if scheme not in _HTTP_SCHEMES and scheme != "":
-                        resp.close()
-                        raise NonHttpUrlRedirectClientError(r_url)
-                    elif not scheme:
-                        parsed_redirect_url = url.join(parsed_redirect_url)
-                    try:
-                        redirect_origin = parsed_redirect_url.origin()
-                    except ValueError as origin_val_err:
-                        raise InvalidUrlRedirectClientError(
-                            parsed_redirect_url,
-                            "Invalid redirect URL origin",
-                        ) from origin_val_err
-                    if url.origin() != redirect_origin:
+                    if url.origin() != parsed_redirect_url.origin():
                         # Credentials stay with the origin they were given for.
                         auth = None
                         cookies = None
@@ -791,7 +671,7 @@ class ClientSession:
                 if timer.fired and isinstance(exc, asyncio.CancelledError):
                     # The total timeout cancelled us (while connecting, or in a
                     # middleware): that is a timeout to the caller, not a cancel.
-                    _uncancel_current_task()
+                    uncancel_current_task()
                     timeout_exc = asyncio.TimeoutError()
                     for trace in traces:
                         await trace.send_request_exception(
@@ -811,96 +691,6 @@ class ClientSession:
             return basicauth_from_netrc(netrc_from_env(), host)
         except LookupError:
             return None
-
-    async def _send_once(
-        self,
-        req: ClientRequest,
-        connector: BaseConnector,
-        traces: list[Trace],
-        timeout: ClientTimeout,
-        timer: _TotalTimer | None,
-        *,
-        read_until_eof: bool,
-        read_bufsize: int,
-        auto_decompress: bool,
-        max_line_size: int,
-        max_field_size: int,
-        max_headers: int,
-    ) -> ClientResponse:
-        """Lend a connection, write the request, wait for the head; retry once if stale."""
-        attempt_retry = req.method in _IDEMPOTENT_METHODS and self._retry_connection
-        while True:
-            conn = connector._get_pooled(req.connection_key)
-            reused = conn is not None
-            if conn is None:
-                conn = await self._connect(req, connector, traces, timeout)
-            elif traces:
-                try:
-                    for trace in traces:
-                        await trace.send_connection_reuseconn()
-                except BaseException:
-                    conn.release()
-                    raise
-            protocol = conn.protocol
-            assert protocol is not None
-            if timer is not None:
-                timer.attach(protocol)
-            protocol.expect_response(
-                req.method,
-                read_until_eof=read_until_eof,
-                read_bufsize=read_bufsize,
-                auto_decompress=auto_decompress,
-                sock_read=timeout.sock_read,
-                max_line_size=max_line_size,
-                max_field_size=max_field_size,
-                max_headers=max_headers,
-                continue_waiter=req._continue,
-            )
-            try:
-                resp = await req.send(conn)
-                try:
-                    await resp.start(conn)
-                except BaseException:
-                    resp.close()
-                    raise
-            except (ServerDisconnectedError, ClientOSError) as exc:
-                conn.close()
-                if timer is not None and timer.fired:
-                    raise asyncio.TimeoutError() from exc
-                # A pooled connection the server closed just as we reused it: the
-                # request never reached it, so an idempotent one is sent again once.
-                if reused and attempt_retry and not isinstance(exc, ConnectionTimeoutError):
-                    attempt_retry = False
-                    if timer is not None:
-                        timer.attach(None)
-                    continue
-                raise
-            except BaseException:
-                conn.close()
-                raise
-            if resp.status is not None and self._cookie_jar is not None:
-                set_cookies = resp.headers.getall(hdrs.SET_COOKIE, ())
-                if set_cookies:
-                    self._cookie_jar.update_cookies_from_headers(set_cookies, resp.url)
-            return resp
-
-    async def _connect(
-        self,
-        req: ClientRequest,
-        connector: BaseConnector,
-        traces: list[Trace],
-        timeout: ClientTimeout,
-    ) -> Connection:
-        try:
-            if not timeout.connect:  # None or 0: no limit, as aiohttp reads it
-                return await connector.connect(req, traces=traces, timeout=timeout)
-            return await asyncio.wait_for(
-                connector.connect(req, traces=traces, timeout=timeout), timeout.connect
-            )
-        except asyncio.TimeoutError as exc:
-            if isinstance(exc, ClientError):
-                raise
-            raise ConnectionTimeoutError(f"Connection timeout to host {req.url}") from exc
 
     # --- lifecycle and properties ----------------------------------------------------
 
@@ -999,76 +789,6 @@ class ClientSession:
         exc_tb: TracebackType | None,
     ) -> None:
         await self.close()
-
-
-class _BaseRequestContextManager(Coroutine[Any, Any, _RetType], Generic[_RetType]):
-    """Await it for the response, or `async with` it to release the response at the end."""
-
-    __slots__ = ("_coro", "_resp")
-
-    def __init__(self, coro: Coroutine[Any, Any, _RetType]) -> None:
-        self._coro: Coroutine[Any, Any, _RetType] = coro
-
-    def send(self, arg: None) -> Any:
-        return self._coro.send(arg)
-
-    def throw(self, *args: Any, **kwargs: Any) -> Any:
-        return self._coro.throw(*args, **kwargs)
-
-    def close(self) -> None:
-        return self._coro.close()
-
-    def __await__(self) -> Generator[Any, None, _RetType]:
-        return self._coro.__await__()
-
-    def __iter__(self) -> Generator[Any, None, _RetType]:
-        return self.__await__()
-
-    async def __aenter__(self) -> _RetType:
-        self._resp: _RetType = await self._coro
-        return await self._resp.__aenter__()  # type: ignore[return-value]
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._resp.__aexit__(exc_type, exc, tb)
-
-
-class _RequestContextManager(_BaseRequestContextManager[ClientResponse]):
-    __slots__ = ()
-
-
-class _SessionRequestContextManager:
-    """The one-shot request(): closes the session it made once the response is done."""
-
-    __slots__ = ("_coro", "_resp", "_session")
-
-    def __init__(self, coro: Coroutine[Any, Any, ClientResponse], session: ClientSession) -> None:
-        self._coro = coro
-        self._resp: ClientResponse | None = None
-        self._session = session
-
-    async def __aenter__(self) -> ClientResponse:
-        try:
-            self._resp = await self._coro
-        except BaseException:
-            await self._session.close()
-            raise
-        else:
-            return self._resp
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._resp is not None
-        self._resp.release()
-        await self._session.close()
 
 
 def request(

@@ -1,0 +1,64 @@
+"""Request timeouts: the public ClientTimeout value and the one timer each request runs.
+
+A timeout fails the protocol's pending wait, or cancels a connect in progress; it
+never reads or writes anything itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sys
+from typing import Any, Final
+
+__all__ = ("DEFAULT_TIMEOUT", "ClientTimeout", "RequestTimer", "uncancel_current_task")
+
+
+@dataclasses.dataclass(frozen=True)
+class ClientTimeout:
+    """Timeouts in seconds; None disables one. `total` covers the whole request."""
+
+    total: float | None = None
+    connect: float | None = None
+    sock_read: float | None = None
+    sock_connect: float | None = None
+    ceil_threshold: float = 5
+
+
+DEFAULT_TIMEOUT: Final = ClientTimeout(total=5 * 60, sock_connect=30)
+
+
+class RequestTimer:
+    """The one timer of a request: fails the protocol's wait, or cancels the connect."""
+
+    __slots__ = ("_handle", "_protocol", "_task", "fired")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
+        self._protocol: Any = None
+        self._task = asyncio.current_task(loop)
+        self.fired = False
+        self._handle: asyncio.TimerHandle | None = loop.call_at(when, self._fire)
+
+    def attach(self, protocol: Any) -> None:
+        self._protocol = protocol
+
+    def cancel(self) -> None:
+        handle = self._handle
+        if handle is not None:
+            self._handle = None
+            handle.cancel()
+
+    def _fire(self) -> None:
+        self._handle = None
+        self.fired = True
+        protocol = self._protocol
+        if protocol is not None:
+            protocol.fail(asyncio.TimeoutError())
+        elif self._task is not None:
+            self._task.cancel()
+
+
+def uncancel_current_task() -> None:
+    task = asyncio.current_task()
+    if task is not None and sys.version_info >= (3, 11):
+        task.uncancel()
