@@ -12,13 +12,41 @@ from typing import Final
 
 from multidict import CIMultiDict, CIMultiDictProxy, istr
 
+from ._head_syntax import (
+    _CODES,
+    _ENCODING,
+    _ERRORS,
+    _KNOWN_NAMES,
+    _MAX_CONTENT_LENGTH_DIGITS,
+    _PREVIEW,
+    _VERSIONS,
+    _find_block_end,
+    _is_chunked,
+    _parse_content_length,
+    _parse_field_lines,
+    _parse_status_line,
+    _preview,
+    _split_block,
+)
+
+# Kept reachable here: the tests check the name cache against http_parser._KNOWN_NAMES_LIMIT.
+from ._head_syntax import _KNOWN_NAMES_LIMIT as _KNOWN_NAMES_LIMIT
+from ._http_events import (
+    _END_NO_TRAILERS,
+    CONNECTION_CLOSED,
+    NEED_DATA,
+    PAUSED,
+    EndOfMessage,
+    Event,
+    RawResponseMessage,
+    Sentinel,
+)
 from ._httpversion import HttpVersion, HttpVersion10, HttpVersion11
 from .http_exceptions import (
     BadHttpMessage,
     BadStatusLine,
     ContentLengthError,
     HttpProcessingError,
-    InvalidHeader,
     LineTooLong,
     TransferEncodingError,
 )
@@ -34,104 +62,6 @@ __all__ = (
     "Sentinel",
 )
 
-
-class Sentinel:
-    """A named marker event; compare with `is`."""
-
-    __slots__ = ("_name",)
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def __repr__(self) -> str:
-        return self._name
-
-
-NEED_DATA: Final = Sentinel("NEED_DATA")
-PAUSED: Final = Sentinel("PAUSED")
-CONNECTION_CLOSED: Final = Sentinel("CONNECTION_CLOSED")
-
-_ENCODING: Final = "utf-8"
-_ERRORS: Final = "surrogateescape"
-
-
-class RawResponseMessage:
-    """The head of one response: status line, fields and the framing decided from them."""
-
-    __slots__ = (
-        "_raw_headers",
-        "chunked",
-        "code",
-        "compression",
-        "content_length",
-        "headers",
-        "reason",
-        "should_close",
-        "upgrade",
-        "version",
-    )
-
-    def __init__(
-        self,
-        version: HttpVersion,
-        code: int,
-        reason: str,
-        headers: CIMultiDictProxy[str],
-        should_close: bool,
-        compression: str | None,
-        upgrade: bool,
-        chunked: bool,
-        content_length: int | None,
-    ) -> None:
-        self.version = version
-        self.code = code
-        self.reason = reason
-        self.headers = headers
-        self.should_close = should_close
-        self.compression = compression
-        self.upgrade = upgrade
-        self.chunked = chunked
-        self.content_length = content_length
-        self._raw_headers: tuple[tuple[bytes, bytes], ...] | None = None
-
-    @property
-    def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
-        # Built on demand: most callers never look at raw bytes, so the head parse skips it.
-        raw = self._raw_headers
-        if raw is None:
-            raw = self._raw_headers = tuple(
-                (name.encode(_ENCODING, _ERRORS), value.encode(_ENCODING, _ERRORS))
-                for name, value in self.headers.items()
-            )
-        return raw
-
-    def __repr__(self) -> str:
-        return (
-            f"<RawResponseMessage version={self.version} code={self.code} "
-            f"reason={self.reason!r} should_close={self.should_close} "
-            f"chunked={self.chunked} content_length={self.content_length} "
-            f"compression={self.compression!r} upgrade={self.upgrade} "
-            f"headers={self.headers!r}>"
-        )
-
-
-class EndOfMessage:
-    """The body of the current response is complete; `trailers` holds any trailer fields."""
-
-    __slots__ = ("trailers",)
-
-    def __init__(self, trailers: CIMultiDictProxy[str] | None = None) -> None:
-        self.trailers = trailers
-
-    def __repr__(self) -> str:
-        return f"<EndOfMessage trailers={self.trailers!r}>"
-
-
-Event = RawResponseMessage | bytes | EndOfMessage | Sentinel
-
-# One shared instance for the trailer-less case saves an allocation per response.
-_END_NO_TRAILERS: Final = EndOfMessage(None)
-
 _CONTENT_LENGTH: Final = istr("Content-Length")
 _TRANSFER_ENCODING: Final = istr("Transfer-Encoding")
 _CONNECTION: Final = istr("Connection")
@@ -140,23 +70,6 @@ _CONTENT_ENCODING: Final = istr("Content-Encoding")
 _COMPRESSIONS: Final = {name: name for name in ("gzip", "deflate", "br", "zstd")}
 # Exact spellings of a lone Connection token, mapped to "should close".
 _CONNECTION_CLOSE: Final = {"close": True, "Close": True, "keep-alive": False, "Keep-Alive": False}
-
-# RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT (case-sensitive). A dict
-# lookup of the 8-char prefix validates and converts in one step; the bool is
-# "close by default" (RFC 9112 §9.3: only 1.1 and later persist by default).
-_VERSIONS: Final[dict[str, tuple[HttpVersion, bool]]] = {}
-for _major in range(10):
-    for _minor in range(10):
-        _v = HttpVersion(_major, _minor)
-        if _v == HttpVersion11:
-            _v = HttpVersion11
-        elif _v == HttpVersion10:
-            _v = HttpVersion10
-        _VERSIONS[f"HTTP/{_major}.{_minor}"] = (_v, _v < HttpVersion11)
-del _major, _minor, _v
-
-# RFC 9112 §4: status-code = 3DIGIT; codes below 100 are not valid HTTP statuses.
-_CODES: Final[dict[str, int]] = {f"{code:03d}": code for code in range(100, 1000)}
 
 # Exact status lines that make up nearly all traffic, pre-parsed; anything else
 # takes the generic checks below. Built from the stdlib's phrase table at import.
@@ -172,22 +85,9 @@ _COMMON_STATUS_LINES: Final[dict[str, tuple[HttpVersion, bool, int, str]]] = {
     if status.value >= 100
 }
 
-# Field names already proven to be tokens, each mapped to its istr. Names repeat
-# across responses, so one dict lookup per line replaces a token scan, and istr keys
-# build a CIMultiDict ~2.5x faster than str keys (it skips case-folding). The slow
-# path validates and adds new names; the size is bounded.
-_KNOWN_NAMES: Final[dict[str, istr]] = {}
-_KNOWN_NAMES_LIMIT: Final = 2048
-
-# RFC 9110 §5.6.2: tchar; field names are tokens.
-_NON_TCHAR_RE: Final = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]")
-# RFC 9112 §4: reason-phrase = *( HTAB / SP / VCHAR / obs-text ); other CTLs are refused.
-_STATUS_CTL_RE: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-# The same CTL set on bytes, for chunk extensions.
+# The same CTL set as the status line's, on bytes, for chunk extensions.
 _CTL_BYTES_RE: Final = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _HEXDIGITS: Final = b"0123456789abcdefABCDEF"
-# Longer Content-Length values (leading zeros aside) exceed any real body and int().
-_MAX_CONTENT_LENGTH_DIGITS: Final = 19
 _MAX_CHUNK_SIZE_DIGITS: Final = 16
 
 # Leftovers smaller than this are re-joined into a fresh bytes object on feed;
@@ -196,154 +96,6 @@ _SMALL_LEFTOVER: Final = 4096
 
 _CL_MISSING: Final = "Not enough data to satisfy content length header."
 _TE_MISSING: Final = "Not enough data to satisfy transfer length header."
-_PREVIEW: Final = 100
-
-
-def _preview(line: bytes | bytearray | str) -> bytes | str:
-    """Shorten an offending line for an error message."""
-    if isinstance(line, str):
-        return line[:_PREVIEW] + "..." if len(line) > _PREVIEW else line
-    if len(line) > _PREVIEW:
-        return bytes(line[:_PREVIEW]) + b"..."
-    return bytes(line)
-
-
-# Bare LF line ends: aiohttp, observed as a black box against a raw socket server,
-# accepts a lone LF anywhere in the head and the trailer section (RFC 9112 §2.2 lets
-# a recipient do so) but not in chunk-size lines. We match that; a bare CR is always
-# an error, and a chunk's data must end in CRLF.
-def _find_block_end(buf: bytes | bytearray, start: int, stop: int) -> tuple[int, int]:
-    """Locate the first empty line at or after `start`.
-
-    Returns (index of the LF ending the last non-empty line, offset just past the
-    empty line), or (-1, -1). RFC 9112 §2.2 lets a recipient accept a bare LF as a
-    line terminator, so both "\\n\\n" and "\\n\\r\\n" end a block.
-    """
-    crlf = buf.find(b"\n\r\n", start, stop)
-    lf = buf.find(b"\n\n", start, crlf + 1 if crlf >= 0 else stop)
-    if lf >= 0:
-        return lf, lf + 2
-    if crlf >= 0:
-        return crlf, crlf + 3
-    return -1, -1
-
-
-def _split_block(
-    buf: bytes | bytearray,
-    start: int,
-    last: int,
-    first_limit: int,
-    field_limit: int,
-    max_fields: int,
-    has_status: bool,
-) -> list[str]:
-    """Cut buf[start:last] into decoded lines, enforcing line endings and size limits."""
-    raw_lines = buf[start:last].split(b"\n")
-    if len(raw_lines) - has_status > max_fields:
-        # RFC 9110 §5.4: a client may refuse fields beyond what it is willing to process.
-        raise BadHttpMessage("Too many headers received")
-    lines: list[str] = []
-    limit = first_limit
-    for raw in raw_lines:
-        if raw[-1:] == b"\r":
-            raw = raw[:-1]
-        # Length first, as the check on a still incomplete head does.
-        if len(raw) > limit:
-            raise LineTooLong(_preview(raw), limit, len(raw))
-        limit = field_limit
-        if b"\r" in raw:
-            # RFC 9112 §2.2: a bare CR outside a CRLF must be rejected.
-            line = raw.decode(_ENCODING, _ERRORS)
-            if has_status and not lines:
-                raise BadStatusLine(line)
-            raise InvalidHeader(line)
-        lines.append(raw.decode(_ENCODING, _ERRORS))
-    return lines
-
-
-def _parse_status_line(line: str) -> tuple[HttpVersion, bool, int, str]:
-    """Strictly parse `HTTP-version SP status-code [SP reason-phrase]` (RFC 9112 §4)."""
-    known = _VERSIONS.get(line[:8])
-    code = _CODES.get(line[9:12])
-    if known is None or code is None or line[8:9] != " ":
-        raise BadStatusLine(line)
-    # RFC 9112 §4 wants SP before even an empty reason-phrase; servers omit it, and
-    # aiohttp accepts that, so both spellings pass.
-    if len(line) > 12 and line[12] != " ":
-        raise BadStatusLine(line)
-    if _STATUS_CTL_RE.search(line) is not None:
-        raise BadStatusLine(line)
-    return known[0], known[1], code, line[13:]
-
-
-def _intern_name(name: str) -> istr:
-    """The shared istr for a field name already checked to be a token."""
-    known = _KNOWN_NAMES.get(name)
-    if known is None:
-        # Starting over when full keeps the set tuned to current traffic; a peer
-        # sending endless new names only costs itself the slow path.
-        if len(_KNOWN_NAMES) >= _KNOWN_NAMES_LIMIT:
-            _KNOWN_NAMES.clear()
-        known = _KNOWN_NAMES[name] = istr(name)
-    return known
-
-
-def _parse_field_lines(lines: list[str]) -> list[tuple[str, str]]:
-    """Strict field-line parser for the slow path and trailers (RFC 9112 §5)."""
-    pairs: list[tuple[str, str]] = []
-    for line in lines:
-        if line.startswith((" ", "\t")):
-            # RFC 9112 §5.2: a user agent replaces each obs-fold with SP.
-            if not pairs:
-                # RFC 9112 §2.2: whitespace before the first field line; reject it.
-                raise InvalidHeader(line)
-            if "\x00" in line:
-                raise InvalidHeader(line)
-            name, value = pairs[-1]
-            more = line.strip(" \t")
-            pairs[-1] = (name, f"{value} {more}" if value and more else value or more)
-            continue
-        name, sep, value = line.partition(":")
-        # RFC 9112 §5.1: no whitespace between field name and colon; name is a token.
-        if not sep or not name or _NON_TCHAR_RE.search(name) is not None:
-            raise InvalidHeader(line)
-        # RFC 9110 §5.5: CR, LF and NUL are never valid in a field value.
-        if "\x00" in value:
-            raise InvalidHeader(line)
-        # RFC 9112 §5: field-line = field-name ":" OWS field-value OWS
-        pairs.append((_intern_name(name), value.strip(" \t")))
-    return pairs
-
-
-def _parse_content_length(values: list[str]) -> int:
-    """RFC 9110 §8.6: 1*DIGIT; a list or repeat is fine only when every member is equal."""
-    found: set[str] = set()
-    for value in values:
-        for item in value.split(","):
-            item = item.strip(" \t")
-            if not item or not item.isdigit() or not item.isascii():
-                raise BadHttpMessage(f"Invalid Content-Length header: {value!r}")
-            found.add(item.lstrip("0") or "0")
-    if len(found) != 1:
-        raise BadHttpMessage(f"Conflicting Content-Length headers: {values!r}")
-    digits = found.pop()
-    if len(digits) > _MAX_CONTENT_LENGTH_DIGITS:
-        raise BadHttpMessage(f"Content-Length is too large: {values!r}")
-    return int(digits)
-
-
-def _is_chunked(values: list[str]) -> bool:
-    """RFC 9112 §6.1: chunked may appear once, and only as the final coding."""
-    codings = [c.strip(" \t").lower() for value in values for c in value.split(",")]
-    codings = [c for c in codings if c]
-    chunked = codings.count("chunked")
-    if not chunked:
-        return False
-    if chunked > 1:
-        raise TransferEncodingError("Transfer-Encoding applies chunked more than once")
-    if codings[-1] != "chunked":
-        raise TransferEncodingError("Transfer-Encoding chunked is not the final coding")
-    return True
 
 
 class ResponseParser:
