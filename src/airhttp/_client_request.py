@@ -21,6 +21,7 @@ from yarl import URL
 from . import hdrs, payload
 from ._client_response import ClientResponse
 from ._httpversion import HttpVersion, HttpVersion10, HttpVersion11
+from ._proxy import prepare_proxied_headers
 from ._reqrep_types import ConnectionKey, Fingerprint, RequestInfo
 from .client_exceptions import (
     ClientConnectionError,
@@ -560,6 +561,8 @@ class ClientRequest:
             target = self.url.raw_path_qs or "/"
         else:
             target = self._target()
+            if self.proxy is not None:
+                prepare_proxied_headers(self)
         status_line = f"{method} {target} {http}"
         body = self._body
         traces = self._traces

@@ -1,12 +1,14 @@
-"""Connectors: open TCP, TLS and Unix-socket connections for the pool.
+"""Connectors: open TCP, TLS and Unix-socket connections for the pool, directly or via proxies.
 
-TCPConnector resolves names (with a cache), races addresses with happy eyeballs and
-wraps TLS; the pool itself lives in `_pool`. No request building or parsing here.
+TCPConnector resolves names (with a cache), races addresses with happy eyeballs, wraps
+TLS and tunnels through HTTP proxies; the pool lives in `_pool`, what is said to a proxy
+in `_proxy`. No request building or parsing here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import math
 import socket
@@ -15,12 +17,14 @@ import sys
 import warnings
 from collections.abc import Awaitable, Coroutine, Iterator
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar
 
 import aiohappyeyeballs
 from aiohappyeyeballs import AddrInfoType, SocketFactoryType
+from yarl import URL
 
 from ._pool import _SENTINEL, _SSL_SHUTDOWN_DEPRECATED, BaseConnector, Connection
+from ._proxy import open_tunnel, proxy_connection_key
 from ._reqrep_types import Fingerprint
 from .abc import AbstractResolver, ResolveResult
 from .client_exceptions import (
@@ -28,6 +32,7 @@ from .client_exceptions import (
     ClientConnectorDNSError,
     ClientConnectorError,
     ClientConnectorSSLError,
+    ClientProxyConnectionError,
     ConnectionTimeoutError,
     UnixClientConnectorError,
 )
@@ -54,6 +59,10 @@ _T = TypeVar("_T")
 
 # asyncio only accepts a TLS shutdown grace period from 3.11 on.
 _HAS_SSL_SHUTDOWN_TIMEOUT: Final = sys.version_info >= (3, 11)
+# asyncio can start TLS over a TLS transport (an https target via an https proxy)
+# from 3.11 on; before, start_tls refuses such a transport.
+_HAS_TLS_IN_TLS: Final = sys.version_info >= (3, 11)
+_NO_TLS_IN_TLS: Final = "An https target through an https proxy needs Python 3.11 or newer"
 _EXCLUSIVE_SSL_PARAMS: Final = (
     "verify_ssl, ssl_context, fingerprint and ssl parameters are mutually exclusive"
 )
@@ -116,6 +125,39 @@ def _merge_ssl_params(
             f"ssl should be SSLContext, bool, Fingerprint or None, got {ssl_param!r} instead."
         )
     return ssl_param
+
+
+def _tls_name(host: str) -> str:
+    """The name a certificate must carry for `host`."""
+    # A trailing dot is legal in DNS but never in a certificate name.
+    return host.rstrip(".")
+
+
+class _Endpoint(NamedTuple):
+    """Where a new connection is dialled (the target, or the proxy in front of it)."""
+
+    key: ConnectionKey  # named by the errors raised while connecting
+    host: str
+    port: int
+    sslcontext: ssl.SSLContext | None
+    server_hostname: str | None
+    fingerprint: Fingerprint | None
+    refused: type[ClientConnectorError]  # raised when no socket can be opened
+
+
+@contextlib.contextmanager
+def _tls_errors(endpoint: _Endpoint) -> Iterator[None]:
+    """Map what a TLS handshake raises to the connector errors naming `endpoint`."""
+    try:
+        yield
+    except ssl.CertificateError as exc:
+        raise ClientConnectorCertificateError(endpoint.key, exc) from exc
+    except ssl.SSLError as exc:
+        raise ClientConnectorSSLError(endpoint.key, exc) from exc
+    except OSError as exc:
+        if _is_timeout(exc):
+            raise
+        raise endpoint.refused(endpoint.key, exc) from exc
 
 
 # --- DNS cache ---------------------------------------------------------------------------
@@ -479,33 +521,79 @@ class TCPConnector(BaseConnector):
             return self._ssl
         return None
 
-    async def _create_connection(
-        self, req: ClientRequest, traces: list[Trace], timeout: ClientTimeout
-    ) -> ResponseHandler:
-        key = req.connection_key
+    def _target_endpoint(self, req: ClientRequest) -> _Endpoint:
         host = req.url.raw_host
         assert host is not None
         port = req.port
         assert port is not None
+        sslcontext = self._ssl_context_for(req)
+        return _Endpoint(
+            req.connection_key,
+            host,
+            port,
+            sslcontext,
+            _tls_name(req.server_hostname or host) if sslcontext is not None else None,
+            self._fingerprint_for(req),
+            ClientConnectorError,
+        )
+
+    def _proxy_endpoint(self, req: ClientRequest, proxy: URL) -> _Endpoint:
+        key = proxy_connection_key(proxy)
+        port = key.port
+        assert port is not None
+        sslcontext: ssl.SSLContext | None = None
+        if key.is_ssl:
+            sslp = req.ssl
+            if sslp is True:
+                sslp = self._ssl
+            if isinstance(sslp, ssl.SSLContext):
+                # As in aiohttp: one context must trust both the proxy and the target.
+                sslcontext = sslp
+            else:
+                # A pinned fingerprint names the target's certificate; the proxy's
+                # is verified as usual.
+                sslcontext = _make_ssl_context(sslp is not False)
+        server_hostname = _tls_name(key.host) if sslcontext is not None else None
+        return _Endpoint(
+            key, key.host, port, sslcontext, server_hostname, None, ClientProxyConnectionError
+        )
+
+    async def _create_connection(
+        self, req: ClientRequest, traces: list[Trace], timeout: ClientTimeout
+    ) -> ResponseHandler:
+        proxy = req.proxy
+        if proxy is None:
+            return await self._connect_endpoint(self._target_endpoint(req), req, traces, timeout)
+        return await self._connect_via_proxy(req, proxy, traces, timeout)
+
+    async def _connect_endpoint(
+        self,
+        endpoint: _Endpoint,
+        req: ClientRequest,
+        traces: list[Trace],
+        timeout: ClientTimeout,
+    ) -> ResponseHandler:
+        """Resolve `endpoint`, connect to it (within sock_connect) and wrap TLS if asked."""
+        host = endpoint.host
         try:
-            hosts = await self._resolve_host(host, port, traces)
+            hosts = await self._resolve_host(host, endpoint.port, traces)
         except OSError as exc:
             if _is_timeout(exc):
                 raise
-            raise ClientConnectorDNSError(key, exc) from exc
+            raise ClientConnectorDNSError(endpoint.key, exc) from exc
         if not hosts:
-            raise ClientConnectorDNSError(key, OSError(None, f"DNS lookup of {host} found nothing"))
+            raise ClientConnectorDNSError(
+                endpoint.key, OSError(None, f"DNS lookup of {host} found nothing")
+            )
         return await _within(
             self._loop,
-            self._dial(req, key, host, _addr_infos(hosts)),
+            self._dial(endpoint, _addr_infos(hosts)),
             timeout.sock_connect,
             self._timeout_ceil_threshold,
             f"Connection timeout to host {req.url}",
         )
 
-    async def _dial(
-        self, req: ClientRequest, key: ConnectionKey, host: str, addr_infos: list[AddrInfoType]
-    ) -> ResponseHandler:
+    async def _dial(self, endpoint: _Endpoint, addr_infos: list[AddrInfoType]) -> ResponseHandler:
         """Connect a socket (happy eyeballs over `addr_infos`), then wrap it in TLS."""
         try:
             sock = await aiohappyeyeballs.start_connection(
@@ -519,58 +607,111 @@ class TCPConnector(BaseConnector):
         except OSError as exc:
             if _is_timeout(exc):
                 raise
-            raise ClientConnectorError(key, exc) from exc
-        sslcontext = self._ssl_context_for(req)
+            raise endpoint.refused(endpoint.key, exc) from exc
+        sslcontext = endpoint.sslcontext
         if sslcontext is None:
             try:
                 _, proto = await self._loop.create_connection(self._factory, sock=sock)
             except OSError as exc:
                 sock.close()
-                raise ClientConnectorError(key, exc) from exc
+                raise endpoint.refused(endpoint.key, exc) from exc
             return proto
-        return await self._start_tls(req, key, host, sock, sslcontext)
-
-    async def _start_tls(
-        self,
-        req: ClientRequest,
-        key: ConnectionKey,
-        host: str,
-        sock: socket.socket,
-        sslcontext: ssl.SSLContext,
-    ) -> ResponseHandler:
-        extra: dict[str, Any] = {}
-        grace = self._ssl_shutdown_timeout
-        if _HAS_SSL_SHUTDOWN_TIMEOUT and grace:
-            extra["ssl_shutdown_timeout"] = grace
-        try:
+        with _tls_errors(endpoint):
             _, proto = await self._loop.create_connection(
                 self._factory,
                 sock=sock,
                 ssl=sslcontext,
-                # A trailing dot is legal in DNS but never in a certificate name.
-                server_hostname=(req.server_hostname or host).rstrip("."),
-                **extra,
+                server_hostname=endpoint.server_hostname,
+                **self._tls_extra(),
             )
-        except ssl.CertificateError as exc:
-            raise ClientConnectorCertificateError(key, exc) from exc
-        except ssl.SSLError as exc:
-            raise ClientConnectorSSLError(key, exc) from exc
-        except OSError as exc:
-            if _is_timeout(exc):
-                raise
-            raise ClientConnectorError(key, exc) from exc
-        fingerprint = self._fingerprint_for(req)
-        if fingerprint is not None:
-            transport = proto.transport
-            assert transport is not None
-            try:
-                fingerprint.check(transport)
-            except BaseException:
-                proto.abort()
-                raise
+        self._check_pin(endpoint, proto)
+        self._track_tls(proto)
+        return proto
+
+    async def _connect_via_proxy(
+        self, req: ClientRequest, proxy: URL, traces: list[Trace], timeout: ClientTimeout
+    ) -> ResponseHandler:
+        """Connect to `proxy`; for a TLS target, tunnel through it with CONNECT, then TLS.
+
+        A plain-HTTP target needs no more: the request goes to the proxy in absolute
+        form over this connection (see `_proxy.prepare_proxied_headers`).
+        """
+        endpoint = self._proxy_endpoint(req, proxy)
+        tunnelled = req.is_ssl()
+        if tunnelled and endpoint.sslcontext is not None and not _HAS_TLS_IN_TLS:
+            raise ClientConnectorError(req.connection_key, OSError(None, _NO_TLS_IN_TLS))
+        protocol = await self._connect_endpoint(endpoint, req, traces, timeout)
+        if not tunnelled:
+            return protocol
+        try:
+            await open_tunnel(protocol, req, timeout.sock_read)
+            return await _within(
+                self._loop,
+                self._start_tls_in_tunnel(req, protocol),
+                timeout.sock_connect,
+                self._timeout_ceil_threshold,
+                f"Connection timeout to host {req.url}",
+            )
+        except BaseException:
+            protocol.close()
+            raise
+
+    async def _start_tls_in_tunnel(
+        self, req: ClientRequest, tunnel: ResponseHandler
+    ) -> ResponseHandler:
+        """Start TLS with the target over the transport `tunnel` opened through the proxy.
+
+        The TLS layer gets a fresh protocol, so no state of the CONNECT exchange survives
+        into the first real response.
+        """
+        endpoint = self._target_endpoint(req)
+        sslcontext = endpoint.sslcontext
+        assert sslcontext is not None
+        transport = tunnel.transport
+        if transport is None or transport.is_closing():
+            raise ClientConnectorError(endpoint.key, ConnectionResetError())
+        proto = self._factory()
+        with _tls_errors(endpoint):
+            tls_transport = await self._loop.start_tls(
+                transport,
+                proto,
+                sslcontext,
+                server_hostname=endpoint.server_hostname,
+                **self._tls_extra(),
+            )
+        if tls_transport is None:
+            raise ClientConnectorError(endpoint.key, ConnectionResetError())
+        # start_tls does not announce the new transport to the protocol on top of it.
+        proto.connection_made(tls_transport)
+        # The socket belongs to the TLS transport now; the CONNECT protocol is done.
+        tunnel.transport = None
+        self._tls_protocols.discard(tunnel)
+        self._check_pin(endpoint, proto)
+        self._track_tls(proto)
+        return proto
+
+    def _tls_extra(self) -> dict[str, Any]:
+        grace = self._ssl_shutdown_timeout
+        if _HAS_SSL_SHUTDOWN_TIMEOUT and grace:
+            return {"ssl_shutdown_timeout": grace}
+        return {}
+
+    @staticmethod
+    def _check_pin(endpoint: _Endpoint, proto: ResponseHandler) -> None:
+        fingerprint = endpoint.fingerprint
+        if fingerprint is None:
+            return
+        transport = proto.transport
+        assert transport is not None
+        try:
+            fingerprint.check(transport)
+        except BaseException:
+            proto.abort()
+            raise
+
+    def _track_tls(self, proto: ResponseHandler) -> None:
         self._tls_protocols.add(proto)
         proto.closed.add_done_callback(lambda _: self._tls_protocols.discard(proto))
-        return proto
 
 
 # --- Unix sockets and named pipes -------------------------------------------------------
