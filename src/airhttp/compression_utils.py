@@ -186,10 +186,31 @@ class ZLibCompressor:
 # --- aiohttp's low-level decompressors ----------------------------------------------------
 
 
-class ZLibDecompressor:
+class _ExecutorOffload:
+    """`decompress()` that runs inputs above `max_sync_chunk_size` in the executor."""
+
+    __slots__ = ("_executor", "_max_sync_chunk_size")
+
+    _executor: Executor | None
+    _max_sync_chunk_size: int | None
+
+    def decompress_sync(self, data: bytes, max_length: int = 0) -> bytes:
+        raise NotImplementedError
+
+    async def decompress(self, data: bytes, max_length: int = 0) -> bytes:
+        limit = self._max_sync_chunk_size
+        if limit is not None and len(data) > limit:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(
+                self._executor, self.decompress_sync, data, max_length
+            )
+        return self.decompress_sync(data, max_length)
+
+
+class ZLibDecompressor(_ExecutorOffload):
     """One zlib `decompressobj` with aiohttp's wrapper API (one gzip member, no sniffing)."""
 
-    __slots__ = ("_decompressobj", "_error", "_executor", "_max_sync_chunk_size")
+    __slots__ = ("_decompressobj", "_error")
 
     def __init__(
         self,
@@ -207,15 +228,6 @@ class ZLibDecompressor:
         self._max_sync_chunk_size = max_sync_chunk_size
 
     def decompress_sync(self, data: bytes, max_length: int = 0) -> bytes:
-        return self._decompressobj.decompress(data, max_length)
-
-    async def decompress(self, data: bytes, max_length: int = 0) -> bytes:
-        limit = self._max_sync_chunk_size
-        if limit is not None and len(data) > limit:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(
-                self._executor, self._decompressobj.decompress, data, max_length
-            )
         return self._decompressobj.decompress(data, max_length)
 
     def flush(self, length: int = 0) -> bytes:
@@ -710,10 +722,10 @@ def make_decompressor(encoding: str) -> BodyDecompressor:
 # --- aiohttp-compatible wrappers over the optional decoders ---------------------------------
 
 
-class _BoundedWrapper:
+class _BoundedWrapper(_ExecutorOffload):
     """Shared part of `BrotliDecompressor` and `ZSTDDecompressor`: aiohttp's API on a body."""
 
-    __slots__ = ("_body", "_executor", "_max_sync_chunk_size")
+    __slots__ = ("_body",)
 
     def __init__(
         self,
@@ -726,15 +738,6 @@ class _BoundedWrapper:
         self._max_sync_chunk_size = max_sync_chunk_size
 
     def decompress_sync(self, data: bytes, max_length: int = 0) -> bytes:
-        return self._body.decompress(data, max_length)
-
-    async def decompress(self, data: bytes, max_length: int = 0) -> bytes:
-        limit = self._max_sync_chunk_size
-        if limit is not None and len(data) > limit:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(
-                self._executor, self._body.decompress, data, max_length
-            )
         return self._body.decompress(data, max_length)
 
     def flush(self) -> bytes:
