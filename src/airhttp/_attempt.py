@@ -55,12 +55,7 @@ async def send_attempt(
         if conn is None:
             conn = await connect(req, connector, traces, timeout)
         elif traces:
-            try:
-                for trace in traces:
-                    await trace.send_connection_reuseconn()
-            except BaseException:
-                conn.release()
-                raise
+            await connector._trace_reuse(conn, traces)
         protocol = conn.protocol
         assert protocol is not None
         if timer is not None:

@@ -394,13 +394,17 @@ class BaseConnector:
                 self._acquire_slot(key, holder)
                 return await self._open(key, holder, req, traces, timeout)
         if traces:
-            try:
-                for trace in traces:
-                    await trace.send_connection_reuseconn()
-            except BaseException:
-                conn.release()
-                raise
+            await self._trace_reuse(conn, traces)
         return conn
+
+    async def _trace_reuse(self, conn: Connection, traces: list[Trace]) -> None:
+        """Fire on_connection_reuseconn; a callback that fails or is cancelled gives it back."""
+        try:
+            for trace in traces:
+                await trace.send_connection_reuseconn()
+        except BaseException:
+            conn.release()
+            raise
 
     async def _open(
         self,
