@@ -63,21 +63,25 @@ class BaseProtocol(asyncio.BufferedProtocol):
 
     # --- read side: a StreamReader asks us to stop and restart reading ------------
 
+    # The flag follows the reader even without a transport: decoding of bytes already
+    # received keeps honouring it after the connection is gone.
     def pause_reading(self) -> None:
-        if not self._reading_paused and self.transport is not None:
-            try:
-                self.transport.pause_reading()
-            except (AttributeError, NotImplementedError, RuntimeError):
-                pass
+        if not self._reading_paused:
             self._reading_paused = True
+            if self.transport is not None:
+                try:
+                    self.transport.pause_reading()
+                except (AttributeError, NotImplementedError, RuntimeError):
+                    pass
 
     def resume_reading(self) -> None:
-        if self._reading_paused and self.transport is not None:
-            try:
-                self.transport.resume_reading()
-            except (AttributeError, NotImplementedError, RuntimeError):
-                pass
+        if self._reading_paused:
             self._reading_paused = False
+            if self.transport is not None:
+                try:
+                    self.transport.resume_reading()
+                except (AttributeError, NotImplementedError, RuntimeError):
+                    pass
 
     # --- lifecycle -------------------------------------------------------------------
 

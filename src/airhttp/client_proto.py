@@ -317,7 +317,10 @@ class ResponseHandler(BaseProtocol):
                 self._process_events(parser)
             except HttpProcessingError as perr:
                 self._protocol_error(perr)
-            if not self._complete:
+            decoder = self._decoder
+            # All compressed input arrived: the paused decoder finishes it when read.
+            body_received = decoder is not None and decoder._ended
+            if not self._complete and not body_received:
                 if exc is not None and isinstance(exc, OSError):
                     err: BaseException = ClientOSError(*exc.args)
                 else:
@@ -427,6 +430,9 @@ class ResponseHandler(BaseProtocol):
         return payload
 
     def resume_reading(self) -> None:
+        if self._reading_paused and self._sock_read is not None:
+            # The peer gets a whole sock_read window from now: we were the slow side.
+            self._last_read = self._loop.time()
         super().resume_reading()
         decoder = self._decoder
         if decoder is not None and not self._complete:

@@ -1,0 +1,70 @@
+"""A fake transport and feeding helpers for driving ResponseHandler without sockets.
+
+Test scaffolding only: nothing here opens a socket, starts a task or schedules a timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from airhttp.client_proto import ResponseHandler
+
+
+class FakeTransport(asyncio.Transport):
+    """Records what the protocol asks of it; never calls back into the protocol."""
+
+    def __init__(self, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(extra)
+        self.extra: dict[str, Any] = extra or {}
+        self.writes: list[bytes] = []
+        self.reading = True
+        self.pauses = 0
+        self.resumes = 0
+        self.closed = False
+        self.aborted = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.writes.append(bytes(data))
+
+    def pause_reading(self) -> None:
+        self.pauses += 1
+        self.reading = False
+
+    def resume_reading(self) -> None:
+        self.resumes += 1
+        self.reading = True
+
+    def is_reading(self) -> bool:
+        return self.reading
+
+    def is_closing(self) -> bool:
+        return self.closed or self.aborted
+
+    def close(self) -> None:
+        self.closed = True
+
+    def abort(self) -> None:
+        self.aborted = True
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self.extra.get(name, default)
+
+
+def connect(loop: asyncio.AbstractEventLoop) -> tuple[ResponseHandler, FakeTransport]:
+    """A protocol already attached to a fresh fake transport."""
+    protocol = ResponseHandler(loop)
+    transport = FakeTransport({"peername": ("127.0.0.1", 8080)})
+    protocol.connection_made(transport)
+    return protocol, transport
+
+
+def feed(protocol: ResponseHandler, data: bytes) -> None:
+    """Deliver `data` the way a BufferedProtocol transport does: copy into get_buffer()."""
+    while data:
+        view = protocol.get_buffer(len(data))
+        n = min(len(view), len(data))
+        assert n > 0
+        view[:n] = data[:n]
+        data = data[n:]
+        protocol.buffer_updated(n)

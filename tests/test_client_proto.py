@@ -1,0 +1,893 @@
+"""Tests for airhttp.client_proto.ResponseHandler, driven through a fake transport.
+
+No sockets here: bytes go in through get_buffer/buffer_updated and data_received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from airhttp import client_proto
+from airhttp.client_exceptions import (
+    ClientOSError,
+    ClientPayloadError,
+    ServerDisconnectedError,
+    SocketTimeoutError,
+)
+from airhttp.client_proto import ResponseHandler
+from airhttp.http_exceptions import (
+    BadStatusLine,
+    ContentEncodingError,
+    ContentLengthError,
+    HttpProcessingError,
+    TransferEncodingError,
+)
+from airhttp.streams import StreamReader
+
+from .proto_support import FakeTransport, connect, feed
+
+OK_HEAD = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n"
+
+
+def ok(body: bytes, *extra: bytes) -> bytes:
+    head = b"HTTP/1.1 200 OK\r\n" + b"".join(h + b"\r\n" for h in extra)
+    return head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def gzip_head(length: int) -> bytes:
+    return b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % length
+
+
+@pytest.fixture
+async def conn() -> tuple[ResponseHandler, FakeTransport]:
+    return connect(asyncio.get_running_loop())
+
+
+@pytest.fixture
+def made_readers(monkeypatch: pytest.MonkeyPatch) -> list[StreamReader]:
+    """Every StreamReader the protocol creates, in order."""
+    made: list[StreamReader] = []
+
+    def spy(*args: Any, **kwargs: Any) -> StreamReader:
+        reader = StreamReader(*args, **kwargs)
+        made.append(reader)
+        return reader
+
+    monkeypatch.setattr(client_proto, "StreamReader", spy)
+    return made
+
+
+def callback_counter() -> tuple[list[int], Callable[[], None]]:
+    calls: list[int] = []
+    return calls, lambda: calls.append(1)
+
+
+# --- the head and the body ------------------------------------------------------------
+
+
+async def test_head_future_resolves_with_parsed_head(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    waiter = proto.expect_response("GET")
+    assert not waiter.done()
+    feed(proto, b"HTTP/1.1 201 Created\r\nX-Thing: a\r\nX-Thing: b\r\nContent-Length: 0\r\n\r\n")
+    message = await waiter
+    assert message.code == 201
+    assert message.reason == "Created"
+    assert (message.version.major, message.version.minor) == (1, 1)
+    assert message.headers.getall("x-thing") == ["a", "b"]
+    assert message.content_length == 0
+    assert not message.should_close
+
+
+async def test_head_split_over_reads_resolves_only_once_complete(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    waiter = proto.expect_response("GET")
+    data = ok(b"hello")
+    for i in range(len(data) - 6):
+        feed(proto, data[i : i + 1])
+        assert not waiter.done()
+    feed(proto, data[-6:])
+    assert (await waiter).code == 200
+    assert proto.take_body() == b"hello"
+
+
+async def test_body_in_same_read_is_taken_whole_without_stream_reader(
+    conn: tuple[ResponseHandler, FakeTransport], made_readers: list[StreamReader]
+) -> None:
+    proto, _ = conn
+    waiter = proto.expect_response("GET")
+    feed(proto, ok(b"hello world"))
+    assert (await waiter).code == 200
+    assert proto.body_complete
+    assert proto.take_body() == b"hello world"
+    assert proto.take_body() is None
+    assert made_readers == []
+    assert not proto.should_close
+
+
+async def test_chunked_body_in_same_read_is_joined_whole(
+    conn: tuple[ResponseHandler, FakeTransport], made_readers: list[StreamReader]
+) -> None:
+    proto, _ = conn
+    proto.expect_response("GET")
+    feed(
+        proto,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+    )
+    assert proto.body_complete
+    assert proto.take_body() == b"hello world"
+    assert made_readers == []
+    assert not proto.should_close
+
+
+async def test_head_response_has_empty_body_despite_content_length(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    waiter = proto.expect_response("HEAD")
+    feed(proto, b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+    assert (await waiter).content_length == 1000
+    assert proto.body_complete
+    assert proto.take_body() == b""
+    assert not proto.should_close
+
+
+async def test_body_over_several_reads_streams_through_payload(
+    conn: tuple[ResponseHandler, FakeTransport], made_readers: list[StreamReader]
+) -> None:
+    proto, _ = conn
+    waiter = proto.expect_response("GET")
+    feed(proto, OK_HEAD % 11 + b"hel")
+    await waiter
+    assert not proto.body_complete
+    assert proto.take_body() is None
+    payload = proto.payload()
+    assert made_readers == [payload]
+    assert proto.payload() is payload
+    feed(proto, b"lo wo")
+    proto.data_received(b"rld")
+    assert proto.body_complete
+    assert await payload.read() == b"hello world"
+    assert len(made_readers) == 1
+    assert not proto.should_close
+
+
+async def test_payload_asked_for_after_whole_body_holds_that_body(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    proto.expect_response("GET")
+    feed(proto, ok(b"abc"))
+    payload = proto.payload()
+    assert await payload.read() == b"abc"
+    assert payload.at_eof()
+    assert proto.take_body() is None
+
+
+async def test_streamed_body_pauses_transport_above_twice_read_bufsize_and_resumes_below(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, transport = conn
+    proto.expect_response("GET", read_bufsize=100)
+    feed(proto, OK_HEAD % 1000)
+    payload = proto.payload()
+    feed(proto, b"a" * 200)
+    assert transport.pauses == 0
+    feed(proto, b"b")
+    assert transport.pauses == 1
+    assert not transport.reading
+    assert await payload.read(100) == b"a" * 100
+    # 101 bytes left: still at or above the low-water mark.
+    assert not transport.reading
+    assert await payload.read(2) == b"aa"
+    assert transport.reading
+    assert transport.resumes == 1
+    feed(proto, b"c" * 799)
+    body = await payload.read()
+    assert body == b"a" * 98 + b"b" + b"c" * 799
+    assert proto.body_complete
+
+
+# --- interim responses and upgrades ----------------------------------------------------
+
+
+async def test_interim_1xx_responses_are_skipped(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    waiter = proto.expect_response("GET")
+    feed(proto, b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n")
+    assert not waiter.done()
+    feed(proto, b"HTTP/1.1 102 Processing\r\n\r\n" + ok(b"done"))
+    message = await waiter
+    assert message.code == 200
+    assert "Link" not in message.headers
+    assert proto.take_body() == b"done"
+    assert not proto.should_close
+
+
+async def test_100_continue_resolves_continue_waiter(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    cont: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+    waiter = proto.expect_response("POST", continue_waiter=cont)
+    feed(proto, b"HTTP/1.1 100 Continue\r\n\r\n")
+    assert cont.done()
+    assert cont.result() is True
+    assert not waiter.done()
+    feed(proto, ok(b"stored"))
+    assert (await waiter).code == 200
+    assert proto.take_body() == b"stored"
+
+
+async def test_101_sets_upgraded_and_upgrade_tail_returns_following_bytes(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, transport = conn
+    waiter = proto.expect_response("GET", sock_read=0.05)
+    feed(
+        proto,
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\n\r\n\x81\x02hi",
+    )
+    message = await waiter
+    assert message.code == 101
+    assert message.upgrade
+    assert proto.upgraded
+    proto.data_received(b"\x81\x03abc")
+    feed(proto, b"!")
+    assert proto.upgrade_tail() == b"\x81\x02hi\x81\x03abc!"
+    assert proto.upgrade_tail() == b""
+    assert proto.should_close
+    # The new protocol owns the connection now: no read timeout and no EOF error here.
+    await asyncio.sleep(0.1)
+    assert not transport.closed
+    assert proto.eof_received() is False
+    proto.connection_lost(None)
+    assert proto.closed.done()
+
+
+async def test_connect_2xx_hands_following_bytes_over_as_tunnel(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    waiter = proto.expect_response("CONNECT")
+    feed(proto, b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x01")
+    assert (await waiter).code == 200
+    assert proto.upgraded
+    assert proto.upgrade_tail() == b"\x16\x03\x01"
+
+
+# --- should_close ----------------------------------------------------------------------
+
+
+async def test_fully_read_keep_alive_response_can_be_reused(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    assert proto.is_connected()
+    proto.expect_response("GET")
+    feed(proto, ok(b"x"))
+    assert not proto.should_close
+    assert proto.is_connected()
+
+
+async def test_should_close_after_connection_close_header(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    proto.expect_response("GET")
+    feed(proto, ok(b"x", b"Connection: close"))
+    assert proto.body_complete
+    assert proto.should_close
+
+
+async def test_should_close_after_http_10_response(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    proto.expect_response("GET")
+    feed(proto, b"HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx")
+    assert proto.body_complete
+    assert proto.should_close
+
+
+async def test_http_10_keep_alive_response_can_be_reused(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    proto.expect_response("GET")
+    feed(proto, b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\nx")
+    assert not proto.should_close
+
+
+async def test_should_close_after_read_until_close_body(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    proto.expect_response("GET")
+    feed(proto, b"HTTP/1.1 200 OK\r\n\r\nsome")
+    payload = proto.payload()
+    assert proto.should_close
+    feed(proto, b" more")
+    assert proto.eof_received() is False
+    assert proto.body_complete
+    assert await payload.read() == b"some more"
+    assert proto.should_close
+
+
+async def test_should_close_while_body_is_unread(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    proto.expect_response("GET")
+    feed(proto, OK_HEAD % 10 + b"12345")
+    assert proto.should_close
+    feed(proto, b"67890")
+    assert not proto.should_close
+
+
+async def test_should_close_with_leftover_bytes_after_message(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    proto.expect_response("GET")
+    feed(proto, ok(b"x") + b"HTTP/1.1 200 OK\r\n")
+    assert proto.body_complete
+    assert proto.take_body() == b"x"
+    assert proto.should_close
+
+
+async def test_should_close_after_peer_eof(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    proto.expect_response("GET")
+    feed(proto, ok(b"x"))
+    assert not proto.should_close
+    assert proto.eof_received() is False
+    assert proto.should_close
+    assert not proto.is_connected()
+    assert proto.take_body() == b"x"
+
+
+async def test_should_close_after_an_exception(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, transport = conn
+    proto.expect_response("GET")
+    feed(proto, ok(b"x"))
+    assert not proto.should_close
+    proto.fail(RuntimeError("boom"))
+    assert proto.should_close
+    assert transport.closed
+    # The message was complete: its body is untouched by the failure.
+    assert proto.take_body() == b"x"
+
+
+async def test_should_close_once_transport_is_gone(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, transport = conn
+    proto.expect_response("GET")
+    feed(proto, ok(b"x"))
+    proto.close()
+    assert transport.closed
+    assert proto.transport is None
+    assert proto.should_close
+    assert not proto.is_connected()
+
+
+async def test_abort_aborts_the_transport(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, transport = conn
+    proto.abort()
+    assert transport.aborted
+    assert not transport.closed
+    assert proto.transport is None
+
+
+# --- errors ----------------------------------------------------------------------------
+
+
+async def test_malformed_head_fails_head_waiter_and_closes_transport(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, transport = conn
+    waiter = proto.expect_response("GET")
+    feed(proto, b"HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n")
+    with pytest.raises(BadStatusLine) as info:
+        await waiter
+    assert isinstance(info.value, HttpProcessingError)
+    assert transport.closed
+    assert proto.should_close
+
+
+async def test_malformed_chunk_mid_body_fails_payload_with_client_payload_error(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, transport = conn
+    proto.expect_response("GET")
+    feed(proto, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+    payload = proto.payload()
+    calls, callback = callback_counter()
+    proto.on_complete(callback)
+    feed(proto, b"zz\r\n")
+    with pytest.raises(ClientPayloadError) as info:
+        await payload.read()
+    assert str(info.value).startswith("Response payload is not completed")
+    assert isinstance(info.value.__cause__, TransferEncodingError)
+    assert transport.closed
+    assert calls == [1]
+
+
+async def test_truncated_body_then_eof_fails_payload_as_not_completed(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    proto.expect_response("GET")
+    feed(proto, OK_HEAD % 10 + b"1234")
+    payload = proto.payload()
+    calls, callback = callback_counter()
+    proto.on_complete(callback)
+    proto.eof_received()
+    with pytest.raises(ClientPayloadError) as info:
+        await payload.read()
+    assert str(info.value).startswith("Response payload is not completed")
+    assert isinstance(info.value.__cause__, ContentLengthError)
+    assert calls == [1]
+    assert proto.should_close
+    proto.connection_lost(None)
+    assert calls == [1]
+
+
+async def test_truncated_body_then_connection_lost_fails_payload_as_not_completed(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    proto.expect_response("GET")
+    feed(proto, OK_HEAD % 10 + b"1234")
+    payload = proto.payload()
+    proto.connection_lost(None)
+    with pytest.raises(ClientPayloadError, match=r"^Response payload is not completed"):
+        await payload.read()
+    assert proto.closed.done()
+
+
+async def test_connection_lost_before_head_fails_with_server_disconnected(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    waiter = proto.expect_response("GET", sock_read=0.05)
+    proto.connection_lost(None)
+    with pytest.raises(ServerDisconnectedError):
+        await waiter
+    assert proto.closed.done()
+    assert proto.should_close
+
+
+async def test_eof_then_connection_lost_before_head_fails_with_server_disconnected(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    waiter = proto.expect_response("GET")
+    proto.eof_received()
+    assert not waiter.done()
+    proto.connection_lost(None)
+    with pytest.raises(ServerDisconnectedError):
+        await waiter
+
+
+async def test_connection_lost_with_oserror_before_head_fails_with_client_os_error(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    waiter = proto.expect_response("GET")
+    proto.connection_lost(ConnectionResetError(104, "Connection reset by peer"))
+    with pytest.raises(ClientOSError) as info:
+        await waiter
+    assert info.value.errno == 104
+    assert proto.closed.done()
+
+
+async def test_half_head_then_eof_fails_head_waiter_with_http_error(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, transport = conn
+    waiter = proto.expect_response("GET")
+    feed(proto, b"HTTP/1.1 200 OK\r\nContent-")
+    proto.eof_received()
+    with pytest.raises(HttpProcessingError):
+        await waiter
+    assert transport.closed
+
+
+async def test_expect_response_on_lost_connection_fails_at_once(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    proto.connection_lost(None)
+    waiter = proto.expect_response("GET")
+    with pytest.raises(ServerDisconnectedError):
+        await waiter
+
+
+# --- sock_read -------------------------------------------------------------------------
+
+
+async def test_head_not_arriving_within_sock_read_fails_with_socket_timeout(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, transport = conn
+    waiter = proto.expect_response("GET", sock_read=0.05)
+    with pytest.raises(SocketTimeoutError):
+        await asyncio.wait_for(waiter, 1)
+    assert transport.closed
+    assert proto.should_close
+
+
+async def test_body_stalling_past_sock_read_fails_payload_with_socket_timeout(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, transport = conn
+    proto.expect_response("GET", sock_read=0.05)
+    feed(proto, OK_HEAD % 10 + b"12")
+    payload = proto.payload()
+    calls, callback = callback_counter()
+    proto.on_complete(callback)
+    with pytest.raises(SocketTimeoutError):
+        await asyncio.wait_for(payload.read(), 1)
+    assert transport.closed
+    assert calls == [1]
+
+
+async def test_arriving_data_pushes_back_sock_read_timer(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, transport = conn
+    loop = asyncio.get_running_loop()
+    waiter = proto.expect_response("GET", sock_read=0.05)
+    data = ok(b"x")
+    start = loop.time()
+    for byte in data[:4]:
+        await asyncio.sleep(0.03)
+        assert not waiter.done()
+        feed(proto, bytes([byte]))
+    # Well past one sock_read since expect_response, but never 0.05 s without data.
+    assert loop.time() - start > 0.1
+    feed(proto, data[4:])
+    assert (await waiter).code == 200
+    assert not transport.closed
+
+
+async def test_sock_read_timer_stops_when_message_completes(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, transport = conn
+    proto.expect_response("GET", sock_read=0.05)
+    feed(proto, OK_HEAD % 4 + b"ab")
+    feed(proto, b"cd")
+    await asyncio.sleep(0.12)
+    assert not transport.closed
+    assert not proto.should_close
+    assert await proto.payload().read() == b"abcd"
+
+
+async def test_time_while_reading_is_paused_does_not_count(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, transport = conn
+    proto.expect_response("GET", sock_read=0.05, read_bufsize=10)
+    feed(proto, OK_HEAD % 40 + b"a" * 25)
+    payload = proto.payload()
+    assert not transport.reading
+    await asyncio.sleep(0.2)
+    assert payload.exception() is None
+    assert not transport.closed
+    assert await payload.read(25) == b"a" * 25
+    assert transport.reading
+    feed(proto, b"b" * 15)
+    assert proto.body_complete
+    assert await payload.read() == b"b" * 15
+
+
+async def test_sock_read_runs_again_after_reading_resumes(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, transport = conn
+    proto.expect_response("GET", sock_read=0.05, read_bufsize=10)
+    feed(proto, OK_HEAD % 40 + b"a" * 25)
+    payload = proto.payload()
+    await asyncio.sleep(0.1)
+    assert await payload.read(25) == b"a" * 25
+    with pytest.raises(SocketTimeoutError):
+        await asyncio.wait_for(payload.read(), 1)
+    assert transport.closed
+
+
+async def test_resumed_reading_gets_a_full_sock_read_window(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    sock_read = 0.2
+    proto, transport = conn
+    proto.expect_response("GET", sock_read=sock_read, read_bufsize=10)
+    feed(proto, OK_HEAD % 40 + b"a" * 25)
+    payload = proto.payload()
+    assert not transport.reading
+    # Paused for 2.5 windows: the timer rechecks at 1 and 2 windows, next at 3.
+    await asyncio.sleep(2.5 * sock_read)
+    assert await payload.read(25) == b"a" * 25
+    assert transport.reading
+    # 0.75 of a window after resuming: the peer has not been waited on for a full window.
+    await asyncio.sleep(0.75 * sock_read)
+    assert payload.exception() is None
+    assert not transport.closed
+
+
+# --- fail(): the total timeout path ----------------------------------------------------
+
+
+async def test_fail_before_head_fails_head_waiter_and_closes_transport(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, transport = conn
+    waiter = proto.expect_response("GET", sock_read=0.05)
+    error = asyncio.TimeoutError()
+    proto.fail(error)
+    with pytest.raises(asyncio.TimeoutError) as info:
+        await waiter
+    assert info.value is error
+    assert transport.closed
+    assert proto.should_close
+
+
+async def test_fail_during_body_fails_payload_and_calls_on_complete(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, transport = conn
+    waiter = proto.expect_response("GET", sock_read=0.05)
+    feed(proto, OK_HEAD % 10 + b"123")
+    await waiter
+    payload = proto.payload()
+    calls, callback = callback_counter()
+    proto.on_complete(callback)
+    error = asyncio.TimeoutError()
+    proto.fail(error)
+    assert calls == [1]
+    with pytest.raises(asyncio.TimeoutError) as info:
+        await payload.read()
+    assert info.value is error
+    assert transport.closed
+    assert proto.should_close
+    proto.connection_lost(None)
+    assert calls == [1]
+
+
+async def test_fail_before_payload_is_asked_for_fails_the_stream_made_later(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    proto.expect_response("GET")
+    feed(proto, OK_HEAD % 10)
+    error = asyncio.TimeoutError()
+    proto.fail(error)
+    with pytest.raises(asyncio.TimeoutError):
+        await proto.payload().read()
+
+
+# --- on_complete and reuse -------------------------------------------------------------
+
+
+async def test_on_complete_fires_once_when_whole_body_arrives(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    proto.expect_response("GET")
+    calls, callback = callback_counter()
+    proto.on_complete(callback)
+    feed(proto, ok(b"whole"))
+    assert calls == [1]
+    proto.eof_received()
+    proto.connection_lost(None)
+    assert calls == [1]
+    assert proto.take_body() == b"whole"
+
+
+async def test_on_complete_fires_once_when_streamed_body_ends(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    proto.expect_response("GET")
+    feed(proto, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+    payload = proto.payload()
+    calls, callback = callback_counter()
+    proto.on_complete(callback)
+    feed(proto, b"2\r\nde\r\n")
+    assert calls == []
+    feed(proto, b"0\r\n\r\n")
+    assert calls == [1]
+    assert await payload.read() == b"abcde"
+    proto.eof_received()
+    proto.connection_lost(None)
+    assert calls == [1]
+
+
+async def test_on_complete_is_not_carried_over_to_the_next_response(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    proto.expect_response("GET")
+    feed(proto, OK_HEAD % 3 + b"a")
+    calls, callback = callback_counter()
+    proto.on_complete(callback)
+    proto.on_complete(None)
+    feed(proto, b"bc")
+    assert calls == []
+
+
+async def test_two_responses_over_one_protocol_get_fresh_state(
+    conn: tuple[ResponseHandler, FakeTransport], made_readers: list[StreamReader]
+) -> None:
+    proto, transport = conn
+    first = proto.expect_response("GET", sock_read=0.05)
+    feed(proto, OK_HEAD % 6 + b"one")
+    assert (await first).headers["Content-Length"] == "6"
+    payload = proto.payload()
+    first_calls, first_callback = callback_counter()
+    proto.on_complete(first_callback)
+    feed(proto, b"one")
+    assert first_calls == [1]
+    assert await payload.read() == b"oneone"
+    assert not proto.should_close
+
+    second = proto.expect_response("GET", sock_read=0.05)
+    assert second is not first
+    assert not proto.body_complete
+    assert proto.take_body() is None
+    second_calls, second_callback = callback_counter()
+    proto.on_complete(second_callback)
+    feed(proto, ok(b"two", b"X-Second: yes"))
+    message = await second
+    assert message.headers["X-Second"] == "yes"
+    assert second_calls == [1]
+    assert first_calls == [1]
+    assert proto.take_body() == b"two"
+    assert made_readers == [payload]
+    assert not proto.should_close
+    await asyncio.sleep(0.1)
+    assert not transport.closed
+
+
+async def test_response_after_streamed_one_is_not_mixed_with_its_parts(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    proto.expect_response("GET")
+    feed(proto, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n")
+    feed(proto, b"0\r\n\r\n")
+    assert await proto.payload().read() == b"a"
+    proto.expect_response("GET")
+    feed(proto, OK_HEAD % 2 + b"b")
+    feed(proto, b"c")
+    assert await proto.payload().read() == b"bc"
+
+
+# --- compressed bodies -----------------------------------------------------------------
+
+
+async def test_gzip_body_in_one_read_is_decoded_through_stream(
+    conn: tuple[ResponseHandler, FakeTransport], made_readers: list[StreamReader]
+) -> None:
+    proto, _ = conn
+    body = b"compressed " * 100
+    data = gzip.compress(body)
+    waiter = proto.expect_response("GET")
+    feed(proto, gzip_head(len(data)) + data)
+    assert (await waiter).compression == "gzip"
+    assert proto.take_body() is None
+    assert len(made_readers) == 1
+    assert await proto.payload().read() == body
+    assert proto.body_complete
+    assert not proto.should_close
+
+
+async def test_gzip_body_over_many_reads_is_decoded(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    body = bytes(range(256)) * 64
+    data = gzip.compress(body)
+    proto.expect_response("GET")
+    feed(proto, gzip_head(len(data)))
+    calls, callback = callback_counter()
+    proto.on_complete(callback)
+    for i in range(0, len(data), 7):
+        feed(proto, data[i : i + 7])
+    assert calls == [1]
+    assert await proto.payload().read() == body
+
+
+async def test_gzip_body_is_left_alone_without_auto_decompress(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, _ = conn
+    data = gzip.compress(b"raw please")
+    proto.expect_response("GET", auto_decompress=False)
+    feed(proto, gzip_head(len(data)) + data)
+    assert proto.take_body() == data
+
+
+async def test_corrupt_gzip_body_fails_payload_with_client_payload_error(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, transport = conn
+    data = b"\x1f\x8b\x08\x00garbage-not-deflate"
+    proto.expect_response("GET")
+    feed(proto, gzip_head(len(data)) + data)
+    with pytest.raises(ClientPayloadError) as info:
+        await proto.payload().read()
+    assert isinstance(info.value.__cause__, ContentEncodingError)
+    assert transport.closed
+    assert proto.should_close
+
+
+async def test_gzip_body_expands_in_bounded_steps_and_resumes_when_reader_drains(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    bufsize = 256
+    proto, transport = conn
+    body = b"\0" * (256 * 1024)
+    data = gzip.compress(body)
+    assert len(data) < 2 * bufsize * 4
+    proto.expect_response("GET", read_bufsize=bufsize)
+    calls, callback = callback_counter()
+    proto.on_complete(callback)
+    # The whole compressed body arrives in one read.
+    feed(proto, gzip_head(len(data)) + data)
+    payload = proto.payload()
+    assert not transport.reading
+    assert not proto.body_complete
+    assert calls == []
+    largest = 0
+    pieces: list[bytes] = []
+    while True:
+        piece = await payload.readany()
+        if not piece:
+            break
+        largest = max(largest, len(piece))
+        pieces.append(piece)
+    assert largest <= 4 * bufsize
+    assert len(pieces) > len(body) // (4 * bufsize)
+    assert b"".join(pieces) == body
+    assert transport.pauses > 1
+    assert transport.reading
+    assert proto.body_complete
+    assert calls == [1]
+    assert not proto.should_close
+
+
+async def test_gzip_body_received_whole_survives_connection_lost_while_reader_is_full(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    bufsize = 256
+    proto, _ = conn
+    body = b"\0" * (64 * 1024)
+    data = gzip.compress(body)
+    proto.expect_response("GET", read_bufsize=bufsize)
+    feed(proto, gzip_head(len(data)) + data)
+    payload = proto.payload()
+    # The server closes after a complete response, as with Connection: close.
+    proto.connection_lost(None)
+    assert await payload.read() == body
