@@ -465,3 +465,78 @@ async def test_head_arriving_while_send_awaits_a_trace_is_not_lost(base: URL) ->
     async with airhttp.ClientSession(trace_configs=[trace_config]) as session:
         async with session.get(base / "") as resp:
             assert await resp.text() == "Hello, World!"
+
+
+async def test_total_timeout_never_fails_the_next_user_of_a_released_connection(
+    web_server: WebServer,
+) -> None:
+    """A's timer fires after A's first hop gave its connection back; B now uses it."""
+    from airhttp.abc import AbstractResolver, ResolveResult
+
+    async def redirect(request: web.Request) -> web.Response:
+        port = request.url.port
+        raise web.HTTPFound(f"http://slow.test:{port}/")
+
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(0.5)
+        return web.Response(text="B done")
+
+    app = web.Application()
+    app.router.add_get("/redirect", redirect)
+    app.router.add_get("/slow", slow)
+    base = await web_server.start(app)
+
+    class SlowResolver(AbstractResolver):
+        async def resolve(self, host: str, port: int = 0, family: int = 0) -> list[ResolveResult]:  # type: ignore[override]
+            await asyncio.sleep(0.6)
+            return [
+                ResolveResult(
+                    hostname=host, host="127.0.0.1", port=port, family=2, proto=0, flags=0
+                )
+            ]
+
+        async def close(self) -> None:
+            pass
+
+    connector = TCPConnector(resolver=SlowResolver(), limit=1)
+    async with airhttp.ClientSession(connector=connector) as session:
+
+        async def request_a() -> None:
+            with pytest.raises(asyncio.TimeoutError):
+                await session.get(base / "redirect", timeout=airhttp.ClientTimeout(total=0.3))
+
+        async def request_b() -> str:
+            await asyncio.sleep(0.1)  # after A's first hop released the connection
+            async with session.get(base / "slow") as resp:
+                return await resp.text()
+
+        _, b_text = await asyncio.gather(request_a(), request_b())
+    assert b_text == "B done"
+
+
+async def test_unsolicited_bytes_on_an_idle_connection_never_answer_the_next_request(
+    raw_server: RawServer,
+) -> None:
+    counter = 0
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal counter
+        while True:
+            await read_request(reader)
+            counter += 1
+            body = f"reply {counter}".encode()
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            await writer.drain()
+            await asyncio.sleep(0.02)
+            # An idle-timeout notice nobody asked for, on a connection said to be kept alive.
+            writer.write(b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+
+    url = await raw_server.start(handler)
+    async with airhttp.ClientSession() as session:
+        for expected in (1, 2, 3):
+            async with session.get(url) as resp:
+                assert resp.status == 200
+                assert await resp.text() == f"reply {expected}"
+            await asyncio.sleep(0.05)
+    assert raw_server.connections == 3

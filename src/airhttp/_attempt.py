@@ -59,7 +59,7 @@ async def send_attempt(
         protocol = conn.protocol
         assert protocol is not None
         if timer is not None:
-            timer.attach(protocol)
+            timer.attach(conn)
         protocol.expect_response(
             req.method,
             read_until_eof=read_until_eof,
@@ -84,10 +84,8 @@ async def send_attempt(
                 raise asyncio.TimeoutError() from exc
             # A pooled connection the server closed just as we reused it: the
             # request never reached it, so an idempotent one is sent again once.
-            if reused and attempt_retry and not isinstance(exc, ConnectionTimeoutError):
+            if reused and attempt_retry:
                 attempt_retry = False
-                if timer is not None:
-                    timer.attach(None)
                 continue
             raise
         except BaseException:

@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from ._pool import Connection
 
 __all__ = ("DEFAULT_TIMEOUT", "ClientTimeout", "RequestTimer", "uncancel_current_task")
 
@@ -29,18 +32,23 @@ DEFAULT_TIMEOUT: Final = ClientTimeout(total=5 * 60, sock_connect=30)
 
 
 class RequestTimer:
-    """The one timer of a request: fails the protocol's wait, or cancels the connect."""
+    """The one timer of a request: fails the lent connection's wait, or cancels the task.
 
-    __slots__ = ("_handle", "_protocol", "_task", "fired")
+    It holds the request's Connection lease, never the protocol itself: once the
+    connection goes back to the pool the lease is empty, so a late timeout can never
+    fail whichever request uses that protocol next.
+    """
+
+    __slots__ = ("_connection", "_handle", "_task", "fired")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
-        self._protocol: Any = None
+        self._connection: Connection | None = None
         self._task = asyncio.current_task(loop)
         self.fired = False
         self._handle: asyncio.TimerHandle | None = loop.call_at(when, self._fire)
 
-    def attach(self, protocol: Any) -> None:
-        self._protocol = protocol
+    def attach(self, connection: Connection) -> None:
+        self._connection = connection
 
     def cancel(self) -> None:
         handle = self._handle
@@ -51,7 +59,8 @@ class RequestTimer:
     def _fire(self) -> None:
         self._handle = None
         self.fired = True
-        protocol = self._protocol
+        connection = self._connection
+        protocol = None if connection is None else connection.protocol
         if protocol is not None:
             protocol.fail(asyncio.TimeoutError())
         elif self._task is not None:

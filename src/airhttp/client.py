@@ -640,6 +640,12 @@ class ClientSession:
                     continue
                 break
 
+            if timer is not None:
+                # From here the timer covers only reading the body on this connection.
+                if resp._connection is not None:
+                    resp._connection.add_callback(timer.cancel)
+                else:
+                    timer.cancel()
             if raise_for_status is None:
                 raise_for_status = self._raise_for_status
             if callable(raise_for_status):
@@ -654,11 +660,6 @@ class ClientSession:
             body = req._body
             if isinstance(body, Payload) and not body.autoclose:
                 await req._close_body()
-            if timer is not None:
-                if resp._connection is not None:
-                    resp._connection.add_callback(timer.cancel)
-                else:
-                    timer.cancel()
             resp._history = tuple(history)
             for trace in traces:
                 await trace.send_request_end(method, url.update_query(params), headers, resp)

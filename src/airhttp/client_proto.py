@@ -20,7 +20,7 @@ from .client_exceptions import (
     SocketTimeoutError,
 )
 from .compression_utils import BodyDecompressor, make_decompressor
-from .http_exceptions import HttpProcessingError
+from .http_exceptions import BadHttpMessage, HttpProcessingError
 from .http_parser import (
     CONNECTION_CLOSED,
     NEED_DATA,
@@ -87,7 +87,7 @@ class _BodyDecoder:
                 self._ended = False
                 protocol._decoded_body_complete()
         except HttpProcessingError as exc:
-            protocol._fail_payload(exc)
+            protocol._die(exc, exc)
 
 
 class ResponseHandler(BaseProtocol):
@@ -252,16 +252,8 @@ class ResponseHandler(BaseProtocol):
         self._on_complete = callback
 
     def fail(self, exc: BaseException) -> None:
-        """Fail whatever the current exchange is waiting for (used by timeouts)."""
-        self._exception = exc
-        waiter = self._head_waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_exception(exc)
-        elif not self._complete and self._message is not None:
-            self.payload().set_exception(exc)
-            self._message_complete()
-        self._cancel_read_timer()
-        self.close()
+        """Fail whatever the current exchange is waiting for and drop the connection."""
+        self._die(exc, None)
 
     def upgrade_tail(self) -> bytes:
         """Bytes that arrived after a 101/CONNECT answer; they belong to the new protocol."""
@@ -288,7 +280,12 @@ class ResponseHandler(BaseProtocol):
         try:
             self._process_events(parser)
         except HttpProcessingError as exc:
-            self._protocol_error(exc)
+            self._die(exc, exc)
+            return
+        if self._complete and parser.buffered:
+            # Bytes that answer no request (RFC 9112 9.3: a client must not pipeline
+            # here): the next request would read them as its response.
+            self._die(BadHttpMessage("Data received on an idle connection"), None)
             return
         if not self._complete and self._message is not None and self._payload is None:
             # The body did not arrive whole: from now on it streams with flow control.
@@ -303,7 +300,7 @@ class ResponseHandler(BaseProtocol):
         try:
             self._process_events(parser)
         except HttpProcessingError as exc:
-            self._protocol_error(exc)
+            self._die(exc, exc)
         return False
 
     def connection_lost(self, exc: BaseException | None) -> None:
@@ -316,7 +313,7 @@ class ResponseHandler(BaseProtocol):
             try:
                 self._process_events(parser)
             except HttpProcessingError as perr:
-                self._protocol_error(perr)
+                self._die(perr, perr)
             decoder = self._decoder
             # All compressed input arrived: the paused decoder finishes it when read.
             body_received = decoder is not None and decoder._ended
@@ -438,16 +435,11 @@ class ResponseHandler(BaseProtocol):
         if decoder is not None and not self._complete:
             decoder.pump()
 
-    def _protocol_error(self, exc: HttpProcessingError) -> None:
-        """The peer broke HTTP: the connection is dead and the waiter learns why."""
+    def _die(self, exc: BaseException, cause: BaseException | None) -> None:
+        """The connection is dead: remember why, close it, and tell the current exchange."""
         self._exception = exc
         self.close()
-        self._fail_current(exc, exc)
-
-    def _fail_payload(self, exc: HttpProcessingError) -> None:
-        self._exception = exc
-        self.close()
-        self._fail_current(exc, exc)
+        self._fail_current(exc, cause)
 
     def _fail_current(self, exc: BaseException, cause: BaseException | None) -> None:
         waiter = self._head_waiter
@@ -486,7 +478,4 @@ class ResponseHandler(BaseProtocol):
                 due = now + sock_read
             self._read_handle = self._loop.call_at(due, self._on_read_timeout)
             return
-        exc = SocketTimeoutError("Timeout on reading data from socket")
-        self._exception = exc
-        self.close()
-        self._fail_current(exc, None)
+        self._die(SocketTimeoutError("Timeout on reading data from socket"), None)
