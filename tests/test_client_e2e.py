@@ -540,3 +540,23 @@ async def test_unsolicited_bytes_on_an_idle_connection_never_answer_the_next_req
                 assert await resp.text() == f"reply {expected}"
             await asyncio.sleep(0.05)
     assert raw_server.connections == 3
+
+
+async def test_response_dropped_half_read_gives_its_pool_slot_back(base: URL) -> None:
+    import gc
+
+    connector = TCPConnector(limit=1)
+    async with airhttp.ClientSession(connector=connector, read_bufsize=1024) as session:
+        resp = await session.get(base / "stream")
+        assert len(await resp.content.read(10)) == 10
+        # Collecting the response closes its connection (quietly, as aiohttp outside
+        # debug mode), so the only slot is free again.
+        del resp
+        gc.collect()
+        assert not connector._acquired
+
+        async def second_request() -> str:
+            async with session.get(base / "") as second:
+                return await second.text()
+
+        assert await asyncio.wait_for(second_request(), 2) == "Hello, World!"

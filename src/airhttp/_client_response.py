@@ -15,6 +15,7 @@ import re
 import sys
 import traceback
 import warnings
+import weakref
 from collections.abc import Callable, Iterable
 from email.message import Message
 from email.policy import HTTP
@@ -520,7 +521,9 @@ class ClientResponse:
             self._response_eof()
         else:
             self._content = protocol.payload()
-            protocol.on_complete(self._response_eof)
+            # Held weakly: a response dropped half-read must stay collectable, or its
+            # connection (kept alive by the transport) would hold a pool slot forever.
+            protocol.on_complete(_weak_callback(self))
         return self
 
     def _response_eof(self) -> None:
@@ -772,3 +775,15 @@ class _Noop:
 
 
 _NOOP: Final = _Noop()
+
+
+def _weak_callback(response: ClientResponse) -> Callable[[], None]:
+    """`response._response_eof`, without keeping the response alive."""
+    ref = weakref.ref(response)
+
+    def response_eof() -> None:
+        alive = ref()
+        if alive is not None:
+            alive._response_eof()
+
+    return response_eof

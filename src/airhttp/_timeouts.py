@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
+import weakref
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
@@ -36,19 +37,20 @@ class RequestTimer:
 
     It holds the request's Connection lease, never the protocol itself: once the
     connection goes back to the pool the lease is empty, so a late timeout can never
-    fail whichever request uses that protocol next.
+    fail whichever request uses that protocol next. The lease is held weakly so that a
+    response the user drops half-read can still be collected and give its slot back.
     """
 
     __slots__ = ("_connection", "_handle", "_task", "fired")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
-        self._connection: Connection | None = None
+        self._connection: weakref.ref[Connection] | None = None
         self._task = asyncio.current_task(loop)
         self.fired = False
         self._handle: asyncio.TimerHandle | None = loop.call_at(when, self._fire)
 
     def attach(self, connection: Connection) -> None:
-        self._connection = connection
+        self._connection = weakref.ref(connection)
 
     def cancel(self) -> None:
         handle = self._handle
@@ -59,7 +61,8 @@ class RequestTimer:
     def _fire(self) -> None:
         self._handle = None
         self.fired = True
-        connection = self._connection
+        ref = self._connection
+        connection = None if ref is None else ref()
         protocol = None if connection is None else connection.protocol
         if protocol is not None:
             protocol.fail(asyncio.TimeoutError())
