@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import sys
 from collections.abc import AsyncIterator
 
 import pytest
@@ -215,6 +216,12 @@ async def test_ssl_shutdown_timeout_zero_aborts_tls_connections(probe: TLSCloseP
     assert probe.endings == ["abrupt"]
 
 
+_NO_GRACEFUL_TLS_SHUTDOWN = pytest.mark.skipif(
+    sys.version_info < (3, 11), reason="asyncio shuts TLS down gracefully only from 3.11"
+)
+
+
+@_NO_GRACEFUL_TLS_SHUTDOWN
 async def test_positive_ssl_shutdown_timeout_shuts_tls_down_gracefully(
     probe: TLSCloseProbe,
 ) -> None:
@@ -226,6 +233,7 @@ async def test_positive_ssl_shutdown_timeout_shuts_tls_down_gracefully(
     assert probe.endings == ["close_notify"]
 
 
+@_NO_GRACEFUL_TLS_SHUTDOWN
 async def test_abort_ssl_on_close_overrides_a_graceful_timeout(probe: TLSCloseProbe) -> None:
     url = await probe.start()
     with pytest.warns(DeprecationWarning):

@@ -584,6 +584,7 @@ async def test_redirect_from_http_to_https_moves_from_absolute_form_to_a_tunnel(
 # --- the proxy over TLS (https:// proxy URL) --------------------------------------------------
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="TLS inside TLS needs asyncio 3.11")
 async def test_https_target_through_an_https_proxy_nests_tls(
     tls_proxy: URL, https_target: Target
 ) -> None:
