@@ -24,6 +24,9 @@ class FakeTransport(asyncio.Transport):
         self.closed = False
         self.aborted = False
 
+    def get_write_buffer_size(self) -> int:
+        return 0
+
     def write(self, data: bytes | bytearray | memoryview) -> None:
         self.writes.append(bytes(data))
 

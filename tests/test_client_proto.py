@@ -283,6 +283,18 @@ async def test_fully_read_keep_alive_response_can_be_reused(
     assert proto.is_connected()
 
 
+async def test_should_close_while_request_bytes_are_still_unsent(
+    conn: tuple[ResponseHandler, FakeTransport],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    proto, transport = conn
+    proto.expect_response("POST")
+    feed(proto, ok(b"x"))
+    # The server answered before reading the whole upload: bytes wait in the transport.
+    monkeypatch.setattr(transport, "get_write_buffer_size", lambda: 4096)
+    assert proto.should_close
+
+
 async def test_should_close_after_connection_close_header(
     conn: tuple[ResponseHandler, FakeTransport],
 ) -> None:

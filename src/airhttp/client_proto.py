@@ -158,14 +158,18 @@ class ResponseHandler(BaseProtocol):
     def should_close(self) -> bool:
         """True when this connection must not go back to the pool."""
         message = self._message
+        transport = self.transport
         return (
-            self.transport is None
+            transport is None
             or self._eof
             or self._upgraded
             or self._exception is not None
             or not self._complete
             or (message is not None and message.should_close)
             or self._parser.buffered > 0
+            # Request bytes still unsent after the response ended: the server answered
+            # without reading them, and the next request would queue behind them.
+            or transport.get_write_buffer_size() > 0
         )
 
     def is_connected(self) -> bool:
