@@ -60,6 +60,11 @@ async def send_attempt(
         assert protocol is not None
         if timer is not None:
             timer.attach(conn)
+        continue_waiter = req._continue
+        if continue_waiter is not None and continue_waiter.done():
+            # Sent before (a retry or a middleware resending): each exchange waits for
+            # its own 100 Continue.
+            continue_waiter = req._continue = req.loop.create_future()
         protocol.expect_response(
             req.method,
             read_until_eof=read_until_eof,
@@ -69,7 +74,7 @@ async def send_attempt(
             max_line_size=max_line_size,
             max_field_size=max_field_size,
             max_headers=max_headers,
-            continue_waiter=req._continue,
+            continue_waiter=continue_waiter,
         )
         try:
             resp = await req.send(conn)

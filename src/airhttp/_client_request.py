@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import sys
 import weakref
 from collections.abc import Iterable, Mapping
@@ -293,6 +292,10 @@ class ClientRequest:
         self.headers[hdrs.HOST] = self.url.host_port_subcomponent or ""
         if not headers:
             return
+        if type(headers) is CIMultiDict and hdrs.HOST not in headers:
+            # What the session passes: one bulk copy instead of a per-item loop.
+            self.headers.extend(headers)
+            return
         if isinstance(headers, (dict, MultiDict, CIMultiDict, CIMultiDictProxy)):
             items: Iterable[tuple[str, str]] = headers.items()
         else:
@@ -567,8 +570,6 @@ class ClientRequest:
         body = self._body
         traces = self._traces
         waiter = self._continue
-        if waiter is not None:
-            waiter = self._arm_continue(waiter, conn)
         response = self.response_class(
             self.method,
             self.original_url,
@@ -670,31 +671,6 @@ class ClientRequest:
         chunk = bytes(data)
         for trace in self._traces:
             await trace.send_request_chunk_sent(method, url, chunk)
-
-    def _arm_continue(self, waiter: asyncio.Future[bool], conn: Connection) -> asyncio.Future[bool]:
-        """Make `waiter` resolve True on 100 Continue and False on any other answer."""
-        protocol = conn.protocol
-        assert protocol is not None
-        if waiter.done():
-            # Sent before (a retry or a middleware sending again): this exchange needs
-            # its own 100 Continue, so give the protocol a fresh waiter.
-            waiter = self._continue = self.loop.create_future()
-            protocol._continue_waiter = waiter
-        head = protocol._head_waiter
-        if head is not None:
-            head.add_done_callback(functools.partial(self._on_head_before_continue, waiter, conn))
-        return waiter
-
-    def _on_head_before_continue(
-        self, waiter: asyncio.Future[bool], conn: Connection, head: asyncio.Future[Any]
-    ) -> None:
-        if waiter.done():
-            return
-        # RFC 9110 10.1.1: a final answer (or a failure) instead of 100 Continue: the body
-        # is not sent, and as the server may still expect it, the connection is not reused.
-        # Marked here, before the response can be released.
-        waiter.set_result(False)
-        self._never_reuse(conn)
 
     async def _write_body(
         self,

@@ -96,6 +96,7 @@ class ResponseHandler(BaseProtocol):
     __slots__ = (
         "_auto_decompress",
         "_body",
+        "_body_withheld",
         "_closed",
         "_complete",
         "_continue_waiter",
@@ -125,6 +126,7 @@ class ResponseHandler(BaseProtocol):
         self._view = memoryview(self._read_buffer)
         self._head_waiter: asyncio.Future[RawResponseMessage] | None = None
         self._continue_waiter: asyncio.Future[bool] | None = None
+        self._body_withheld = False
         self._message: RawResponseMessage | None = None
         self._payload: StreamReader | None = None
         self._parts: list[bytes] = []
@@ -167,6 +169,7 @@ class ResponseHandler(BaseProtocol):
             or not self._complete
             or (message is not None and message.should_close)
             or self._parser.buffered > 0
+            or self._body_withheld
             # Request bytes still unsent after the response ended: the server answered
             # without reading them, and the next request would queue behind them.
             or transport.get_write_buffer_size() > 0
@@ -214,6 +217,7 @@ class ResponseHandler(BaseProtocol):
         waiter: asyncio.Future[RawResponseMessage] = self._loop.create_future()
         self._head_waiter = waiter
         self._continue_waiter = continue_waiter
+        self._body_withheld = False
         self._message = None
         self._payload = None
         self._body = None
@@ -367,6 +371,7 @@ class ResponseHandler(BaseProtocol):
                 if cont is not None and not cont.done():
                     cont.set_result(True)
             return
+        self._withhold_body()
         self._message = message
         if message.compression is not None and self._auto_decompress:
             self._decoder = _BodyDecoder(self, message.compression, self._read_bufsize)
@@ -445,7 +450,18 @@ class ResponseHandler(BaseProtocol):
         self.close()
         self._fail_current(exc, cause)
 
+    def _withhold_body(self) -> None:
+        """No 100 Continue came first: the request body must not be sent (RFC 9110 10.1.1).
+
+        The server may still expect that body, so the connection is never reused.
+        """
+        cont = self._continue_waiter
+        if cont is not None and not cont.done():
+            cont.set_result(False)
+            self._body_withheld = True
+
     def _fail_current(self, exc: BaseException, cause: BaseException | None) -> None:
+        self._withhold_body()
         waiter = self._head_waiter
         if waiter is not None and not waiter.done():
             waiter.set_exception(exc)
