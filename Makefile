@@ -1,7 +1,7 @@
 # airhttp developer commands. Needs only GNU make and python3 (>= 3.10) with venv.
 #   make demo   run the examples/demo.py walk-through against an in-process server
 #   make test   run the test suite
-#   make lint   ruff + mypy
+#   make lint   ruff, mypy and import-linter (the layers of docs/architecture.md)
 #   make bench  client benchmark (see docs/benchmarks.md)
 
 PYTHON ?= python3
@@ -32,6 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

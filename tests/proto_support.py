@@ -6,8 +6,11 @@ Test scaffolding only: nothing here opens a socket, starts a task or schedules a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
+from airhttp._settings import DEFAULT_SETTINGS, RequestSettings
+from airhttp._timeouts import ClientTimeout
 from airhttp.client_proto import ResponseHandler
 
 
@@ -71,3 +74,10 @@ def feed(protocol: ResponseHandler, data: bytes) -> None:
         view[:n] = data[:n]
         data = data[n:]
         protocol.buffer_updated(n)
+
+
+def settings(*, sock_read: float | None = None, **changes: Any) -> RequestSettings:
+    """Request settings for one exchange: defaults, a sock_read timeout and `changes`."""
+    return dataclasses.replace(
+        DEFAULT_SETTINGS, timeout=ClientTimeout(sock_read=sock_read), **changes
+    )

@@ -29,7 +29,7 @@ from airhttp.http_exceptions import (
 )
 from airhttp.streams import StreamReader
 
-from .proto_support import FakeTransport, connect, feed
+from .proto_support import FakeTransport, connect, feed, settings
 
 OK_HEAD = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n"
 
@@ -178,7 +178,7 @@ async def test_streamed_body_pauses_transport_above_twice_read_bufsize_and_resum
     conn: tuple[ResponseHandler, FakeTransport],
 ) -> None:
     proto, transport = conn
-    proto.expect_response("GET", read_bufsize=100)
+    proto.expect_response("GET", settings(read_bufsize=100))
     feed(proto, OK_HEAD % 1000)
     payload = proto.payload()
     feed(proto, b"a" * 200)
@@ -235,7 +235,7 @@ async def test_101_sets_upgraded_and_upgrade_tail_returns_following_bytes(
     conn: tuple[ResponseHandler, FakeTransport],
 ) -> None:
     proto, transport = conn
-    waiter = proto.expect_response("GET", sock_read=0.05)
+    waiter = proto.expect_response("GET", settings(sock_read=0.05))
     feed(
         proto,
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
@@ -482,7 +482,7 @@ async def test_connection_lost_before_head_fails_with_server_disconnected(
     conn: tuple[ResponseHandler, FakeTransport],
 ) -> None:
     proto, _ = conn
-    waiter = proto.expect_response("GET", sock_read=0.05)
+    waiter = proto.expect_response("GET", settings(sock_read=0.05))
     proto.connection_lost(None)
     with pytest.raises(ServerDisconnectedError):
         await waiter
@@ -543,7 +543,7 @@ async def test_head_not_arriving_within_sock_read_fails_with_socket_timeout(
     conn: tuple[ResponseHandler, FakeTransport],
 ) -> None:
     proto, transport = conn
-    waiter = proto.expect_response("GET", sock_read=0.05)
+    waiter = proto.expect_response("GET", settings(sock_read=0.05))
     with pytest.raises(SocketTimeoutError):
         await asyncio.wait_for(waiter, 1)
     assert transport.closed
@@ -554,7 +554,7 @@ async def test_body_stalling_past_sock_read_fails_payload_with_socket_timeout(
     conn: tuple[ResponseHandler, FakeTransport],
 ) -> None:
     proto, transport = conn
-    proto.expect_response("GET", sock_read=0.05)
+    proto.expect_response("GET", settings(sock_read=0.05))
     feed(proto, OK_HEAD % 10 + b"12")
     payload = proto.payload()
     calls, callback = callback_counter()
@@ -570,7 +570,7 @@ async def test_arriving_data_pushes_back_sock_read_timer(
 ) -> None:
     proto, transport = conn
     loop = asyncio.get_running_loop()
-    waiter = proto.expect_response("GET", sock_read=0.05)
+    waiter = proto.expect_response("GET", settings(sock_read=0.05))
     data = ok(b"x")
     start = loop.time()
     for byte in data[:4]:
@@ -588,7 +588,7 @@ async def test_sock_read_timer_stops_when_message_completes(
     conn: tuple[ResponseHandler, FakeTransport],
 ) -> None:
     proto, transport = conn
-    proto.expect_response("GET", sock_read=0.05)
+    proto.expect_response("GET", settings(sock_read=0.05))
     feed(proto, OK_HEAD % 4 + b"ab")
     feed(proto, b"cd")
     await asyncio.sleep(0.12)
@@ -601,7 +601,7 @@ async def test_time_while_reading_is_paused_does_not_count(
     conn: tuple[ResponseHandler, FakeTransport],
 ) -> None:
     proto, transport = conn
-    proto.expect_response("GET", sock_read=0.05, read_bufsize=10)
+    proto.expect_response("GET", settings(sock_read=0.05, read_bufsize=10))
     feed(proto, OK_HEAD % 40 + b"a" * 25)
     payload = proto.payload()
     assert not transport.reading
@@ -619,7 +619,7 @@ async def test_sock_read_runs_again_after_reading_resumes(
     conn: tuple[ResponseHandler, FakeTransport],
 ) -> None:
     proto, transport = conn
-    proto.expect_response("GET", sock_read=0.05, read_bufsize=10)
+    proto.expect_response("GET", settings(sock_read=0.05, read_bufsize=10))
     feed(proto, OK_HEAD % 40 + b"a" * 25)
     payload = proto.payload()
     await asyncio.sleep(0.1)
@@ -634,7 +634,7 @@ async def test_resumed_reading_gets_a_full_sock_read_window(
 ) -> None:
     sock_read = 0.2
     proto, transport = conn
-    proto.expect_response("GET", sock_read=sock_read, read_bufsize=10)
+    proto.expect_response("GET", settings(sock_read=sock_read, read_bufsize=10))
     feed(proto, OK_HEAD % 40 + b"a" * 25)
     payload = proto.payload()
     assert not transport.reading
@@ -655,7 +655,7 @@ async def test_fail_before_head_fails_head_waiter_and_closes_transport(
     conn: tuple[ResponseHandler, FakeTransport],
 ) -> None:
     proto, transport = conn
-    waiter = proto.expect_response("GET", sock_read=0.05)
+    waiter = proto.expect_response("GET", settings(sock_read=0.05))
     error = asyncio.TimeoutError()
     proto.fail(error)
     with pytest.raises(asyncio.TimeoutError) as info:
@@ -669,7 +669,7 @@ async def test_fail_during_body_fails_payload_and_calls_on_complete(
     conn: tuple[ResponseHandler, FakeTransport],
 ) -> None:
     proto, transport = conn
-    waiter = proto.expect_response("GET", sock_read=0.05)
+    waiter = proto.expect_response("GET", settings(sock_read=0.05))
     feed(proto, OK_HEAD % 10 + b"123")
     await waiter
     payload = proto.payload()
@@ -753,7 +753,7 @@ async def test_two_responses_over_one_protocol_get_fresh_state(
     conn: tuple[ResponseHandler, FakeTransport], made_readers: list[StreamReader]
 ) -> None:
     proto, transport = conn
-    first = proto.expect_response("GET", sock_read=0.05)
+    first = proto.expect_response("GET", settings(sock_read=0.05))
     feed(proto, OK_HEAD % 6 + b"one")
     assert (await first).headers["Content-Length"] == "6"
     payload = proto.payload()
@@ -764,7 +764,7 @@ async def test_two_responses_over_one_protocol_get_fresh_state(
     assert await payload.read() == b"oneone"
     assert not proto.should_close
 
-    second = proto.expect_response("GET", sock_read=0.05)
+    second = proto.expect_response("GET", settings(sock_read=0.05))
     assert second is not first
     assert not proto.body_complete
     assert proto.take_body() is None
@@ -836,7 +836,7 @@ async def test_gzip_body_is_left_alone_without_auto_decompress(
 ) -> None:
     proto, _ = conn
     data = gzip.compress(b"raw please")
-    proto.expect_response("GET", auto_decompress=False)
+    proto.expect_response("GET", settings(auto_decompress=False))
     feed(proto, gzip_head(len(data)) + data)
     assert proto.take_body() == data
 
@@ -863,7 +863,7 @@ async def test_gzip_body_expands_in_bounded_steps_and_resumes_when_reader_drains
     body = b"\0" * (256 * 1024)
     data = gzip.compress(body)
     assert len(data) < 2 * bufsize * 4
-    proto.expect_response("GET", read_bufsize=bufsize)
+    proto.expect_response("GET", settings(read_bufsize=bufsize))
     calls, callback = callback_counter()
     proto.on_complete(callback)
     # The whole compressed body arrives in one read.
@@ -897,7 +897,7 @@ async def test_gzip_body_received_whole_survives_connection_lost_while_reader_is
     proto, _ = conn
     body = b"\0" * (64 * 1024)
     data = gzip.compress(body)
-    proto.expect_response("GET", read_bufsize=bufsize)
+    proto.expect_response("GET", settings(read_bufsize=bufsize))
     feed(proto, gzip_head(len(data)) + data)
     payload = proto.payload()
     # The server closes after a complete response, as with Connection: close.

@@ -991,7 +991,7 @@ async def test_a_new_request_built_from_the_previous_body_replays_it(
                 await resp.start(conn)
                 assert await resp.read() == b"ok"
                 resp.release()
-            await second._close_body()
+            await second.close_body()
             assert f.closed
     finally:
         await connector.close()
@@ -1026,7 +1026,7 @@ async def test_close_body_waits_for_an_upload_still_running(
             resp = await req.send(conn)
             await resp.start(conn)
             assert await resp.read() == b"ok"
-            await req._close_body()
+            await req.close_body()
             assert not f.closed
             read_body.set()
             await resp.wait_for_close()

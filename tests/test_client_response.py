@@ -22,12 +22,12 @@ from yarl import URL
 
 import airhttp
 from airhttp._client_response import (
-    _morsel_from_set_cookie,
     _parse_content_type,
     _parse_content_type_slowly,
     _parse_links,
     _parse_plain_content_type,
 )
+from airhttp._cookie_parsing import morsel_from_set_cookie
 from airhttp.client_exceptions import (
     ClientConnectionError,
     ClientResponseError,
@@ -938,7 +938,13 @@ def _morsel_view(morsel: Morsel[str] | None) -> Any:
     ],
 )
 def test_set_cookie_fields_become_morsels_like_aiohttp(header: str, expected: Any) -> None:
-    assert _morsel_view(_morsel_from_set_cookie(header)) == expected
+    assert _morsel_view(morsel_from_set_cookie(header)) == expected
+
+
+def test_an_attribute_of_only_unicode_blanks_reads_as_empty_not_a_crash() -> None:
+    morsel = morsel_from_set_cookie("a=1; path=\xa0; domain=\u2003")
+    assert morsel is not None
+    assert (morsel.value, morsel["path"], morsel["domain"]) == ("1", "", "")
 
 
 @pytest.mark.parametrize("name", ["a b", "a,b", 'a"b', "a\\b", "a\tb", "\xe4"])
@@ -946,7 +952,7 @@ def test_an_illegal_cookie_name_is_logged_and_dropped(
     name: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="airhttp.internal"):
-        assert _morsel_from_set_cookie(f"{name}=1") is None
+        assert morsel_from_set_cookie(f"{name}=1") is None
     assert caplog.messages == [f"Can not load cookies: Illegal cookie name {name!r}"]
 
 

@@ -17,6 +17,7 @@ import pytest
 from yarl import URL
 
 from airhttp import cookiejar
+from airhttp._cookie_parsing import parse_cookie_date
 from airhttp.cookiejar import CookieJar, DummyCookieJar
 
 NOW = 1_700_000_000.0  # 2023-11-14T22:13:20Z
@@ -412,7 +413,7 @@ def test_do_expiration_uses_the_wall_clock(clock: Clock) -> None:
     ],
 )
 def test_cookie_dates_parse_with_the_rfc_algorithm(text: str, expected: float) -> None:
-    assert cookiejar._parse_cookie_date(text) == expected
+    assert parse_cookie_date(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -435,7 +436,7 @@ def test_cookie_dates_parse_with_the_rfc_algorithm(text: str, expected: float) -
     ],
 )
 def test_invalid_cookie_dates_do_not_parse(text: str) -> None:
-    assert cookiejar._parse_cookie_date(text) is None
+    assert parse_cookie_date(text) is None
 
 
 # -- Secure (5.4 step 1) ----------------------------------------------------------------

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import re
 import string
-from http.cookies import CookieError
+from http.cookies import CookieError, SimpleCookie
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
-from airhttp import cookiejar
+from airhttp._cookie_parsing import morsel_from_set_cookie, parse_cookie_date, parse_set_cookie
 from airhttp.cookiejar import CookieJar
 
 PROPERTY_SETTINGS = settings(
@@ -158,7 +159,7 @@ def test_cookies_for_different_domains_never_overwrite_each_other(
 @PROPERTY_SETTINGS
 @given(text=st.text(max_size=40))
 def test_cookie_date_parser_never_raises_and_stays_in_range(text: str) -> None:
-    moment = cookiejar._parse_cookie_date(text)
+    moment = parse_cookie_date(text)
     if moment is not None:
         assert -11644473600.0 <= moment <= 253402300799.0
 
@@ -177,4 +178,50 @@ def test_cookie_dates_in_every_common_format_parse_to_the_same_moment(
     asctime = moment.strftime("%a %b ") + f"{moment.day:2d}" + moment.strftime(" %H:%M:%S %Y")
     dashed = moment.strftime("%A, %d-%b-%Y %H:%M:%S GMT")
     for text in (imf, asctime, dashed):
-        assert cookiejar._parse_cookie_date(text) == expected, text
+        assert parse_cookie_date(text) == expected, text
+
+
+# Fragments that steer generated lines into every branch of the tokenizer: quotes, escapes
+# (octal too), separators and blanks; then a CTL, non-ASCII and a tab for the rejections.
+VALUE_PIECES = ["a", "1", "=", ";", '"', "\\", '\\"', "\\101", "\\0", " ", ","]
+LINE_PIECES = st.sampled_from([*VALUE_PIECES, "\t", "\xe4", "\x01", "; Path=/"])
+quoted_values = st.builds(
+    '{}"{}"{}'.format,
+    st.sampled_from(["", " ", "\t"]),
+    st.lists(st.sampled_from([p for p in VALUE_PIECES if p != '"']), max_size=6).map("".join),
+    st.sampled_from(["", " ", "x", ' "y"', '"', "\\", "; Path=/", " ; Secure", 'x"']),
+)
+cookie_lines = st.builds(
+    "{}={}{}".format,
+    st.sampled_from(["a", " a ", "$a"]),
+    st.one_of(quoted_values, st.lists(st.sampled_from(VALUE_PIECES), max_size=8).map("".join)),
+    st.sampled_from(["", "; Path=/", ";Secure", ";"]),
+)
+set_cookie_lines = st.one_of(
+    cookie_lines, cookie_lines, st.lists(LINE_PIECES, max_size=16).map("".join), st.text()
+)
+# Written apart from the tokenizer: one quoted-string (RFC 6265 5.2 plus http.cookies
+# escapes) with nothing but blanks after it, before the first attribute.
+WHOLE_QUOTED_RE = re.compile(r'[ \t]*"(?:[^"\\]|\\.)*"[ \t]*(?:;|\Z)', re.DOTALL)
+
+
+@settings(PROPERTY_SETTINGS, max_examples=500)
+@given(header=set_cookie_lines)
+def test_jar_and_response_read_the_same_cookie_from_one_line(header: str) -> None:
+    spec = parse_set_cookie(header)
+    morsel = morsel_from_set_cookie(header)
+    if spec is None or morsel is None:
+        return
+    assert (spec.name, spec.coded) == (morsel.key, morsel.coded_value)
+    coded = spec.coded
+    if (
+        WHOLE_QUOTED_RE.match(header.partition("=")[2]) is None
+        and len(coded) >= 2
+        and coded[0] == '"' == coded[-1]
+    ):
+        # The one known split: a value that only looks quoted (e.g. '"x" "y"') stays whole
+        # in the jar (RFC 6265 5.2), while the response unquotes it as SimpleCookie does.
+        assert spec.value == coded
+        assert morsel.value == SimpleCookie().value_decode(coded)[0]
+    else:
+        assert spec.value == morsel.value

@@ -120,7 +120,7 @@ async def test_form_body_matches_aiohttp(build: Callable[[Any], Any]) -> None:
 async def test_plain_fields_give_a_urlencoded_bytes_payload() -> None:
     p = FormData({"a": "b", "c": "d e"})()
     assert type(p) is BytesPayload
-    assert (p.content_type, p._value, p.size) == (
+    assert (p.content_type, p.buffer, p.size) == (
         "application/x-www-form-urlencoded",
         b"a=b&c=d+e",
         9,
@@ -229,7 +229,8 @@ def test_urlencoded_body_is_fresh_each_call_and_sees_new_fields() -> None:
     form.add_field("b", "2")
     second = form()
     assert first is not second
-    assert second._value == b"a=1&b=2"
+    assert isinstance(second, BytesPayload)
+    assert second.buffer == b"a=1&b=2"
 
 
 async def test_forms_posted_through_the_client_reach_an_aiohttp_server(web_server: Any) -> None:

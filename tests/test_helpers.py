@@ -26,6 +26,7 @@ from airhttp.helpers import (
     calculate_timeout_when,
     encode_basic_auth,
     get_env_proxy_for_url,
+    guess_filename,
     is_ip_address,
     method_must_be_empty_body,
     must_be_empty_body,
@@ -510,6 +511,37 @@ def test_calculate_timeout_when_rounds_only_long_timeouts_up(
     loop_time: float, timeout: float, threshold: float, expected: float
 ) -> None:
     assert calculate_timeout_when(loop_time, timeout, threshold) == pytest.approx(expected)
+
+
+# --- File names ------------------------------------------------------------------------
+
+
+class _Named:
+    def __init__(self, name: object) -> None:
+        self.name = name
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("/tmp/dir/report.txt", "report.txt"),
+        ("report.txt", "report.txt"),
+        ("<stdin>", "dflt"),
+        ("<fd", "dflt"),
+        ("fd>", "dflt"),
+        ("", "dflt"),
+        (3, "dflt"),
+        (None, "dflt"),
+    ],
+)
+def test_guess_filename_takes_the_base_name_of_a_real_path(name: object, expected: str) -> None:
+    assert guess_filename(_Named(name), "dflt") == expected
+
+
+def test_guess_filename_defaults_to_none_and_ignores_objects_without_a_name() -> None:
+    assert guess_filename(object()) is None
+    assert guess_filename(_Named("<stdin>")) is None
+    assert guess_filename(object(), "x") == "x"
 
 
 # --- Futures ---------------------------------------------------------------------------

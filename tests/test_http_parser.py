@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from airhttp import http_parser
+from airhttp._head_syntax import KNOWN_NAMES, KNOWN_NAMES_LIMIT
 from airhttp._httpversion import HttpVersion, HttpVersion10, HttpVersion11
+from airhttp._settings import RequestSettings
 from airhttp.http_exceptions import (
     BadHttpMessage,
     BadStatusLine,
@@ -87,9 +88,10 @@ def feed_all(
     **limits: int,
 ) -> Outcome:
     """Feed pieces one by one, draining events after each; start the next response on EOM."""
-    parser = ResponseParser(**limits)
+    parser = ResponseParser()
+    settings = RequestSettings(read_until_eof=read_until_eof, **limits)
     pending = list(methods)
-    parser.start_response(pending.pop(0), read_until_eof=read_until_eof)
+    parser.start_response(pending.pop(0), settings)
     out = Outcome()
     stopped = False
 
@@ -111,7 +113,7 @@ def feed_all(
                 stopped = True
                 return
             if isinstance(event, EndOfMessage) and pending:
-                parser.start_response(pending.pop(0), read_until_eof=read_until_eof)
+                parser.start_response(pending.pop(0), settings)
         raise AssertionError("parser did not settle")
 
     try:
@@ -446,8 +448,10 @@ def test_fields_at_limit_are_accepted() -> None:
 
 
 def test_unterminated_head_is_capped_before_it_ends() -> None:
-    parser = ResponseParser(max_line_size=20, max_field_size=20, max_headers=4)
-    parser.start_response("GET")
+    parser = ResponseParser()
+    parser.start_response(
+        "GET", RequestSettings(max_line_size=20, max_field_size=20, max_headers=4)
+    )
     parser.feed_data(b"HTTP/1.1 200 OK\r\n")
     with pytest.raises(LineTooLong):
         for _ in range(100):
@@ -456,15 +460,14 @@ def test_unterminated_head_is_capped_before_it_ends() -> None:
     assert parser.buffered < 200
 
 
-def test_limits_reassigned_between_responses_apply_to_the_next_one() -> None:
+def test_limits_of_the_next_exchange_apply_to_the_next_response() -> None:
     parser = ResponseParser()
     parser.start_response("GET")
     parser.feed_data(OK_2 + b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * 100 + b"\r\n\r\n")
     assert isinstance(parser.next_event(), RawResponseMessage)
     assert parser.next_event() == b"hi"
     assert isinstance(parser.next_event(), EndOfMessage)
-    parser.max_field_size = 50
-    parser.start_response("GET")
+    parser.start_response("GET", RequestSettings(max_field_size=50))
     with pytest.raises(LineTooLong):
         parser.next_event()
 
@@ -784,8 +787,8 @@ def test_invalid_trailers_are_rejected(trailer: bytes, error: type[Exception]) -
 
 
 def test_unterminated_trailer_section_is_capped() -> None:
-    parser = ResponseParser(max_field_size=30, max_headers=4)
-    parser.start_response("GET")
+    parser = ResponseParser()
+    parser.start_response("GET", RequestSettings(max_field_size=30, max_headers=4))
     parser.feed_data(chunked(b"0\r\n"))
     assert isinstance(parser.next_event(), RawResponseMessage)
     with pytest.raises(LineTooLong):
@@ -932,7 +935,7 @@ def test_many_distinct_field_names_parse_and_the_name_cache_stays_bounded() -> N
         out = feed_all([response(f"HTTP/1.1 200 OK\n{fields}Content-Length: 0\n")])
         assert out.error is None
         assert out.head.headers[f"x-{batch}-99"] == "99"
-    assert len(http_parser._KNOWN_NAMES) <= http_parser._KNOWN_NAMES_LIMIT
+    assert len(KNOWN_NAMES) <= KNOWN_NAMES_LIMIT
 
 
 def test_empty_feed_changes_nothing() -> None:

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airhttp import http_exceptions
+from airhttp._settings import RequestSettings
 from airhttp.http_exceptions import HttpProcessingError
 from airhttp.http_parser import (
     CONNECTION_CLOSED,
@@ -50,7 +51,7 @@ def run(
     pieces = [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True)]
     parser = ResponseParser()
     pending = list(methods)
-    parser.start_response(pending.pop(0), read_until_eof=read_until_eof)
+    parser.start_response(pending.pop(0), RequestSettings(read_until_eof=read_until_eof))
     events: list[Any] = []
     budget = 4 * len(data) + 50
     stopped = False
@@ -88,7 +89,9 @@ def run(
                 trailers = event.trailers
                 events.append(("end", None if trailers is None else tuple(trailers.items())))
                 if pending:
-                    parser.start_response(pending.pop(0), read_until_eof=read_until_eof)
+                    parser.start_response(
+                        pending.pop(0), RequestSettings(read_until_eof=read_until_eof)
+                    )
             else:
                 assert event is PAUSED or event is CONNECTION_CLOSED
                 events.append(event)
@@ -217,9 +220,9 @@ def test_fast_head_path_agrees_with_slow_path(
     # White-box on purpose: the slow path is the reference implementation, and this
     # is the only way to hold the fast path to it for inputs it accepts.
     learn_names(data)
-    fast, slow = ResponseParser(**limits), ResponseParser(**limits)
+    fast, slow = ResponseParser(), ResponseParser()
     for parser in (fast, slow):
-        parser.start_response(method)
+        parser.start_response(method, RequestSettings(**limits))
         parser.feed_data(data)
     assert head_outcome(fast, fast.next_event) == head_outcome(slow, slow._read_head_slow)
 

@@ -79,7 +79,7 @@ def test_bytes_payload_size_counts_bytes_not_items(value: Any, size: int) -> Non
     assert type(p) is BytesPayload
     assert p.size == size
     assert p.content_type == "application/octet-stream"
-    assert p._value is value
+    assert p.buffer is value
 
 
 def test_bytes_payload_rejects_text() -> None:
@@ -91,7 +91,27 @@ def test_bytes_payload_headers_hold_the_content_type() -> None:
     p = BytesPayload(b"x")
     assert list(p.headers.items()) == [("Content-Type", "application/octet-stream")]
     assert isinstance(p.headers, CIMultiDict)
-    assert p._binary_headers == b"Content-Type: application/octet-stream\r\n\r\n"
+    assert p.encoded_headers == b"Content-Type: application/octet-stream\r\n\r\n"
+
+
+def test_headers_built_turns_true_once_the_header_dict_exists() -> None:
+    p = BytesPayload(b"x")
+    assert not p.headers_built
+    assert p.content_type == "application/octet-stream"
+    assert p.encoded_headers == b"Content-Type: application/octet-stream\r\n\r\n"
+    assert not p.headers_built
+    p.headers["X-A"] = "b"
+    assert p.headers_built
+    assert BytesPayload(b"x", headers={"X-A": "b"}).headers_built
+
+
+@pytest.mark.parametrize("value", [b"abc", bytearray(b"abc"), memoryview(b"abc")])
+def test_bytes_payload_buffer_is_the_value_itself(value: bytes | bytearray | memoryview) -> None:
+    assert BytesPayload(value).buffer is value
+
+
+def test_text_payload_buffer_holds_the_encoded_text() -> None:
+    assert StringPayload("é", encoding="latin-1").buffer == b"\xe9"
 
 
 def test_given_content_type_header_wins_and_keeps_its_spelling_and_lead() -> None:
@@ -149,11 +169,11 @@ def test_large_bytes_body_warns_like_aiohttp() -> None:
         BytesPayload(bytes(2**20 + 1))
 
 
-def test_set_content_disposition_shows_in_binary_headers() -> None:
+def test_set_content_disposition_shows_in_encoded_headers() -> None:
     p = BytesPayload(b"x")
     p.set_content_disposition("attachment", filename="a b.txt", name="n")
     assert p.headers["Content-Disposition"] == 'attachment; filename="a%20b.txt"; name="n"'
-    assert p._binary_headers == (
+    assert p.encoded_headers == (
         b"Content-Type: application/octet-stream\r\n"
         b'Content-Disposition: attachment; filename="a%20b.txt"; name="n"\r\n\r\n'
     )
@@ -212,7 +232,7 @@ async def test_string_io_payload_reads_the_text_once() -> None:
 
 async def test_json_payload_serialises_with_json_dumps() -> None:
     p = JsonPayload({"a": [1, "é"]})
-    assert p._value == b'{"a": [1, "\\u00e9"]}'
+    assert p.buffer == b'{"a": [1, "\\u00e9"]}'
     assert (p.content_type, p.encoding, p.size) == ("application/json", "utf-8", 20)
     assert JsonPayload(1, content_type="application/vnd+json").content_type == (
         "application/vnd+json"
@@ -223,7 +243,7 @@ async def test_json_payload_serialises_with_json_dumps() -> None:
 
 def test_json_bytes_payload_uses_the_bytes_dumps() -> None:
     p = JsonBytesPayload({"a": 1}, dumps=lambda v: json.dumps(v).encode())
-    assert (p._value, p.content_type, p.encoding) == (b'{"a": 1}', "application/json", None)
+    assert (p.buffer, p.content_type, p.encoding) == (b'{"a": 1}', "application/json", None)
 
 
 # --- registry --------------------------------------------------------------------------
@@ -308,6 +328,7 @@ async def test_bytes_io_payload_starts_where_the_position_was_and_rewinds() -> N
     value = io.BytesIO(b"hello world")
     value.seek(3)
     p = get_payload(value)
+    assert isinstance(p, IOBasePayload) and p.rewindable
     assert (p.size, p.content_type, p.filename, p.autoclose) == (
         8,
         "application/octet-stream",
@@ -417,6 +438,7 @@ class OneShotStream(io.RawIOBase):
 async def test_non_seekable_stream_is_sent_once_with_unknown_size() -> None:
     p = get_payload(OneShotStream(b"abc"))
     assert type(p) is IOBasePayload
+    assert not p.rewindable
     assert p.size is None
     assert await written(p) == b"abc"
     assert await written(p) == b""

@@ -400,7 +400,7 @@ async def test_idle_connection_is_not_lent_beyond_the_limit(
     proto_a = idle_a.protocol
     idle_a.release()
     held = [await connector.connect(make_request(urls[1]), [], NO_TIMEOUT) for _ in range(2)]
-    assert connector._get_pooled(make_request(urls[0]).connection_key) is None
+    assert connector.take_idle(make_request(urls[0]).connection_key) is None
     queued = asyncio.create_task(connector.connect(make_request(urls[0]), [], NO_TIMEOUT))
     await until(lambda: bool(connector._waiters))
     assert not queued.done()

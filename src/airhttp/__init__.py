@@ -3,10 +3,9 @@
 This module only gathers the public names; it holds no logic of its own.
 """
 
-__version__ = "0.1.0.dev0"
-
 from . import hdrs
 from ._httpversion import HttpVersion, HttpVersion10, HttpVersion11
+from ._version import __version__ as __version__
 from .client import ClientSession, ClientTimeout, request
 from .client_exceptions import (
     ClientConnectionError,

@@ -7,6 +7,7 @@ connection turns out stale. Redirects, auth and sessions are the caller's busine
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
 from . import hdrs
@@ -20,12 +21,14 @@ from .client_exceptions import (
 if TYPE_CHECKING:
     from ._client_request import ClientRequest
     from ._client_response import ClientResponse
+    from ._interfaces import TraceHooks
     from ._pool import BaseConnector, Connection
-    from ._timeouts import ClientTimeout, RequestTimer
+    from ._request_timer import RequestTimer
+    from ._settings import RequestSettings
+    from ._timeouts import ClientTimeout
     from .abc import AbstractCookieJar
-    from .tracing import Trace
 
-__all__ = ("connect", "send_attempt")
+__all__ = ("send_attempt",)
 
 # RFC 9110 9.2.2: these may be retried after a failure without changing meaning.
 _IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
@@ -34,63 +37,32 @@ _IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT"
 async def send_attempt(
     req: ClientRequest,
     connector: BaseConnector,
-    traces: list[Trace],
-    timeout: ClientTimeout,
+    traces: Sequence[TraceHooks],
+    settings: RequestSettings,
     timer: RequestTimer | None,
     *,
     cookie_jar: AbstractCookieJar,
     retry: bool,
-    read_until_eof: bool,
-    read_bufsize: int,
-    auto_decompress: bool,
-    max_line_size: int,
-    max_field_size: int,
-    max_headers: int,
 ) -> ClientResponse:
     """Lend a connection, write the request, wait for the head; retry once if stale."""
-    attempt_retry = retry and req.method in _IDEMPOTENT_METHODS
+    retry = retry and req.method in _IDEMPOTENT_METHODS
     while True:
-        conn = connector._get_pooled(req.connection_key)
+        conn = connector.take_idle(req.connection_key)
         reused = conn is not None
         if conn is None:
-            conn = await connect(req, connector, traces, timeout)
+            conn = await _connect_new(req, connector, traces, settings.timeout)
         elif traces:
-            await connector._trace_reuse(conn, traces)
-        protocol = conn.protocol
-        assert protocol is not None
-        if timer is not None:
-            timer.attach(conn)
-        continue_waiter = req._continue
-        if continue_waiter is not None and continue_waiter.done():
-            # Sent before (a retry or a middleware resending): each exchange waits for
-            # its own 100 Continue.
-            continue_waiter = req._continue = req.loop.create_future()
-        protocol.expect_response(
-            req.method,
-            read_until_eof=read_until_eof,
-            read_bufsize=read_bufsize,
-            auto_decompress=auto_decompress,
-            sock_read=timeout.sock_read,
-            max_line_size=max_line_size,
-            max_field_size=max_field_size,
-            max_headers=max_headers,
-            continue_waiter=continue_waiter,
-        )
+            await connector.trace_reuse(conn, traces)
         try:
-            resp = await req.send(conn)
-            try:
-                await resp.start(conn)
-            except BaseException:
-                resp.close()
-                raise
+            resp = await _exchange(req, conn, settings, timer)
         except (ServerDisconnectedError, ClientOSError) as exc:
             conn.close()
             if timer is not None and timer.fired:
                 raise asyncio.TimeoutError() from exc
             # A pooled connection the server closed just as we reused it: the
             # request never reached it, so an idempotent one is sent again once.
-            if reused and attempt_retry:
-                attempt_retry = False
+            if reused and retry:
+                retry = False
                 continue
             raise
         except BaseException:
@@ -102,18 +74,35 @@ async def send_attempt(
         return resp
 
 
-async def connect(
+async def _exchange(
+    req: ClientRequest, conn: Connection, settings: RequestSettings, timer: RequestTimer | None
+) -> ClientResponse:
+    """Arm the protocol for the answer, write the request, wait for the response head."""
+    protocol = conn.protocol
+    assert protocol is not None
+    if timer is not None:
+        timer.attach(conn)
+    protocol.expect_response(req.method, settings, req.next_continue_waiter())
+    resp = await req.send(conn)
+    try:
+        await resp.start(conn)
+    except BaseException:
+        resp.close()
+        raise
+    return resp
+
+
+async def _connect_new(
     req: ClientRequest,
     connector: BaseConnector,
-    traces: list[Trace],
+    traces: Sequence[TraceHooks],
     timeout: ClientTimeout,
 ) -> Connection:
+    """A connection for `req` when no idle one was free, within the connect timeout."""
     try:
         if not timeout.connect:  # None or 0: no limit, as aiohttp reads it
-            return await connector.connect(req, traces=traces, timeout=timeout)
-        return await asyncio.wait_for(
-            connector.connect(req, traces=traces, timeout=timeout), timeout.connect
-        )
+            return await connector.connect_new(req, traces, timeout)
+        return await asyncio.wait_for(connector.connect_new(req, traces, timeout), timeout.connect)
     except asyncio.TimeoutError as exc:
         if isinstance(exc, ClientError):
             raise

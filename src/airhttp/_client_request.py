@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import sys
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from http.cookies import Morsel, SimpleCookie
 from typing import TYPE_CHECKING, Any, Final
 
@@ -22,6 +22,7 @@ from ._client_response import ClientResponse
 from ._httpversion import HttpVersion, HttpVersion10, HttpVersion11
 from ._proxy import prepare_proxied_headers
 from ._reqrep_types import ConnectionKey, Fingerprint, RequestInfo
+from ._version import __version__
 from .client_exceptions import (
     ClientConnectionError,
     ClientOSError,
@@ -36,9 +37,9 @@ from .http_writer import StreamWriter, serialize_headers
 if TYPE_CHECKING:
     import ssl
 
-    from .client import ClientSession
-    from .connector import Connection
-    from .tracing import Trace
+    from ._interfaces import SessionLike, TraceHooks
+    from ._pool import Connection
+    from .client_proto import ResponseHandler
 
 __all__ = ("ClientRequest",)
 
@@ -86,8 +87,6 @@ def _default_accept_encoding() -> str:
 
 
 def _user_agent() -> str:
-    from . import __version__
-
     return f"Python/{sys.version_info[0]}.{sys.version_info[1]} airhttp/{__version__}"
 
 
@@ -118,7 +117,7 @@ class ClientRequest:
     POST_METHODS: Final = {hdrs.METH_PATCH, hdrs.METH_POST, hdrs.METH_PUT}
     ALL_METHODS: Final = GET_METHODS.union(POST_METHODS).union({hdrs.METH_DELETE})
 
-    DEFAULT_HEADERS: Final = {
+    DEFAULT_HEADERS: Final[Mapping[str, str]] = {
         hdrs.ACCEPT: "*/*",
         hdrs.ACCEPT_ENCODING: _default_accept_encoding(),
     }
@@ -155,10 +154,10 @@ class ClientRequest:
         proxy: URL | None = None,
         proxy_auth: BasicAuth | None = None,
         timer: Any = None,
-        session: ClientSession | None = None,
+        session: SessionLike | None = None,
         ssl: ssl.SSLContext | bool | Fingerprint = True,
         proxy_headers: Any = None,
-        traces: list[Trace] | None = None,
+        traces: Sequence[TraceHooks] | None = None,
         trust_env: bool = False,
         server_hostname: str | None = None,
     ) -> None:
@@ -229,7 +228,12 @@ class ClientRequest:
         return self._ssl
 
     @property
-    def session(self) -> ClientSession | None:
+    def session(self) -> Any:
+        """The ClientSession that made this request (None for one built by hand).
+
+        Typed Any: ClientSession lives above this module, and middleware code calls its
+        request methods, which a narrower Protocol would not offer.
+        """
         return self._session
 
     @property
@@ -419,7 +423,7 @@ class ClientRequest:
                 self.chunked = True
                 self._auto_chunked = True
         skip = self._skip_auto_headers
-        if body.__class__ in _WHOLE_BODY_TYPES and body._headers is None:
+        if body.__class__ in _WHOLE_BODY_TYPES and not body.headers_built:
             # Only a Content-Type to add: not building the payload's header dict saves
             # ~0.3 us per POST (timeit).
             if hdrs.CONTENT_TYPE not in headers and (skip is None or hdrs.CONTENT_TYPE not in skip):
@@ -463,6 +467,17 @@ class ClientRequest:
             expect = True
         if expect:
             self._continue = self.loop.create_future()
+
+    def next_continue_waiter(self) -> asyncio.Future[bool] | None:
+        """The 100 Continue waiter of the exchange about to start, None without Expect.
+
+        Sent before (a retry, or a middleware sending again): each exchange waits for
+        its own 100 Continue, so a spent waiter is replaced.
+        """
+        waiter = self._continue
+        if waiter is not None and waiter.done():
+            waiter = self._continue = self.loop.create_future()
+        return waiter
 
     async def update_body(self, body: Any) -> None:
         """Replace the body (middlewares); close the old payload; headers follow.
@@ -525,7 +540,7 @@ class ClientRequest:
             return
         # RFC 9112 9.3: 1.1 connections persist unless "close"; 1.0 ones only with
         # "keep-alive". Say so when the connector's choice differs from the default.
-        force_close = conn._connector.force_close
+        force_close = conn.force_close
         if version == HttpVersion11:
             if force_close:
                 headers[hdrs.CONNECTION] = "close"
@@ -548,14 +563,38 @@ class ClientRequest:
         if transport is None or transport.is_closing():
             # The pool never lends such a connection; this is a race with the peer closing.
             raise ClientOSError("Cannot write to closing transport")
-        headers = self.headers
+        status_line = self._status_line(conn)
+        body = self._body
+        body_type = body.__class__
+        writer: asyncio.Task[None] | None = None
+        if self._continue is None and not self.chunked and body_type is bytes:
+            transport.write(serialize_headers(status_line, self.headers))
+            if self._traces:
+                await self._trace_sent(None)
+        elif self._continue is None and not self.chunked and body_type in _WHOLE_BODY_TYPES:
+            sent = self._write_whole(transport, conn, status_line, body)  # type: ignore[arg-type]
+            if self._traces:
+                await self._trace_sent(sent)
+        else:
+            writer = await self._start_writer(conn, protocol, status_line)
+        response = self.response = self.response_class(
+            self.method,
+            self.original_url,
+            writer=writer,
+            continue100=self._continue,
+            timer=self._timer,
+            request_info=self.request_info,
+            traces=self._traces,
+            loop=self.loop,
+            session=self._session,
+        )
+        return response
+
+    def _status_line(self, conn: Connection) -> str:
+        """The request line; adds the headers that depend on the connection or proxy."""
         method = self.method
         version = self.version
-        if (
-            version is HttpVersion11
-            and not self._needs_content_type
-            and not conn._connector.force_close
-        ):
+        if version is HttpVersion11 and not self._needs_content_type and not conn.force_close:
             http = "HTTP/1.1"
         else:
             self._add_late_headers(conn, version)
@@ -566,39 +605,20 @@ class ClientRequest:
             target = self._target()
             if self.proxy is not None:
                 prepare_proxied_headers(self)
-        status_line = f"{method} {target} {http}"
+        return f"{method} {target} {http}"
+
+    async def _start_writer(
+        self, conn: Connection, protocol: ResponseHandler, status_line: str
+    ) -> asyncio.Task[None] | None:
+        """Write the head and start the task that streams the body; None if unsendable."""
         body = self._body
-        traces = self._traces
-        waiter = self._continue
-        response = self.response_class(
-            self.method,
-            self.original_url,
-            writer=None,
-            continue100=waiter,
-            timer=self._timer,
-            request_info=self.request_info,
-            traces=traces,
-            loop=self.loop,
-            session=self._session,
-        )
-        self.response = response
         body_type = body.__class__
-        if waiter is None and not self.chunked:
-            if body_type is bytes:
-                transport.write(serialize_headers(status_line, headers))
-                for trace in traces:
-                    await trace.send_request_headers(self.method, self.url, headers)
-                return response
-            if body_type in _WHOLE_BODY_TYPES:
-                sent = self._write_whole(transport, conn, status_line, body)  # type: ignore[arg-type]
-                if traces:
-                    await self._trace_whole(sent)
-                return response
         if body_type is not bytes and (body.consumed or body in _SPENT):  # type: ignore[union-attr]
             # Nothing is written; the error reaches the caller the way the response's
             # own failures do, through the head the session is about to wait for.
             protocol.fail(ClientPayloadError(_CONSUMED_BODY))
-            return response
+            return None
+        traces = self._traces
         writer = StreamWriter(
             protocol,
             self.loop,
@@ -612,11 +632,10 @@ class ClientRequest:
             writer.enable_chunking()
         elif body_type is not bytes:
             content_length = writer.length = self._content_length()
-        await writer.write_headers(status_line, headers)
-        task = self.loop.create_task(self._write_body(writer, conn, waiter, content_length))
+        await writer.write_headers(status_line, self.headers)
+        task = self.loop.create_task(self._write_body(writer, conn, self._continue, content_length))
         self._writer_task = task
-        response._set_writer(task)
-        return response
+        return task
 
     def _content_length(self) -> int | None:
         """The Content-Length the head announces, as a number."""
@@ -637,8 +656,8 @@ class ClientRequest:
     ) -> bytes | bytearray | memoryview:
         """Write head and an in-memory body in as few writes as possible; return the body."""
         headers = self.headers
-        data: bytes | bytearray | memoryview = body._value
-        size = body._size or 0
+        data: bytes | bytearray | memoryview = body.buffer
+        size = body.size or 0
         declared = headers.get(hdrs.CONTENT_LENGTH)
         if declared is None:
             # Someone removed it after the body was set: the body still needs its framing.
@@ -662,12 +681,15 @@ class ClientRequest:
             transport.write(data)
         return data
 
-    async def _trace_whole(self, data: bytes | bytearray | memoryview) -> None:
+    async def _trace_sent(self, data: bytes | bytearray | memoryview | None) -> None:
+        """Fire on_request_headers_sent, then on_request_chunk_sent for a body sent whole."""
         method = self.method
         url = self.url
         headers = self.headers
         for trace in self._traces:
             await trace.send_request_headers(method, url, headers)
+        if data is None:
+            return
         chunk = bytes(data)
         for trace in self._traces:
             await trace.send_request_chunk_sent(method, url, chunk)
@@ -690,7 +712,7 @@ class ClientRequest:
                     return
             body = self._body
             if isinstance(body, payload.Payload):
-                if isinstance(body, payload.IOBasePayload) and body._start is None:
+                if isinstance(body, payload.IOBasePayload) and not body.rewindable:
                     _SPENT.add(body)
                 await body.write_with_length(writer, content_length)
             await writer.write_eof()
@@ -735,7 +757,7 @@ class ClientRequest:
                 task.cancel()
             self._writer_task = None
 
-    async def _close_body(self) -> None:
+    async def close_body(self) -> None:
         """Close what the body holds (an open file) once no attempt will send it again.
 
         The session calls this after the last hop of a request; a body still being

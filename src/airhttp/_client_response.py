@@ -10,16 +10,15 @@ import asyncio
 import codecs
 import functools
 import json
-import logging
 import re
 import sys
 import traceback
 import warnings
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from email.message import Message
 from email.policy import HTTP
-from http.cookies import Morsel, SimpleCookie
+from http.cookies import SimpleCookie
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -27,6 +26,7 @@ from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
 from . import hdrs
+from ._cookie_parsing import response_cookies
 from ._httpversion import HttpVersion
 from ._mime import content_disposition_filename, parse_content_disposition
 from ._reqrep_types import ContentDisposition, RequestInfo
@@ -35,14 +35,11 @@ from .http_exceptions import HttpProcessingError
 from .streams import EMPTY_PAYLOAD, StreamReader
 
 if TYPE_CHECKING:
-    from .client import ClientSession
-    from .connector import Connection
+    from ._interfaces import SessionLike, TraceHooks
+    from ._pool import Connection
     from .http_parser import RawResponseMessage
-    from .tracing import Trace
 
 __all__ = ("ClientResponse",)
-
-_internal_logger: Final = logging.getLogger("airhttp.internal")
 
 _EMPTY_HEADERS: Final[CIMultiDictProxy[str]] = CIMultiDictProxy(CIMultiDict())
 # RFC 9110 8.3: without a usable Content-Type a recipient may assume octet-stream.
@@ -169,137 +166,6 @@ def _parse_links(headers: Iterable[str], base: URL) -> MultiDictProxy[MultiDictP
     return MultiDictProxy(links)
 
 
-# --- Set-Cookie as a SimpleCookie --------------------------------------------------------
-
-# aiohttp keeps at most this many cookies from one response.
-_MAX_RESPONSE_COOKIES: Final = 50
-# RFC 6265 5.2: a line holding a control character (other than HTAB) is ignored.
-_CONTROL_CHARS: Final = frozenset(chr(c) for c in range(0x20) if c != 0x09) | {"\x7f"}
-_BAD_NAME_CHARS: Final = frozenset(' \t",\\')
-_VALUE_CHARS: Final = frozenset(chr(c) for c in range(0x20, 0x7F))
-_FLAG_ATTRIBUTES: Final = frozenset({"secure", "httponly"})
-_VALUE_ATTRIBUTES: Final = frozenset(
-    {"expires", "path", "comment", "domain", "max-age", "version", "samesite"}
-)
-# Python 3.14 taught Morsel the CHIPS "Partitioned" flag; older ones cannot carry it.
-_MORSEL_HAS_PARTITIONED: Final = Morsel().isReservedKey("partitioned")
-_OCTAL_DIGITS: Final = frozenset("01234567")
-
-
-def _closing_quote(text: str) -> int:
-    """Index of the quote closing the quoted-string at text[0], or -1."""
-    pos = 1
-    end = len(text)
-    while pos < end:
-        ch = text[pos]
-        if ch == "\\":
-            pos += 2
-            continue
-        if ch == '"':
-            return pos
-        pos += 1
-    return -1
-
-
-def _unquote_cookie_value(coded: str) -> str:
-    """Undo the quoting http.cookies applies: surrounding quotes, \\ooo and \\c escapes."""
-    if len(coded) < 2 or coded[0] != '"' or coded[-1] != '"':
-        return coded
-    inner = coded[1:-1]
-    if "\\" not in inner:
-        return inner
-    out: list[str] = []
-    pos = 0
-    end = len(inner)
-    while pos < end:
-        ch = inner[pos]
-        if ch != "\\" or pos + 1 >= end:
-            out.append(ch)
-            pos += 1
-            continue
-        octal = inner[pos + 1 : pos + 4]
-        if len(octal) == 3 and octal[0] in "0123" and _OCTAL_DIGITS.issuperset(octal):
-            out.append(chr(int(octal, 8)))
-            pos += 4
-        else:
-            out.append(inner[pos + 1])
-            pos += 2
-    return "".join(out)
-
-
-def _morsel_from_set_cookie(header: str) -> Morsel[str] | None:
-    """One Set-Cookie value as a Morsel, or None when it must be ignored."""
-    if not _CONTROL_CHARS.isdisjoint(header):
-        return None
-    equals = header.find("=")
-    semicolon = header.find(";")
-    if equals < 0 or 0 <= semicolon < equals:
-        return None
-    name = header[:equals].strip(_BLANKS)
-    if not name:
-        return None
-    if not name.isascii() or not _BAD_NAME_CHARS.isdisjoint(name):
-        _internal_logger.warning("Can not load cookies: Illegal cookie name %r", name)
-        return None
-    rest = header[equals + 1 :].lstrip(_BLANKS)
-    coded: str | None = None
-    attributes = ""
-    if rest[:1] == '"':
-        # A quoted value may hold ";" as long as only blanks follow the closing quote.
-        closing = _closing_quote(rest)
-        if closing > 0:
-            tail = rest[closing + 1 :]
-            before, _, after = tail.partition(";")
-            if not before.strip(_BLANKS):
-                coded = rest[: closing + 1]
-                attributes = after
-    if coded is None:
-        coded, _, attributes = rest.partition(";")
-        coded = coded.rstrip(_BLANKS)
-    if not _VALUE_CHARS.issuperset(coded):
-        return None
-    morsel: Morsel[str] = Morsel()
-    # __setstate__ takes the name as sent: Morsel.set() refuses names servers do use.
-    morsel.__setstate__(  # type: ignore[attr-defined]
-        {"key": name, "value": _unquote_cookie_value(coded), "coded_value": coded}
-    )
-    if attributes:
-        for attribute in attributes.split(";"):
-            key, eq, value = attribute.partition("=")
-            key = key.strip(_BLANKS).lower()
-            if key in _FLAG_ATTRIBUTES or (key == "partitioned" and _MORSEL_HAS_PARTITIONED):
-                morsel[key] = True
-            elif eq and key in _VALUE_ATTRIBUTES:
-                value = value.strip(_BLANKS)
-                if key != "expires":
-                    # Only a date may hold blanks; elsewhere the first word is the value.
-                    value = value.split(None, 1)[0] if value else value
-                morsel[key] = value
-    return morsel
-
-
-def _parse_response_cookies(headers: Iterable[str]) -> SimpleCookie:
-    cookies = SimpleCookie()
-    kept = invalid = over = 0
-    for header in headers:
-        morsel = _morsel_from_set_cookie(header)
-        if morsel is None:
-            invalid += 1
-        elif kept >= _MAX_RESPONSE_COOKIES:
-            over += 1
-        else:
-            kept += 1
-            cookies[morsel.key] = morsel
-    if invalid or over:
-        _internal_logger.debug(
-            "Ignored %d invalid Set-Cookie field(s) and %d over the %d-cookie limit",
-            invalid,
-            over,
-            _MAX_RESPONSE_COOKIES,
-        )
-    return cookies
-
-
 # --- the response ------------------------------------------------------------------------
 
 
@@ -340,16 +206,16 @@ class ClientResponse:
         continue100: asyncio.Future[bool] | None,
         timer: Any,
         request_info: RequestInfo,
-        traces: list[Trace],
+        traces: Sequence[TraceHooks],
         loop: asyncio.AbstractEventLoop,
-        session: ClientSession | None,
+        session: SessionLike | None,
         **kwargs: Any,
     ) -> None:
         self.method = method
         self._real_url = url
         self._url = url.with_fragment(None) if url.raw_fragment else url
         if writer is not None:
-            self._set_writer(writer)
+            self._writer = writer
         self._continue = continue100
         self._request_info = request_info
         self._timer = timer
@@ -361,12 +227,9 @@ class ClientResponse:
                 _default_charset_resolver
             )
         else:
-            self._resolve_charset = session._resolve_charset
+            self._resolve_charset = session.fallback_charset_resolver
         if loop.get_debug():
             self._source_traceback = traceback.extract_stack(sys._getframe(1))
-
-    def _set_writer(self, writer: asyncio.Task[None]) -> None:
-        self._writer = writer
 
     # --- head ----------------------------------------------------------------------------
 
@@ -405,7 +268,13 @@ class ClientResponse:
 
     @property
     def history(self) -> tuple[ClientResponse, ...]:
+        """The redirect responses that led here, oldest first."""
         return self._history
+
+    @history.setter
+    def history(self, history: tuple[ClientResponse, ...]) -> None:
+        # The session sets it once the last hop is known.
+        self._history = history
 
     @property
     def connection(self) -> Connection | None:
@@ -459,9 +328,7 @@ class ClientResponse:
         """The Set-Cookie fields as a SimpleCookie (the last cookie of a name wins)."""
         cookies = self._cookies
         if cookies is None:
-            cookies = self._cookies = _parse_response_cookies(
-                self._headers.getall(hdrs.SET_COOKIE, ())
-            )
+            cookies = self._cookies = response_cookies(self._headers.getall(hdrs.SET_COOKIE, ()))
         return cookies
 
     @cookies.setter
@@ -492,11 +359,8 @@ class ClientResponse:
         self._connection = connection
         protocol = connection.protocol
         assert protocol is not None
-        waiter = protocol._head_waiter
-        if waiter is None:
-            raise RuntimeError("The connection is not expecting a response")
         try:
-            message = await waiter
+            message = await protocol.response_head()
         except HttpProcessingError as exc:
             raise ClientResponseError(
                 self._request_info,

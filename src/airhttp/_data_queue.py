@@ -9,8 +9,8 @@ import asyncio
 import collections
 from typing import Generic, TypeVar
 
+from ._futures import EXC_CAUSE_SENTINEL, set_exception, set_result
 from .base_protocol import BaseProtocol
-from .helpers import _EXC_CAUSE_SENTINEL, set_exception, set_result
 
 __all__ = ("DataQueue", "EofStream", "FlowControlDataQueue")
 
@@ -50,7 +50,7 @@ class DataQueue(Generic[_T]):
         return self._exception
 
     def set_exception(
-        self, exc: BaseException, exc_cause: BaseException = _EXC_CAUSE_SENTINEL
+        self, exc: BaseException, exc_cause: BaseException = EXC_CAUSE_SENTINEL
     ) -> None:
         self._eof = True
         self._exception = exc

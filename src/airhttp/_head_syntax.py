@@ -19,16 +19,34 @@ from .http_exceptions import (
     TransferEncodingError,
 )
 
-_ENCODING: Final = "utf-8"
-_ERRORS: Final = "surrogateescape"
-_PREVIEW: Final = 100
+__all__ = (
+    "CODES",
+    "ENCODING",
+    "ERRORS",
+    "KNOWN_NAMES",
+    "KNOWN_NAMES_LIMIT",
+    "MAX_CONTENT_LENGTH_DIGITS",
+    "PREVIEW",
+    "VERSIONS",
+    "find_block_end",
+    "is_chunked",
+    "parse_content_length",
+    "parse_field_lines",
+    "parse_status_line",
+    "preview",
+    "split_block",
+)
+
+ENCODING: Final = "utf-8"
+ERRORS: Final = "surrogateescape"
+PREVIEW: Final = 100
 # Longer Content-Length values (leading zeros aside) exceed any real body and int().
-_MAX_CONTENT_LENGTH_DIGITS: Final = 19
+MAX_CONTENT_LENGTH_DIGITS: Final = 19
 
 # RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT (case-sensitive). A dict
 # lookup of the 8-char prefix validates and converts in one step; the bool is
 # "close by default" (RFC 9112 §9.3: only 1.1 and later persist by default).
-_VERSIONS: Final[dict[str, tuple[HttpVersion, bool]]] = {}
+VERSIONS: Final[dict[str, tuple[HttpVersion, bool]]] = {}
 for _major in range(10):
     for _minor in range(10):
         _v = HttpVersion(_major, _minor)
@@ -36,18 +54,18 @@ for _major in range(10):
             _v = HttpVersion11
         elif _v == HttpVersion10:
             _v = HttpVersion10
-        _VERSIONS[f"HTTP/{_major}.{_minor}"] = (_v, _v < HttpVersion11)
+        VERSIONS[f"HTTP/{_major}.{_minor}"] = (_v, _v < HttpVersion11)
 del _major, _minor, _v
 
 # RFC 9112 §4: status-code = 3DIGIT; codes below 100 are not valid HTTP statuses.
-_CODES: Final[dict[str, int]] = {f"{code:03d}": code for code in range(100, 1000)}
+CODES: Final[dict[str, int]] = {f"{code:03d}": code for code in range(100, 1000)}
 
 # Field names already proven to be tokens, each mapped to its istr. Names repeat
 # across responses, so one dict lookup per line replaces a token scan, and istr keys
 # build a CIMultiDict ~2.5x faster than str keys (it skips case-folding). The slow
 # path validates and adds new names; the size is bounded.
-_KNOWN_NAMES: Final[dict[str, istr]] = {}
-_KNOWN_NAMES_LIMIT: Final = 2048
+KNOWN_NAMES: Final[dict[str, istr]] = {}
+KNOWN_NAMES_LIMIT: Final = 2048
 
 # RFC 9110 §5.6.2: tchar; field names are tokens.
 _NON_TCHAR_RE: Final = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]")
@@ -55,12 +73,12 @@ _NON_TCHAR_RE: Final = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]")
 _STATUS_CTL_RE: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
-def _preview(line: bytes | bytearray | str) -> bytes | str:
+def preview(line: bytes | bytearray | str) -> bytes | str:
     """Shorten an offending line for an error message."""
     if isinstance(line, str):
-        return line[:_PREVIEW] + "..." if len(line) > _PREVIEW else line
-    if len(line) > _PREVIEW:
-        return bytes(line[:_PREVIEW]) + b"..."
+        return line[:PREVIEW] + "..." if len(line) > PREVIEW else line
+    if len(line) > PREVIEW:
+        return bytes(line[:PREVIEW]) + b"..."
     return bytes(line)
 
 
@@ -68,7 +86,7 @@ def _preview(line: bytes | bytearray | str) -> bytes | str:
 # accepts a lone LF anywhere in the head and the trailer section (RFC 9112 §2.2 lets
 # a recipient do so) but not in chunk-size lines. We match that; a bare CR is always
 # an error, and a chunk's data must end in CRLF.
-def _find_block_end(buf: bytes | bytearray, start: int, stop: int) -> tuple[int, int]:
+def find_block_end(buf: bytes | bytearray, start: int, stop: int) -> tuple[int, int]:
     """Locate the first empty line at or after `start`.
 
     Returns (index of the LF ending the last non-empty line, offset just past the
@@ -84,7 +102,7 @@ def _find_block_end(buf: bytes | bytearray, start: int, stop: int) -> tuple[int,
     return -1, -1
 
 
-def _split_block(
+def split_block(
     buf: bytes | bytearray,
     start: int,
     last: int,
@@ -105,22 +123,22 @@ def _split_block(
             raw = raw[:-1]
         # Length first, as the check on a still incomplete head does.
         if len(raw) > limit:
-            raise LineTooLong(_preview(raw), limit, len(raw))
+            raise LineTooLong(preview(raw), limit, len(raw))
         limit = field_limit
         if b"\r" in raw:
             # RFC 9112 §2.2: a bare CR outside a CRLF must be rejected.
-            line = raw.decode(_ENCODING, _ERRORS)
+            line = raw.decode(ENCODING, ERRORS)
             if has_status and not lines:
                 raise BadStatusLine(line)
             raise InvalidHeader(line)
-        lines.append(raw.decode(_ENCODING, _ERRORS))
+        lines.append(raw.decode(ENCODING, ERRORS))
     return lines
 
 
-def _parse_status_line(line: str) -> tuple[HttpVersion, bool, int, str]:
+def parse_status_line(line: str) -> tuple[HttpVersion, bool, int, str]:
     """Strictly parse `HTTP-version SP status-code [SP reason-phrase]` (RFC 9112 §4)."""
-    known = _VERSIONS.get(line[:8])
-    code = _CODES.get(line[9:12])
+    known = VERSIONS.get(line[:8])
+    code = CODES.get(line[9:12])
     if known is None or code is None or line[8:9] != " ":
         raise BadStatusLine(line)
     # RFC 9112 §4 wants SP before even an empty reason-phrase; servers omit it, and
@@ -134,17 +152,17 @@ def _parse_status_line(line: str) -> tuple[HttpVersion, bool, int, str]:
 
 def _intern_name(name: str) -> istr:
     """The shared istr for a field name already checked to be a token."""
-    known = _KNOWN_NAMES.get(name)
+    known = KNOWN_NAMES.get(name)
     if known is None:
         # Starting over when full keeps the set tuned to current traffic; a peer
         # sending endless new names only costs itself the slow path.
-        if len(_KNOWN_NAMES) >= _KNOWN_NAMES_LIMIT:
-            _KNOWN_NAMES.clear()
-        known = _KNOWN_NAMES[name] = istr(name)
+        if len(KNOWN_NAMES) >= KNOWN_NAMES_LIMIT:
+            KNOWN_NAMES.clear()
+        known = KNOWN_NAMES[name] = istr(name)
     return known
 
 
-def _parse_field_lines(lines: list[str]) -> list[tuple[str, str]]:
+def parse_field_lines(lines: list[str]) -> list[tuple[str, str]]:
     """Strict field-line parser for the slow path and trailers (RFC 9112 §5)."""
     pairs: list[tuple[str, str]] = []
     for line in lines:
@@ -171,7 +189,7 @@ def _parse_field_lines(lines: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _parse_content_length(values: list[str]) -> int:
+def parse_content_length(values: list[str]) -> int:
     """RFC 9110 §8.6: 1*DIGIT; a list or repeat is fine only when every member is equal."""
     found: set[str] = set()
     for value in values:
@@ -183,12 +201,12 @@ def _parse_content_length(values: list[str]) -> int:
     if len(found) != 1:
         raise BadHttpMessage(f"Conflicting Content-Length headers: {values!r}")
     digits = found.pop()
-    if len(digits) > _MAX_CONTENT_LENGTH_DIGITS:
+    if len(digits) > MAX_CONTENT_LENGTH_DIGITS:
         raise BadHttpMessage(f"Content-Length is too large: {values!r}")
     return int(digits)
 
 
-def _is_chunked(values: list[str]) -> bool:
+def is_chunked(values: list[str]) -> bool:
     """RFC 9112 §6.1: chunked may appear once, and only as the final coding."""
     codings = [c.strip(" \t").lower() for value in values for c in value.split(",")]
     codings = [c for c in codings if c]

@@ -9,11 +9,12 @@ from typing import Final
 
 from multidict import CIMultiDictProxy
 
-from ._head_syntax import _ENCODING, _ERRORS
+from ._head_syntax import ENCODING, ERRORS
 from ._httpversion import HttpVersion
 
 __all__ = (
     "CONNECTION_CLOSED",
+    "END_NO_TRAILERS",
     "NEED_DATA",
     "PAUSED",
     "EndOfMessage",
@@ -85,7 +86,7 @@ class RawResponseMessage:
         raw = self._raw_headers
         if raw is None:
             raw = self._raw_headers = tuple(
-                (name.encode(_ENCODING, _ERRORS), value.encode(_ENCODING, _ERRORS))
+                (name.encode(ENCODING, ERRORS), value.encode(ENCODING, ERRORS))
                 for name, value in self.headers.items()
             )
         return raw
@@ -115,4 +116,4 @@ class EndOfMessage:
 Event = RawResponseMessage | bytes | EndOfMessage | Sentinel
 
 # One shared instance for the trailer-less case saves an allocation per response.
-_END_NO_TRAILERS: Final = EndOfMessage(None)
+END_NO_TRAILERS: Final = EndOfMessage(None)

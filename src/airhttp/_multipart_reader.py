@@ -29,7 +29,7 @@ from .http_exceptions import BadHttpMessage, InvalidHeader, LineTooLong
 from .payload import Order, Payload, payload_type
 
 if TYPE_CHECKING:
-    from .client_reqrep import ClientResponse
+    from ._interfaces import ReceivedResponse
 
 __all__ = (
     "BodyPartReader",
@@ -441,7 +441,7 @@ class MultipartResponseWrapper:
 
     __slots__ = ("resp", "stream")
 
-    def __init__(self, resp: ClientResponse, stream: MultipartReader) -> None:
+    def __init__(self, resp: ReceivedResponse, stream: MultipartReader) -> None:
         self.resp = resp
         self.stream = stream
 
@@ -522,7 +522,7 @@ class MultipartReader:
         self._at_bof = True
 
     @classmethod
-    def from_response(cls, response: ClientResponse) -> MultipartResponseWrapper:
+    def from_response(cls, response: ReceivedResponse) -> MultipartResponseWrapper:
         """Read the multipart body of `response`."""
         return cls.response_wrapper_cls(response, cls(response.headers, response.content))
 

@@ -205,7 +205,7 @@ class MultipartWriter(Payload):
             if encoding or transfer or part_size is None:
                 return None
             # "--" boundary CRLF, headers, body, CRLF
-            total += boundary_len + 4 + len(part._binary_headers) + part_size + 2
+            total += boundary_len + 4 + len(part.encoded_headers) + part_size + 2
         return total + boundary_len + 6  # "--" boundary "--" CRLF
 
     @property
@@ -217,7 +217,7 @@ class MultipartWriter(Payload):
         pieces = []
         for part, _, _ in self._parts:
             pieces.append(f"--{boundary}\r\n")
-            pieces.append(part._binary_headers.decode(encoding, errors))
+            pieces.append(part.encoded_headers.decode(encoding, errors))
             pieces.append(part.decode(encoding, errors))
             pieces.append("\r\n")
         pieces.append(f"--{boundary}--\r\n")
@@ -230,7 +230,7 @@ class MultipartWriter(Payload):
         boundary_line = b"--" + self._boundary + _CRLF
         for part, content_encoding, transfer in self._parts:
             out += boundary_line
-            out += part._binary_headers
+            out += part.encoded_headers
             data = await part.as_bytes(encoding, errors)
             if content_encoding or transfer:
                 data = _encode_part(data, content_encoding, transfer)
@@ -246,7 +246,7 @@ class MultipartWriter(Payload):
         for part, content_encoding, transfer in self._parts:
             # One write per part head: the CRLF ending the previous part, the
             # boundary line and the headers go out together.
-            await writer.write(separator + boundary_line + part._binary_headers)
+            await writer.write(separator + boundary_line + part.encoded_headers)
             if content_encoding or transfer:
                 encoder = _PartEncoder(writer, content_encoding, transfer)
                 await part.write(encoder)  # type: ignore[arg-type]

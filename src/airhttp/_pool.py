@@ -12,7 +12,7 @@ import math
 import warnings
 import weakref
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from ._reqrep_types import ConnectionKey
@@ -20,11 +20,10 @@ from .client_exceptions import ClientConnectionError
 from .client_proto import ResponseHandler
 
 if TYPE_CHECKING:
-    from .client import ClientTimeout
-    from .client_reqrep import ClientRequest
-    from .tracing import Trace
+    from ._interfaces import OutgoingRequest, TraceHooks
+    from ._timeouts import ClientTimeout
 
-__all__ = ("BaseConnector", "Connection")
+__all__ = ("SENTINEL", "SSL_SHUTDOWN_DEPRECATED", "BaseConnector", "Connection")
 
 _ConnectorT = TypeVar("_ConnectorT", bound="BaseConnector")
 
@@ -34,9 +33,9 @@ class _Sentinel:
         return "<default>"
 
 
-_SENTINEL: Final[Any] = _Sentinel()
+SENTINEL: Final[Any] = _Sentinel()
 _DEFAULT_KEEPALIVE: Final = 15.0
-_SSL_SHUTDOWN_DEPRECATED: Final = (
+SSL_SHUTDOWN_DEPRECATED: Final = (
     "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0"
 )
 # How long a closed TLS transport may wait for the peer's close_notify before
@@ -95,6 +94,11 @@ class Connection:
     @property
     def closed(self) -> bool:
         return self._protocol is None or not self._protocol.is_connected()
+
+    @property
+    def force_close(self) -> bool:
+        """True when the connector closes this connection after one response."""
+        return self._connector.force_close
 
     def add_callback(self, callback: Callable[[], None]) -> None:
         """Run `callback` once, when the connection is released or closed."""
@@ -176,7 +180,7 @@ class BaseConnector:
     def __init__(
         self,
         *,
-        keepalive_timeout: float | Any | None = _SENTINEL,
+        keepalive_timeout: float | Any | None = SENTINEL,
         force_close: bool = False,
         limit: int = 100,
         limit_per_host: int = 0,
@@ -185,10 +189,10 @@ class BaseConnector:
         timeout_ceil_threshold: float = 5,
     ) -> None:
         if force_close:
-            if keepalive_timeout is not None and keepalive_timeout is not _SENTINEL:
+            if keepalive_timeout is not None and keepalive_timeout is not SENTINEL:
                 raise ValueError("keepalive_timeout cannot be set if force_close is True")
             keepalive_timeout = None
-        elif keepalive_timeout is _SENTINEL:
+        elif keepalive_timeout is SENTINEL:
             keepalive_timeout = _DEFAULT_KEEPALIVE
         self._loop = loop or asyncio.get_running_loop()
         self._closed = False
@@ -248,6 +252,11 @@ class BaseConnector:
     @property
     def limit(self) -> int:
         return self._limit
+
+    @property
+    def event_loop(self) -> asyncio.AbstractEventLoop:
+        """The loop this connector's connections live on (a session must share it)."""
+        return self._loop
 
     @property
     def limit_per_host(self) -> int:
@@ -334,10 +343,10 @@ class BaseConnector:
                 return self._limit_per_host - len(per_host)
         return total_remain
 
-    def _get_pooled(self, key: ConnectionKey) -> Connection | None:
-        """Take an idle connection for `key` synchronously, or None.
+    def take_idle(self, key: ConnectionKey) -> Connection | None:
+        """Lend an idle connection for `key` synchronously, or None.
 
-        None also when every slot is taken: then the caller must queue in connect().
+        None also when every slot is taken: then the caller must queue in connect_new().
         """
         pool = self._idle.get(key)
         if not pool:
@@ -371,33 +380,43 @@ class BaseConnector:
         return None
 
     async def connect(
-        self, req: ClientRequest, traces: list[Trace], timeout: ClientTimeout
+        self, req: OutgoingRequest, traces: Sequence[TraceHooks], timeout: ClientTimeout
     ) -> Connection:
         """Lend a connection for `req`: pooled if one is idle, else a new one."""
-        key = req.connection_key
-        conn = self._get_pooled(key)
+        conn = self.take_idle(req.connection_key)
         if conn is None:
-            if self._closed:
-                raise ClientConnectionError(_CONNECTOR_CLOSED)
-            if self._available_connections(key) > 0:
-                holder = _SlotHolder()
-                self._acquire_slot(key, holder)
-                return await self._open(key, holder, req, traces, timeout)
-            holder = await self._wait_for_slot(key, traces)
-            if self._closed:
-                raise ClientConnectionError(_CONNECTOR_CLOSED)
-            # Swapping the promised slot for an idle connection is synchronous:
-            # nobody can take the slot in between.
-            self._release_slot(key, holder, wake=False)
-            conn = self._get_pooled(key)
-            if conn is None:
-                self._acquire_slot(key, holder)
-                return await self._open(key, holder, req, traces, timeout)
+            return await self.connect_new(req, traces, timeout)
         if traces:
-            await self._trace_reuse(conn, traces)
+            await self.trace_reuse(conn, traces)
         return conn
 
-    async def _trace_reuse(self, conn: Connection, traces: list[Trace]) -> None:
+    async def connect_new(
+        self, req: OutgoingRequest, traces: Sequence[TraceHooks], timeout: ClientTimeout
+    ) -> Connection:
+        """Lend a connection for `req` once `take_idle` found none: wait for a slot, then
+        take an idle one that came back meanwhile or open a new one."""
+        key = req.connection_key
+        if self._closed:
+            raise ClientConnectionError(_CONNECTOR_CLOSED)
+        if self._available_connections(key) > 0:
+            holder = _SlotHolder()
+            self._acquire_slot(key, holder)
+            return await self._open(key, holder, req, traces, timeout)
+        holder = await self._wait_for_slot(key, traces)
+        if self._closed:
+            raise ClientConnectionError(_CONNECTOR_CLOSED)
+        # Swapping the promised slot for an idle connection is synchronous:
+        # nobody can take the slot in between.
+        self._release_slot(key, holder, wake=False)
+        conn = self.take_idle(key)
+        if conn is None:
+            self._acquire_slot(key, holder)
+            return await self._open(key, holder, req, traces, timeout)
+        if traces:
+            await self.trace_reuse(conn, traces)
+        return conn
+
+    async def trace_reuse(self, conn: Connection, traces: Sequence[TraceHooks]) -> None:
         """Fire on_connection_reuseconn; a callback that fails or is cancelled gives it back."""
         try:
             for trace in traces:
@@ -410,8 +429,8 @@ class BaseConnector:
         self,
         key: ConnectionKey,
         holder: _SlotHolder,
-        req: ClientRequest,
-        traces: list[Trace],
+        req: OutgoingRequest,
+        traces: Sequence[TraceHooks],
         timeout: ClientTimeout,
     ) -> Connection:
         """Open a connection in the slot `holder` keeps; the slot is freed on failure."""
@@ -461,7 +480,7 @@ class BaseConnector:
         if wake and self._waiters:
             self._wake_next_waiter()
 
-    async def _wait_for_slot(self, key: ConnectionKey, traces: list[Trace]) -> _SlotHolder:
+    async def _wait_for_slot(self, key: ConnectionKey, traces: Sequence[TraceHooks]) -> _SlotHolder:
         """Queue behind earlier waiters until a slot is promised to this request."""
         waiter: asyncio.Future[_SlotHolder] = self._loop.create_future()
         queue = self._waiters.get(key)
@@ -584,7 +603,7 @@ class BaseConnector:
             self._schedule_cleanup(next_due)
 
     async def _create_connection(
-        self, req: ClientRequest, traces: list[Trace], timeout: ClientTimeout
+        self, req: OutgoingRequest, traces: Sequence[TraceHooks], timeout: ClientTimeout
     ) -> ResponseHandler:
         """Open a new connection for `req`; subclasses implement this."""
         raise NotImplementedError()

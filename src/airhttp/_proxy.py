@@ -13,6 +13,7 @@ from yarl import URL
 
 from . import hdrs
 from ._reqrep_types import ConnectionKey, RequestInfo
+from ._settings import RequestSettings
 from .client_exceptions import (
     ClientConnectorError,
     ClientHttpProxyError,
@@ -24,8 +25,9 @@ from .http_exceptions import HttpProcessingError
 from .http_writer import serialize_headers
 
 if TYPE_CHECKING:
+    from ._interfaces import OutgoingRequest
+    from ._timeouts import ClientTimeout
     from .client_proto import ResponseHandler
-    from .client_reqrep import ClientRequest
 
 __all__ = (
     "connect_headers",
@@ -67,7 +69,7 @@ def proxy_connection_key(proxy: URL) -> ConnectionKey:
     return ConnectionKey(host, proxy.port, proxy_uses_tls(proxy), True, None, None, None, None)
 
 
-def prepare_proxied_headers(req: ClientRequest) -> None:
+def prepare_proxied_headers(req: OutgoingRequest) -> None:
     """Fit the headers of a request that goes through `req.proxy`, just before it is sent.
 
     A plain-HTTP request is read by the proxy (RFC 9112 3.2.2, absolute form): it gets
@@ -90,7 +92,7 @@ def prepare_proxied_headers(req: ClientRequest) -> None:
         headers[hdrs.PROXY_AUTHORIZATION] = auth
 
 
-def connect_headers(req: ClientRequest) -> CIMultiDict[str]:
+def connect_headers(req: OutgoingRequest) -> CIMultiDict[str]:
     """The headers of the CONNECT that asks the proxy for a tunnel to `req`'s target.
 
     Host names the target (RFC 9110 9.3.6); then the proxy headers, the default
@@ -118,14 +120,14 @@ def connect_headers(req: ClientRequest) -> CIMultiDict[str]:
 
 
 async def open_tunnel(
-    protocol: ResponseHandler, req: ClientRequest, sock_read: float | None
+    protocol: ResponseHandler, req: OutgoingRequest, timeout: ClientTimeout
 ) -> None:
     """Send CONNECT over `protocol` (connected to the proxy) and wait for the tunnel.
 
     Returns once the proxy answered 2xx: the transport then carries bytes to and from
     the target. Raises ClientHttpProxyError for any other answer, ClientResponseError
     (400) for a malformed one, and what the protocol raises when the proxy hangs up or
-    stays silent past `sock_read`. The caller closes the connection on failure.
+    stays silent past `timeout.sock_read`. The caller closes the connection on failure.
     """
     transport = protocol.transport
     assert transport is not None
@@ -133,7 +135,7 @@ async def open_tunnel(
     headers = connect_headers(req)
     # RFC 9110 9.3.6: the request target of CONNECT is the authority, port included.
     head = serialize_headers(f"CONNECT {url.host_subcomponent}:{url.port} HTTP/1.1", headers)
-    waiter = protocol.expect_response(hdrs.METH_CONNECT, sock_read=sock_read)
+    waiter = protocol.expect_response(hdrs.METH_CONNECT, RequestSettings(timeout=timeout))
     transport.write(head)
     proxy = req.proxy
     assert proxy is not None
@@ -160,5 +162,5 @@ async def open_tunnel(
         raise ClientConnectorError(req.connection_key, OSError(None, _EARLY_TUNNEL_DATA))
 
 
-def _request_info(req: ClientRequest, proxy: URL, headers: CIMultiDict[str]) -> RequestInfo:
+def _request_info(req: OutgoingRequest, proxy: URL, headers: CIMultiDict[str]) -> RequestInfo:
     return RequestInfo(req.url, hdrs.METH_CONNECT, CIMultiDictProxy(headers), proxy)

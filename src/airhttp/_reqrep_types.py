@@ -6,7 +6,6 @@ knowledge of sessions.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import ssl
 from types import MappingProxyType
@@ -14,8 +13,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from multidict import CIMultiDictProxy
 from yarl import URL
-
-from .client_exceptions import ServerFingerprintMismatch
 
 if TYPE_CHECKING:
     from .helpers import BasicAuth
@@ -88,16 +85,9 @@ class Fingerprint:
     def fingerprint(self) -> bytes:
         return self._fingerprint
 
-    def check(self, transport: asyncio.Transport) -> None:
-        """Raise ServerFingerprintMismatch unless the peer certificate matches."""
-        if not transport.get_extra_info("sslcontext"):
-            return
-        sslobj = transport.get_extra_info("ssl_object")
-        cert = sslobj.getpeercert(binary_form=True)
-        got = self._hashfunc(cert).digest()
-        if got != self._fingerprint:
-            host, port, *_ = transport.get_extra_info("peername")
-            raise ServerFingerprintMismatch(self._fingerprint, got, host, port)
+    def digest(self, der_certificate: bytes) -> bytes:
+        """The digest of a DER-encoded certificate, to compare with `fingerprint`."""
+        return self._hashfunc(der_certificate).digest()
 
     def __eq__(self, other: Any) -> bool:
         return isinstance(other, Fingerprint) and other._fingerprint == self._fingerprint

@@ -17,9 +17,9 @@ from ._client_response import ClientResponse
 if TYPE_CHECKING:
     import ssl
 
+    from ._interfaces import SessionLike
     from ._reqrep_types import Fingerprint
     from ._timeouts import ClientTimeout
-    from .client import ClientSession
     from .client_middlewares import ClientMiddlewareType
     from .helpers import BasicAuth
 
@@ -73,7 +73,7 @@ class _SessionRequestContextManager:
 
     __slots__ = ("_coro", "_resp", "_session")
 
-    def __init__(self, coro: Coroutine[Any, Any, ClientResponse], session: ClientSession) -> None:
+    def __init__(self, coro: Coroutine[Any, Any, ClientResponse], session: SessionLike) -> None:
         self._coro = coro
         self._resp: ClientResponse | None = None
         self._session = session

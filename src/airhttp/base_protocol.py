@@ -36,6 +36,11 @@ class BaseProtocol(asyncio.BufferedProtocol):
     def writing_paused(self) -> bool:
         return self._paused
 
+    @property
+    def reading_paused(self) -> bool:
+        """True while a full reader has asked the transport to stop reading."""
+        return self._reading_paused
+
     # --- write side: the transport tells us when its buffer is full ---------------
 
     def pause_writing(self) -> None:
@@ -49,7 +54,7 @@ class BaseProtocol(asyncio.BufferedProtocol):
             if not waiter.done():
                 waiter.set_result(None)
 
-    async def _drain_helper(self) -> None:
+    async def wait_for_drain(self) -> None:
         """Return once the transport accepts more data; raise if it is gone."""
         if self._connection_lost:
             raise ConnectionResetError("Connection lost")

@@ -1,7 +1,7 @@
-"""ClientSession, the one-shot request() and the timeouts they share.
+"""ClientSession and the one-shot request(): user arguments in, responses out.
 
-The session turns user arguments into requests, runs them through middlewares,
-follows redirects and keeps cookies. Wire work is below it: connector, protocol.
+The session turns arguments into requests, runs them through middlewares, follows
+redirects and keeps cookies. Wire work (connections, bytes) is below it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final
 
 from multidict import CIMultiDict, istr
 from yarl import URL
@@ -23,34 +23,36 @@ from ._attempt import send_attempt
 from ._client_request import ClientRequest
 from ._client_response import ClientResponse
 from ._httpversion import HttpVersion, HttpVersion11
-from ._pool import _SSL_SHUTDOWN_DEPRECATED, BaseConnector
-from ._redirects import REDIRECT_CODES, redirect_becomes_get, redirect_target, replayable_body
+from ._pool import SSL_SHUTDOWN_DEPRECATED, BaseConnector
+from ._redirects import REDIRECT_CODES
 from ._reqrep_types import Fingerprint
 from ._request_context import (
     _RequestContextManager,
     _RequestOptions,
     _SessionRequestContextManager,
 )
-from ._timeouts import DEFAULT_TIMEOUT, ClientTimeout, RequestTimer, uncancel_current_task
+from ._request_state import RequestState, fail, finish, follow_redirect
+from ._request_timer import RequestTimer
+from ._settings import RequestSettings
+from ._ssl_params import merge_ssl_params
+from ._timeouts import DEFAULT_TIMEOUT, ClientTimeout
 from .abc import AbstractCookieJar
 from .client_exceptions import (
     InvalidUrlClientError,
     InvalidUrlRedirectClientError,
     NonHttpUrlClientError,
-    TooManyRedirects,
 )
-from .client_middlewares import ClientMiddlewareType, build_client_middlewares
-from .connector import TCPConnector, _merge_ssl_params
+from .client_middlewares import ClientHandlerType, ClientMiddlewareType, build_client_middlewares
+from .connector import TCPConnector
 from .cookiejar import CookieJar
 from .helpers import (
     BasicAuth,
     basicauth_from_netrc,
-    calculate_timeout_when,
     get_env_proxy_for_url,
     netrc_from_env,
     strip_auth_from_url,
 )
-from .payload import JsonPayload, Payload
+from .payload import JsonPayload
 from .tracing import Trace, TraceConfig
 
 if sys.version_info >= (3, 11):
@@ -65,54 +67,59 @@ if TYPE_CHECKING:
 
 __all__ = ("ClientSession", "ClientTimeout", "request")
 
-_RetType = TypeVar("_RetType", bound=ClientResponse)
 _HTTP_SCHEMES: Final = frozenset({"http", "https"})
 _WS_SCHEMES: Final = frozenset({"ws", "wss"})
 _ALL_SCHEMES: Final = _HTTP_SCHEMES | _WS_SCHEMES
 _URL_CACHE_SIZE: Final = 256
 _SENTINEL: Final[Any] = object()
-# RFC 9110 9.2.2: these may be retried after a failure without changing meaning.
-_IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+
+
+def _session_timeout(timeout: Any, read_timeout: Any, conn_timeout: Any) -> ClientTimeout:
+    """The session's ClientTimeout, folding in the pre-3.3 read/conn timeouts."""
+    if timeout is _SENTINEL or timeout is None:
+        result = DEFAULT_TIMEOUT
+        # stacklevel 3: the warnings point at the code that built the session.
+        if read_timeout is not _SENTINEL:
+            warnings.warn(
+                "read_timeout is deprecated, use timeout argument instead",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            result = dataclasses.replace(result, total=read_timeout)
+        if conn_timeout is not None:
+            warnings.warn(
+                "conn_timeout is deprecated, use timeout argument instead",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            result = dataclasses.replace(result, connect=conn_timeout)
+        return result
+    if not isinstance(timeout, ClientTimeout):
+        raise ValueError(
+            f"timeout parameter cannot be of {type(timeout)} type, "
+            "please use 'timeout=ClientTimeout(...)'"
+        )
+    if read_timeout is not _SENTINEL:
+        raise ValueError("read_timeout and timeout parameters conflict, please setup timeout.read")
+    if conn_timeout is not None:
+        raise ValueError(
+            "conn_timeout and timeout parameters conflict, please setup timeout.connect"
+        )
+    return timeout
+
+
+def _request_timeout(timeout: Any) -> ClientTimeout | None:
+    """A request's own timeout argument as a ClientTimeout; None keeps the session's."""
+    if timeout is _SENTINEL:
+        return None
+    if isinstance(timeout, ClientTimeout):
+        return timeout
+    # The pre-3.3 form: a number (or None) is the total timeout and nothing else.
+    return ClientTimeout(total=timeout)
 
 
 class ClientSession:
     """A pool of connections plus shared defaults: the way to make requests."""
-
-    ATTRS: Final = frozenset(
-        {
-            "_base_url",
-            "_source_traceback",
-            "_connector",
-            "_loop",
-            "_cookie_jar",
-            "_connector_owner",
-            "_default_auth",
-            "_version",
-            "_json_serialize",
-            "_requote_redirect_url",
-            "_timeout",
-            "_raise_for_status",
-            "_auto_decompress",
-            "_trust_env",
-            "_default_headers",
-            "_skip_auto_headers",
-            "_request_class",
-            "_response_class",
-            "_ws_response_class",
-            "_trace_configs",
-            "_read_bufsize",
-            "_max_line_size",
-            "_max_field_size",
-            "_max_headers",
-            "_resolve_charset",
-            "_default_proxy",
-            "_default_proxy_auth",
-            "_retry_connection",
-            "_middlewares",
-            "_url_cache",
-            "_base_url_origin",
-        }
-    )
 
     _connector: BaseConnector | None = None
 
@@ -154,27 +161,18 @@ class ClientSession:
         # Arguments are checked before a connector exists, so a refused session
         # leaves nothing open behind it (and no "Unclosed" warning at GC).
         self._connector = None
-        if base_url is None:
-            self._base_url: URL | None = None
-            self._base_url_origin: URL | None = None
-        else:
-            base = base_url if isinstance(base_url, URL) else URL(base_url)
-            self._base_url = base
-            self._base_url_origin = base.origin()
-            if not base.path.endswith("/"):
-                raise ValueError("base_url must have a trailing '/'")
-        self._timeout = self._resolve_session_timeout(timeout, read_timeout, conn_timeout)
+        self._set_base_url(base_url)
+        self._settings = RequestSettings(
+            timeout=_session_timeout(timeout, read_timeout, conn_timeout),
+            read_bufsize=read_bufsize,
+            auto_decompress=auto_decompress,
+            max_line_size=max_line_size,
+            max_field_size=max_field_size,
+            max_headers=max_headers,
+        )
         if ssl_shutdown_timeout is not _SENTINEL:
-            warnings.warn(_SSL_SHUTDOWN_DEPRECATED, DeprecationWarning, stacklevel=2)
-        if loop is None:
-            loop = connector._loop if connector is not None else asyncio.get_running_loop()
-        elif connector is not None and connector._loop is not loop:
-            raise RuntimeError("Session and connector has to use same event loop")
-        if connector is None:
-            if ssl_shutdown_timeout is _SENTINEL:
-                connector = TCPConnector(loop=loop)
-            else:
-                connector = TCPConnector(loop=loop, ssl_shutdown_timeout=ssl_shutdown_timeout)
+            warnings.warn(SSL_SHUTDOWN_DEPRECATED, DeprecationWarning, stacklevel=2)
+        loop, connector = self._bind_connector(loop, connector, ssl_shutdown_timeout)
         self._loop = loop
         self._cookie_jar: AbstractCookieJar = (
             cookie_jar if cookie_jar is not None else CookieJar(loop=loop)
@@ -187,13 +185,8 @@ class ClientSession:
         self._version = version
         self._json_serialize = json_serialize
         self._raise_for_status = raise_for_status
-        self._auto_decompress = auto_decompress
         self._trust_env = trust_env
         self._requote_redirect_url = requote_redirect_url
-        self._read_bufsize = read_bufsize
-        self._max_line_size = max_line_size
-        self._max_field_size = max_field_size
-        self._max_headers = max_headers
         self._default_headers: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
         self._skip_auto_headers: frozenset[istr] = (
             frozenset(istr(i) for i in skip_auto_headers) if skip_auto_headers else frozenset()
@@ -211,43 +204,34 @@ class ClientSession:
         self._middlewares = middlewares
         self._url_cache: dict[str, URL] = {}
 
+    def _set_base_url(self, base_url: str | URL | None) -> None:
+        if base_url is None:
+            self._base_url: URL | None = None
+            self._base_url_origin: URL | None = None
+            return
+        base = base_url if isinstance(base_url, URL) else URL(base_url)
+        self._base_url = base
+        self._base_url_origin = base.origin()
+        if not base.path.endswith("/"):
+            raise ValueError("base_url must have a trailing '/'")
+
     @staticmethod
-    def _resolve_session_timeout(
-        timeout: Any, read_timeout: Any, conn_timeout: Any
-    ) -> ClientTimeout:
-        """The session's ClientTimeout, folding in the pre-3.3 read/conn timeouts."""
-        if timeout is _SENTINEL or timeout is None:
-            result = DEFAULT_TIMEOUT
-            # stacklevel 3: the warnings point at the code that built the session.
-            if read_timeout is not _SENTINEL:
-                warnings.warn(
-                    "read_timeout is deprecated, use timeout argument instead",
-                    DeprecationWarning,
-                    stacklevel=3,
-                )
-                result = dataclasses.replace(result, total=read_timeout)
-            if conn_timeout is not None:
-                warnings.warn(
-                    "conn_timeout is deprecated, use timeout argument instead",
-                    DeprecationWarning,
-                    stacklevel=3,
-                )
-                result = dataclasses.replace(result, connect=conn_timeout)
-            return result
-        if not isinstance(timeout, ClientTimeout):
-            raise ValueError(
-                f"timeout parameter cannot be of {type(timeout)} type, "
-                "please use 'timeout=ClientTimeout(...)'"
-            )
-        if read_timeout is not _SENTINEL:
-            raise ValueError(
-                "read_timeout and timeout parameters conflict, please setup timeout.read"
-            )
-        if conn_timeout is not None:
-            raise ValueError(
-                "conn_timeout and timeout parameters conflict, please setup timeout.connect"
-            )
-        return timeout
+    def _bind_connector(
+        loop: asyncio.AbstractEventLoop | None,
+        connector: BaseConnector | None,
+        ssl_shutdown_timeout: Any,
+    ) -> tuple[asyncio.AbstractEventLoop, BaseConnector]:
+        """The session's loop and connector: a given connector's loop, else the running one."""
+        if loop is None:
+            loop = connector.event_loop if connector is not None else asyncio.get_running_loop()
+        elif connector is not None and connector.event_loop is not loop:
+            raise RuntimeError("Session and connector has to use same event loop")
+        if connector is None:
+            if ssl_shutdown_timeout is _SENTINEL:
+                connector = TCPConnector(loop=loop)
+            else:
+                connector = TCPConnector(loop=loop, ssl_shutdown_timeout=ssl_shutdown_timeout)
+        return loop, connector
 
     def __init_subclass__(cls: type[ClientSession]) -> None:
         warnings.warn(
@@ -333,42 +317,7 @@ class ClientSession:
         """Open a WebSocket connection (arrives with the WebSocket issue)."""
         raise NotImplementedError("WebSocket support is not implemented yet")
 
-    # --- the request loop ------------------------------------------------------------
-
-    def _build_url(self, str_or_url: str | URL) -> URL:
-        if isinstance(str_or_url, URL):
-            url = str_or_url
-        else:
-            # Parsing a URL string costs microseconds; sessions repeat the same few URLs.
-            cache = self._url_cache
-            url = cache.get(str_or_url)  # type: ignore[assignment]
-            if url is None:
-                url = URL(str_or_url)
-                if len(cache) >= _URL_CACHE_SIZE:
-                    cache.clear()
-                cache[str_or_url] = url
-        base = self._base_url
-        if base is None or (url.absolute and url.scheme):
-            return url
-        # RFC 3986 5.2.2: relative references, "//host/path" ones included, take
-        # what they lack (scheme, authority, path) from the base URL.
-        return base.join(url)
-
-    def _prepare_headers(self, headers: Any) -> CIMultiDict[str]:
-        default = self._default_headers
-        if not headers:
-            return CIMultiDict(default) if default else CIMultiDict()
-        result = CIMultiDict(default)
-        if not isinstance(headers, (CIMultiDict, Mapping)):
-            headers = CIMultiDict(headers)
-        added: set[str] = set()
-        for key, value in headers.items():
-            if key in added:
-                result.add(key, value)
-            else:
-                result[key] = value
-                added.add(key)
-        return result
+    # --- one request: a driver over its steps ----------------------------------------
 
     async def _request(
         self,
@@ -406,27 +355,92 @@ class ClientSession:
         max_headers: int | None = None,
         middlewares: Sequence[ClientMiddlewareType] | None = None,
     ) -> ClientResponse:
-        if self.closed:
+        """Send one request and follow its redirects: a driver over the steps below."""
+        connector = self._connector
+        if connector is None or connector.closed:
             raise RuntimeError("Session is closed")
-        if (
-            ssl is not True
-            or verify_ssl is not None
-            or ssl_context is not None
-            or fingerprint is not None
-        ):
-            ssl = _merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
+        ssl = merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
+        data = self._body_from(data, json, chunked)
+        headers = self._prepare_headers(headers)
+        url = self._resolve_url(str_or_url)
+        settings = self._settings_for(
+            timeout, read_until_eof, read_bufsize, auto_decompress,
+            max_line_size, max_field_size, max_headers,
+        )  # fmt: skip
+        state = RequestState(connector, settings, method, url, params or {}, headers)
+        state.data, state.auth, state.cookies = data, auth, cookies
+        state.compress, state.chunked, state.expect100 = compress, chunked, expect100
+        state.ssl, state.server_hostname, state.proxy_headers = ssl, server_hostname, proxy_headers
+        state.skip_headers = self._skip_headers(skip_auto_headers)
+        state.proxy, state.proxy_auth = self._proxy_for(proxy, proxy_auth)
+        state.timer = RequestTimer.start(self._loop, state.settings.timeout)
+        if self._trace_configs:
+            await self._start_traces(state, trace_request_ctx)
+        send = self._handler(state, self._middlewares if middlewares is None else middlewares)
+        req: ClientRequest | None = None
+        try:
+            while True:
+                req = self._build_request(state)
+                resp = await send(req)
+                if not (allow_redirects and resp.status in REDIRECT_CODES):
+                    break
+                requote = self._requote_redirect_url
+                if not await follow_redirect(
+                    state, req, resp, max_redirects=max_redirects, requote=requote
+                ):
+                    break
+            if raise_for_status is None:
+                raise_for_status = self._raise_for_status
+            return await finish(state, req, resp, raise_for_status)
+        except BaseException as exc:
+            raised = await fail(state, req, exc)
+            if raised is exc:
+                raise
+            raise raised from exc
+
+    def _body_from(self, data: Any, json: Any, chunked: bool | None) -> Any:
+        """The request body: `data`, or `json` serialized; refuses both at once."""
         if data is not None and json is not None:
             raise ValueError("data and json parameters can not be used at the same time")
-        if json is not None:
-            data = JsonPayload(json, dumps=self._json_serialize)
         if not isinstance(chunked, bool) and chunked is not None:
-            warnings.warn("Chunk size is deprecated #1615", DeprecationWarning, stacklevel=2)
+            warnings.warn("Chunk size is deprecated #1615", DeprecationWarning, stacklevel=3)
+        if json is not None:
+            return JsonPayload(json, dumps=self._json_serialize)
+        return data
 
-        history: list[ClientResponse] = []
-        version = self._version
-        params = params or {}
-        redirects = 0
-        headers = self._prepare_headers(headers)
+    def _settings_for(
+        self,
+        timeout: Any,
+        read_until_eof: bool,
+        read_bufsize: int | None,
+        auto_decompress: bool | None,
+        max_line_size: int | None,
+        max_field_size: int | None,
+        max_headers: int | None,
+    ) -> RequestSettings:
+        """The session's settings, or a copy with what this request overrides."""
+        if (
+            timeout is _SENTINEL
+            and read_until_eof
+            and read_bufsize is None
+            and auto_decompress is None
+            and max_line_size is None
+            and max_field_size is None
+            and max_headers is None
+        ):
+            return self._settings
+        return self._settings.derive(
+            timeout=_request_timeout(timeout),
+            read_until_eof=read_until_eof,
+            read_bufsize=read_bufsize,
+            auto_decompress=auto_decompress,
+            max_line_size=max_line_size,
+            max_field_size=max_field_size,
+            max_headers=max_headers,
+        )
+
+    def _resolve_url(self, str_or_url: str | URL) -> URL:
+        """The absolute URL to request: parsed (cached), joined to base_url, scheme checked."""
         try:
             url = self._build_url(str_or_url)
         except ValueError as exc:
@@ -438,250 +452,167 @@ class ClientSession:
             if not url.raw_host:
                 raise InvalidUrlClientError(url)
             # A scheme-less "//host/path" with no base URL: sent as plain HTTP, as aiohttp does.
-        skip_headers: Iterable[istr] | None
-        if skip_auto_headers is not None:
-            skip_headers = {istr(i) for i in skip_auto_headers} | self._skip_auto_headers
-        elif self._skip_auto_headers:
-            skip_headers = self._skip_auto_headers
-        else:
-            skip_headers = None
+        return url
 
+    def _build_url(self, str_or_url: str | URL) -> URL:
+        if isinstance(str_or_url, URL):
+            url = str_or_url
+        else:
+            # Parsing a URL string costs microseconds; sessions repeat the same few URLs.
+            cache = self._url_cache
+            url = cache.get(str_or_url)  # type: ignore[assignment]
+            if url is None:
+                url = URL(str_or_url)
+                if len(cache) >= _URL_CACHE_SIZE:
+                    cache.clear()
+                cache[str_or_url] = url
+        base = self._base_url
+        if base is None or (url.absolute and url.scheme):
+            return url
+        # RFC 3986 5.2.2: relative references, "//host/path" ones included, take
+        # what they lack (scheme, authority, path) from the base URL.
+        return base.join(url)
+
+    def _prepare_headers(self, headers: Any) -> CIMultiDict[str]:
+        """The session's headers, overridden by the request's (repeated names kept)."""
+        default = self._default_headers
+        if not headers:
+            return CIMultiDict(default) if default else CIMultiDict()
+        result = CIMultiDict(default)
+        if not isinstance(headers, (CIMultiDict, Mapping)):
+            headers = CIMultiDict(headers)
+        added: set[str] = set()
+        for key, value in headers.items():
+            if key in added:
+                result.add(key, value)
+            else:
+                result[key] = value
+                added.add(key)
+        return result
+
+    def _skip_headers(self, skip_auto_headers: Iterable[str] | None) -> Iterable[istr] | None:
+        if skip_auto_headers is not None:
+            return {istr(i) for i in skip_auto_headers} | self._skip_auto_headers
+        return self._skip_auto_headers or None
+
+    def _proxy_for(
+        self, proxy: str | URL | None, proxy_auth: BasicAuth | None
+    ) -> tuple[URL | None, BasicAuth | None]:
         if proxy is None:
             proxy = self._default_proxy
         if proxy_auth is None:
             proxy_auth = self._default_proxy_auth
-        proxy_url = None if proxy is None else URL(proxy)
+        return (None if proxy is None else URL(proxy)), proxy_auth
 
-        if timeout is _SENTINEL:
-            real_timeout: ClientTimeout = self._timeout
-        elif isinstance(timeout, ClientTimeout):
-            real_timeout = timeout
-        else:
-            # The pre-3.3 form: a number (or None) is the total timeout and nothing else.
-            real_timeout = ClientTimeout(total=timeout)
-        loop = self._loop
-        timer: RequestTimer | None = None
-        if real_timeout.total is not None:
-            when = calculate_timeout_when(
-                loop.time(), real_timeout.total, real_timeout.ceil_threshold
-            )
-            timer = RequestTimer(loop, when)
-        if read_bufsize is None:
-            read_bufsize = self._read_bufsize
-        if auto_decompress is None:
-            auto_decompress = self._auto_decompress
-        if max_line_size is None:
-            max_line_size = self._max_line_size
-        if max_field_size is None:
-            max_field_size = self._max_field_size
-        if max_headers is None:
-            max_headers = self._max_headers
-
-        traces = (
-            [
-                Trace(
-                    self,
-                    trace_config,
-                    trace_config.trace_config_ctx(trace_request_ctx=trace_request_ctx),
-                )
-                for trace_config in self._trace_configs
-            ]
-            if self._trace_configs
-            else []
-        )
-        for trace in traces:
-            await trace.send_request_start(method, url.update_query(params), headers)
-
-        connector = self._connector
-        assert connector is not None
-        req: ClientRequest | None = None
+    async def _start_traces(self, state: RequestState, ctx: Mapping[str, Any] | None) -> None:
+        """Make the request's tracers and fire on_request_start."""
+        traces = state.traces = [
+            Trace(self, config, config.trace_config_ctx(trace_request_ctx=ctx))
+            for config in self._trace_configs
+        ]
         try:
-            while True:
-                url, auth_from_url = strip_auth_from_url(url)
-                if not url.raw_host:
-                    err_cls = InvalidUrlRedirectClientError if redirects else InvalidUrlClientError
-                    raise err_cls(url)
-                if auth_from_url is not None:
-                    # Credentials in a redirect's Location replace the ones in use;
-                    # only on the first request are both an error.
-                    if auth is not None and not redirects:
-                        raise ValueError(
-                            "Cannot combine AUTH argument with credentials encoded in URL"
-                        )
-                    auth = auth_from_url
-                if auth is None:
-                    default_auth = self._default_auth
-                    if default_auth is not None and (
-                        self._base_url is None or self._base_url_origin == url.origin()
-                    ):
-                        auth = default_auth
-                    elif self._trust_env:
-                        # Last resort, after the request's and the session's own credentials.
-                        auth = self._netrc_auth(url)
-                if auth is not None and hdrs.AUTHORIZATION in headers:
-                    raise ValueError(
-                        "Cannot combine AUTHORIZATION header with AUTH argument or "
-                        "credentials encoded in URL"
-                    )
-
-                all_cookies = self._cookie_jar.filter_cookies(url)
-                if cookies is not None:
-                    tmp_cookie_jar = CookieJar(quote_cookie=self._cookie_jar.quote_cookie)
-                    tmp_cookie_jar.update_cookies(cookies)
-                    req_cookies = tmp_cookie_jar.filter_cookies(url)
-                    if req_cookies:
-                        all_cookies.load(req_cookies)
-
-                if proxy_url is None and self._trust_env:
-                    try:
-                        proxy_url, proxy_auth = get_env_proxy_for_url(url)
-                    except LookupError:
-                        proxy_url = None
-
-                req = self._request_class(
-                    method,
-                    url,
-                    params=params,
-                    headers=headers,
-                    skip_auto_headers=skip_headers,
-                    data=data,
-                    cookies=all_cookies,
-                    auth=auth,
-                    version=version,
-                    compress=compress,
-                    chunked=chunked,
-                    expect100=expect100,
-                    loop=loop,
-                    response_class=self._response_class,
-                    proxy=proxy_url,
-                    proxy_auth=proxy_auth,
-                    timer=timer,
-                    session=self,
-                    ssl=ssl,
-                    server_hostname=server_hostname,
-                    proxy_headers=proxy_headers,
-                    traces=traces,
-                    trust_env=self.trust_env,
-                )
-
-                effective = self._middlewares if middlewares is None else middlewares
-                if effective:
-
-                    async def _connect_and_send(req: ClientRequest) -> ClientResponse:
-                        return await send_attempt(
-                            req,
-                            connector,
-                            traces,
-                            real_timeout,
-                            timer,
-                            cookie_jar=self._cookie_jar,
-                            retry=self._retry_connection,
-                            read_until_eof=read_until_eof,
-                            read_bufsize=read_bufsize,
-                            auto_decompress=auto_decompress,
-                            max_line_size=max_line_size,
-                            max_field_size=max_field_size,
-                            max_headers=max_headers,
-                        )
-
-                    handler = build_client_middlewares(_connect_and_send, effective)
-                    resp = await handler(req)
-                else:
-                    # No middleware: call straight through, one coroutine layer fewer.
-                    resp = await send_attempt(
-                        req,
-                        connector,
-                        traces,
-                        real_timeout,
-                        timer,
-                        cookie_jar=self._cookie_jar,
-                        retry=self._retry_connection,
-                        read_until_eof=read_until_eof,
-                        read_bufsize=read_bufsize,
-                        auto_decompress=auto_decompress,
-                        max_line_size=max_line_size,
-                        max_field_size=max_field_size,
-                        max_headers=max_headers,
-                    )
-
-                if resp.status in REDIRECT_CODES and allow_redirects:
-                    for trace in traces:
-                        await trace.send_request_redirect(
-                            method, url.update_query(params), headers, resp
-                        )
-                    redirects += 1
-                    history.append(resp)
-                    if max_redirects and redirects >= max_redirects:
-                        resp.release()
-                        raise TooManyRedirects(history[0].request_info, tuple(history))
-                    if redirect_becomes_get(resp.status, resp.method):
-                        method = hdrs.METH_GET
-                        data = None
-                        await req._close_body()
-                        if headers.get(hdrs.CONTENT_LENGTH):
-                            headers.pop(hdrs.CONTENT_LENGTH)
-                        headers.popall(hdrs.CONTENT_TYPE, None)
-                    elif data is not None:
-                        data = replayable_body(req.body, data)
-                    parsed_redirect_url = redirect_target(resp, url, self._requote_redirect_url)
-                    if parsed_redirect_url is None:
-                        # No location to go to: this response is the answer.
-                        break
-                    if url.origin() != parsed_redirect_url.origin():
-                        # Credentials stay with the origin they were given for.
-                        auth = None
-                        cookies = None
-                        headers.pop(hdrs.AUTHORIZATION, None)
-                        headers.pop(hdrs.COOKIE, None)
-                        headers.pop(hdrs.PROXY_AUTHORIZATION, None)
-                    url = parsed_redirect_url
-                    params = {}
-                    resp.release()
-                    continue
-                break
-
-            if timer is not None:
-                # From here the timer covers only reading the body on this connection.
-                if resp._connection is not None:
-                    resp._connection.add_callback(timer.cancel)
-                else:
-                    timer.cancel()
-            if raise_for_status is None:
-                raise_for_status = self._raise_for_status
-            if callable(raise_for_status):
-                try:
-                    await raise_for_status(resp)
-                except BaseException:
-                    resp.release()
-                    raise
-            elif raise_for_status:
-                resp.raise_for_status()
-
-            body = req._body
-            if isinstance(body, Payload) and not body.autoclose:
-                await req._close_body()
-            resp._history = tuple(history)
             for trace in traces:
-                await trace.send_request_end(method, url.update_query(params), headers, resp)
-            return resp
-        except BaseException as exc:
-            if req is not None:
-                await req._close_body()
-            if timer is not None:
-                timer.cancel()
-                if timer.fired and isinstance(exc, asyncio.CancelledError):
-                    # The total timeout cancelled us (while connecting, or in a
-                    # middleware): that is a timeout to the caller, not a cancel.
-                    uncancel_current_task()
-                    timeout_exc = asyncio.TimeoutError()
-                    for trace in traces:
-                        await trace.send_request_exception(
-                            method, url.update_query(params), headers, timeout_exc
-                        )
-                    raise timeout_exc from exc
-            for trace in traces:
-                await trace.send_request_exception(method, url.update_query(params), headers, exc)
+                await trace.send_request_start(state.method, state.target(), state.headers)
+        except BaseException:
+            # The request never starts, so its timer must not outlive this call.
+            if state.timer is not None:
+                state.timer.cancel()
             raise
+
+    def _handler(
+        self, state: RequestState, middlewares: Sequence[ClientMiddlewareType]
+    ) -> ClientHandlerType:
+        """What sends one hop: the attempt, inside the middleware chain if there is one."""
+
+        def attempt(req: ClientRequest) -> Awaitable[ClientResponse]:
+            return send_attempt(
+                req,
+                state.connector,
+                state.traces,
+                state.settings,
+                state.timer,
+                cookie_jar=self._cookie_jar,
+                retry=self._retry_connection,
+            )
+
+        return build_client_middlewares(attempt, middlewares) if middlewares else attempt
+
+    def _authorize(self, state: RequestState) -> None:
+        """Settle the hop's credentials: URL userinfo, request, session, then .netrc."""
+        url, auth_from_url = strip_auth_from_url(state.url)
+        redirected = bool(state.history)
+        if not url.raw_host:
+            raise (InvalidUrlRedirectClientError if redirected else InvalidUrlClientError)(url)
+        auth = state.auth
+        if auth_from_url is not None:
+            # Credentials in a redirect's Location replace the ones in use; only on
+            # the first request are both an error.
+            if auth is not None and not redirected:
+                raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
+            auth = auth_from_url
+        if auth is None:
+            default_auth = self._default_auth
+            if default_auth is not None and (
+                self._base_url is None or self._base_url_origin == url.origin()
+            ):
+                auth = default_auth
+            elif self._trust_env:
+                # Last resort, after the request's and the session's own credentials.
+                auth = self._netrc_auth(url)
+        if auth is not None and hdrs.AUTHORIZATION in state.headers:
+            raise ValueError(
+                "Cannot combine AUTHORIZATION header with AUTH argument or "
+                "credentials encoded in URL"
+            )
+        state.url = url
+        state.auth = auth
+
+    def _cookies_for(self, state: RequestState) -> Any:
+        """The jar's cookies for the hop's URL, plus the request's own."""
+        url = state.url
+        all_cookies = self._cookie_jar.filter_cookies(url)
+        if state.cookies is not None:
+            own = CookieJar(quote_cookie=self._cookie_jar.quote_cookie)
+            own.update_cookies(state.cookies)
+            own_cookies = own.filter_cookies(url)
+            if own_cookies:
+                all_cookies.load(own_cookies)
+        return all_cookies
+
+    def _build_request(self, state: RequestState) -> ClientRequest:
+        """The ClientRequest of the current hop."""
+        self._authorize(state)
+        cookies = self._cookies_for(state)
+        if state.proxy is None and self._trust_env:
+            try:
+                state.proxy, state.proxy_auth = get_env_proxy_for_url(state.url)
+            except LookupError:
+                state.proxy = None
+        return self._request_class(
+            state.method,
+            state.url,
+            params=state.params,
+            headers=state.headers,
+            skip_auto_headers=state.skip_headers,
+            data=state.data,
+            cookies=cookies,
+            auth=state.auth,
+            version=self._version,
+            compress=state.compress,
+            chunked=state.chunked,
+            expect100=state.expect100,
+            loop=self._loop,
+            response_class=self._response_class,
+            proxy=state.proxy,
+            proxy_auth=state.proxy_auth,
+            timer=state.timer,
+            session=self,
+            ssl=state.ssl,
+            server_hostname=state.server_hostname,
+            proxy_headers=state.proxy_headers,
+            traces=state.traces,
+            trust_env=self._trust_env,
+        )
 
     @staticmethod
     def _netrc_auth(url: URL) -> BasicAuth | None:
@@ -738,7 +669,7 @@ class ClientSession:
 
     @property
     def timeout(self) -> ClientTimeout:
-        return self._timeout
+        return self._settings.timeout
 
     @property
     def headers(self) -> CIMultiDict[str]:
@@ -766,7 +697,7 @@ class ClientSession:
 
     @property
     def auto_decompress(self) -> bool:
-        return self._auto_decompress
+        return self._settings.auto_decompress
 
     @property
     def trust_env(self) -> bool:
@@ -775,6 +706,11 @@ class ClientSession:
     @property
     def trace_configs(self) -> list[TraceConfig]:
         return self._trace_configs
+
+    @property
+    def fallback_charset_resolver(self) -> Callable[[ClientResponse, bytes], str]:
+        """What `ClientResponse.get_encoding()` asks when the body names no charset."""
+        return self._resolve_charset
 
     def detach(self) -> None:
         """Forget the connector without closing it."""
@@ -796,38 +732,17 @@ def request(
     method: str,
     url: str | URL,
     *,
-    params: Any = None,
-    data: Any = None,
-    json: Any = None,
-    cookies: Any = None,
-    headers: Any = None,
-    skip_auto_headers: Iterable[str] | None = None,
-    auth: BasicAuth | None = None,
-    allow_redirects: bool = True,
-    max_redirects: int = 10,
-    compress: str | bool | None = None,
-    chunked: bool | None = None,
-    expect100: bool = False,
-    raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]] | None = None,
-    read_until_eof: bool = True,
-    proxy: str | URL | None = None,
-    proxy_auth: BasicAuth | None = None,
-    timeout: ClientTimeout | Any = _SENTINEL,
-    cookie_jar: AbstractCookieJar | None = None,
-    ssl: ssl.SSLContext | bool | Fingerprint = True,
-    server_hostname: str | None = None,
-    proxy_headers: Any = None,
-    trace_request_ctx: Mapping[str, Any] | None = None,
-    read_bufsize: int | None = None,
-    auto_decompress: bool | None = None,
-    max_line_size: int | None = None,
-    max_field_size: int | None = None,
-    max_headers: int | None = None,
     version: HttpVersion = HttpVersion11,
     connector: BaseConnector | None = None,
     loop: asyncio.AbstractEventLoop | None = None,
+    cookie_jar: AbstractCookieJar | None = None,
+    **kwargs: Unpack[_RequestOptions],
 ) -> _SessionRequestContextManager:
-    """Make one request with a session of its own, closed when the response is done."""
+    """Make one request with a session of its own, closed when the response is done.
+
+    `timeout` goes to that session, so it is checked as a session timeout is.
+    """
+    timeout = kwargs.pop("timeout", _SENTINEL)
     connector_owner = False
     if connector is None:
         connector_owner = True
@@ -840,35 +755,4 @@ def request(
         connector=connector,
         connector_owner=connector_owner,
     )
-    return _SessionRequestContextManager(
-        session._request(
-            method,
-            url,
-            params=params,
-            data=data,
-            json=json,
-            cookies=cookies,
-            headers=headers,
-            skip_auto_headers=skip_auto_headers,
-            auth=auth,
-            allow_redirects=allow_redirects,
-            max_redirects=max_redirects,
-            compress=compress,
-            chunked=chunked,
-            expect100=expect100,
-            raise_for_status=raise_for_status,
-            read_until_eof=read_until_eof,
-            proxy=proxy,
-            proxy_auth=proxy_auth,
-            ssl=ssl,
-            server_hostname=server_hostname,
-            proxy_headers=proxy_headers,
-            trace_request_ctx=trace_request_ctx,
-            read_bufsize=read_bufsize,
-            auto_decompress=auto_decompress,
-            max_line_size=max_line_size,
-            max_field_size=max_field_size,
-            max_headers=max_headers,
-        ),
-        session,
-    )
+    return _SessionRequestContextManager(session.request(method, url, **kwargs), session)

@@ -14,7 +14,8 @@ from multidict import MultiMapping
 from yarl import URL
 
 if TYPE_CHECKING:
-    from .client_reqrep import ClientResponse, ConnectionKey, Fingerprint, RequestInfo
+    from ._interfaces import ReceivedResponse
+    from ._reqrep_types import ConnectionKey, Fingerprint, RequestInfo
 
 __all__ = (
     "ClientConnectionError",
@@ -60,7 +61,7 @@ class ClientResponseError(ClientError):
     def __init__(
         self,
         request_info: RequestInfo,
-        history: tuple[ClientResponse, ...],
+        history: tuple[ReceivedResponse, ...],
         *,
         code: int | None = None,
         status: int | None = None,

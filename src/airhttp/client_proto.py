@@ -8,10 +8,12 @@ It never builds requests and never decides about pooling itself.
 from __future__ import annotations
 
 import asyncio
+import enum
 from collections import deque
 from collections.abc import Callable
 from typing import Final
 
+from ._settings import DEFAULT_SETTINGS, RequestSettings
 from .base_protocol import BaseProtocol
 from .client_exceptions import (
     ClientOSError,
@@ -31,7 +33,7 @@ from .http_parser import (
 )
 from .streams import StreamReader
 
-__all__ = ("ResponseHandler",)
+__all__ = ("ConnectionState", "ResponseHandler")
 
 # One receive buffer per connection, reused for every read: a BufferedProtocol
 # avoids asyncio allocating a fresh 256 KiB buffer per read, which glibc may serve
@@ -40,54 +42,70 @@ _READ_BUFFER_SIZE: Final = 2**16
 _EMPTY: Final = b""
 
 
+class ConnectionState(enum.Enum):
+    """Where a connection is in its life; the pool and the response check it, not flags."""
+
+    IDLE = "idle"  # no exchange pending: it may be lent (if still connected)
+    AWAITING_HEAD = "awaiting head"  # a request was armed; no final head yet
+    RECEIVING_BODY = "receiving body"  # the final head arrived; the body has not ended
+    UPGRADED = "upgraded"  # after 101 or a CONNECT tunnel: bytes belong to another protocol
+    CLOSED = "closed"  # the connection is gone or failed; nothing more will arrive
+
+
+_IDLE: Final = ConnectionState.IDLE
+_AWAITING_HEAD: Final = ConnectionState.AWAITING_HEAD
+_RECEIVING_BODY: Final = ConnectionState.RECEIVING_BODY
+_UPGRADED: Final = ConnectionState.UPGRADED
+_CLOSED: Final = ConnectionState.CLOSED
+
+
 class _BodyDecoder:
-    """Pulls decompressed output in bounded steps, pausing while the reader is full."""
+    """Expands a compressed body into its stream in bounded steps, stopping while it is full.
 
-    __slots__ = ("_decompressor", "_ended", "_pending", "_protocol", "_step")
+    It only decodes: what a finished body or a broken one means for the connection is
+    the protocol's decision (`pump` reports the one and raises the other).
+    """
 
-    def __init__(self, protocol: ResponseHandler, encoding: str, step: int) -> None:
+    __slots__ = ("_decompressor", "_flow", "_pending", "_sink", "_step", "input_ended")
+
+    def __init__(self, encoding: str, step: int, sink: StreamReader, flow: BaseProtocol) -> None:
         self._decompressor: BodyDecompressor = make_decompressor(encoding)
         self._pending: deque[bytes] = deque()
-        self._protocol = protocol
+        self._sink = sink
+        self._flow = flow
         self._step = step
-        self._ended = False
+        # Every compressed byte has arrived; what remains is to expand it.
+        self.input_ended = False
 
     def feed(self, data: bytes) -> None:
         if data:
             self._pending.append(data)
-        self.pump()
 
-    def end(self) -> None:
-        self._ended = True
-        self.pump()
+    def pump(self) -> bool:
+        """Expand pending input until it is all out or the reader is full.
 
-    def pump(self) -> None:
-        """Expand pending input until it is all out or the reader asks us to stop."""
-        protocol = self._protocol
-        payload = protocol._payload
-        if payload is None:
-            return
+        True once the whole body is decoded; raises HttpProcessingError for bad input.
+        """
         dec = self._decompressor
         pending = self._pending
+        sink = self._sink
+        flow = self._flow
         step = self._step
-        try:
-            while not protocol._reading_paused:
-                if dec.needs_input:
-                    if not pending:
-                        break
-                    out = dec.decompress(pending.popleft(), step)
-                else:
-                    out = dec.decompress(_EMPTY, step)
-                if out:
-                    payload.feed_data(out)
-            if self._ended and not pending and dec.needs_input and not protocol._reading_paused:
-                tail = dec.flush()
-                if tail:
-                    payload.feed_data(tail)
-                self._ended = False
-                protocol._decoded_body_complete()
-        except HttpProcessingError as exc:
-            protocol._die(exc, exc)
+        while not flow.reading_paused:
+            if dec.needs_input:
+                if not pending:
+                    break
+                out = dec.decompress(pending.popleft(), step)
+            else:
+                out = dec.decompress(_EMPTY, step)
+            if out:
+                sink.feed_data(out)
+        if self.input_ended and not pending and dec.needs_input and not flow.reading_paused:
+            tail = dec.flush()
+            if tail:
+                sink.feed_data(tail)
+            return True
+        return False
 
 
 class ResponseHandler(BaseProtocol):
@@ -98,7 +116,6 @@ class ResponseHandler(BaseProtocol):
         "_body",
         "_body_withheld",
         "_closed",
-        "_complete",
         "_continue_waiter",
         "_decoder",
         "_eof",
@@ -114,13 +131,14 @@ class ResponseHandler(BaseProtocol):
         "_read_bufsize",
         "_read_handle",
         "_sock_read",
+        "_state",
         "_upgrade_tail",
-        "_upgraded",
         "_view",
     )
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(loop)
+        self._state = _IDLE
         self._parser = ResponseParser()
         self._read_buffer = bytearray(_READ_BUFFER_SIZE)
         self._view = memoryview(self._read_buffer)
@@ -131,12 +149,10 @@ class ResponseHandler(BaseProtocol):
         self._payload: StreamReader | None = None
         self._parts: list[bytes] = []
         self._body: bytes | None = None
-        self._complete = True
         self._on_complete: Callable[[], None] | None = None
         self._decoder: _BodyDecoder | None = None
         self._read_bufsize = 2**16
         self._auto_decompress = True
-        self._upgraded = False
         self._upgrade_tail = _EMPTY
         self._eof = False
         self._exception: BaseException | None = None
@@ -145,7 +161,11 @@ class ResponseHandler(BaseProtocol):
         self._last_read = 0.0
         self._closed: asyncio.Future[None] = loop.create_future()
 
-    # --- state the pool asks about ---------------------------------------------------
+    # --- state the pool and the response ask about -----------------------------------
+
+    @property
+    def state(self) -> ConnectionState:
+        return self._state
 
     @property
     def closed(self) -> asyncio.Future[None]:
@@ -154,7 +174,7 @@ class ResponseHandler(BaseProtocol):
 
     @property
     def upgraded(self) -> bool:
-        return self._upgraded
+        return self._state is _UPGRADED
 
     @property
     def should_close(self) -> bool:
@@ -162,11 +182,10 @@ class ResponseHandler(BaseProtocol):
         message = self._message
         transport = self.transport
         return (
-            transport is None
+            self._state is not _IDLE
+            or transport is None
             or self._eof
-            or self._upgraded
             or self._exception is not None
-            or not self._complete
             or (message is not None and message.should_close)
             or self._parser.buffered > 0
             or self._body_withheld
@@ -185,6 +204,8 @@ class ResponseHandler(BaseProtocol):
         if transport is not None:
             transport.close()
             self.transport = None
+        if self._state is _IDLE:
+            self._state = _CLOSED
 
     def abort(self) -> None:
         self._cancel_read_timer()
@@ -192,28 +213,19 @@ class ResponseHandler(BaseProtocol):
         if transport is not None:
             transport.abort()
             self.transport = None
+        if self._state is _IDLE:
+            self._state = _CLOSED
 
     # --- one exchange ----------------------------------------------------------------
 
     def expect_response(
         self,
         method: str,
-        *,
-        read_until_eof: bool = True,
-        read_bufsize: int = 2**16,
-        auto_decompress: bool = True,
-        sock_read: float | None = None,
-        max_line_size: int = 8190,
-        max_field_size: int = 8190,
-        max_headers: int = 128,
+        settings: RequestSettings = DEFAULT_SETTINGS,
         continue_waiter: asyncio.Future[bool] | None = None,
     ) -> asyncio.Future[RawResponseMessage]:
-        """Prepare for the response to a request about to be written."""
-        parser = self._parser
-        parser.max_line_size = max_line_size
-        parser.max_field_size = max_field_size
-        parser.max_headers = max_headers
-        parser.start_response(method, read_until_eof=read_until_eof)
+        """Arm the parser for the answer to a request about to be written."""
+        self._parser.start_response(method, settings)
         waiter: asyncio.Future[RawResponseMessage] = self._loop.create_future()
         self._head_waiter = waiter
         self._continue_waiter = continue_waiter
@@ -223,19 +235,26 @@ class ResponseHandler(BaseProtocol):
         self._body = None
         self._decoder = None
         self._on_complete = None
-        self._complete = False
-        self._read_bufsize = read_bufsize
-        self._auto_decompress = auto_decompress
+        self._read_bufsize = settings.read_bufsize
+        self._auto_decompress = settings.auto_decompress
         if self._exception is not None or self.transport is None:
-            exc = self._exception or ServerDisconnectedError()
-            waiter.set_exception(exc)
+            self._state = _CLOSED
+            waiter.set_exception(self._exception or ServerDisconnectedError())
             return waiter
-        self._sock_read = sock_read
+        self._state = _AWAITING_HEAD
+        sock_read = self._sock_read = settings.timeout.sock_read
         if sock_read is not None:
             self._last_read = self._loop.time()
             self._read_handle = self._loop.call_at(
                 self._last_read + sock_read, self._on_read_timeout
             )
+        return waiter
+
+    def response_head(self) -> asyncio.Future[RawResponseMessage]:
+        """The future of the armed exchange's final head (it may have resolved already)."""
+        waiter = self._head_waiter
+        if waiter is None:
+            raise RuntimeError("The connection is not expecting a response")
         return waiter
 
     def take_body(self) -> bytes | None:
@@ -246,7 +265,9 @@ class ResponseHandler(BaseProtocol):
 
     @property
     def body_complete(self) -> bool:
-        return self._complete
+        """True once the current body has ended (or failed): nothing more will be fed."""
+        state = self._state
+        return state is not _RECEIVING_BODY and state is not _AWAITING_HEAD
 
     def payload(self) -> StreamReader:
         """The stream the current body is fed into, made on first use."""
@@ -280,7 +301,8 @@ class ResponseHandler(BaseProtocol):
     def data_received(self, data: bytes) -> None:
         if self._sock_read is not None:
             self._last_read = self._loop.time()
-        if self._upgraded:
+        state = self._state
+        if state is _UPGRADED:
             self._upgrade_tail += data
             return
         parser = self._parser
@@ -290,18 +312,18 @@ class ResponseHandler(BaseProtocol):
         except HttpProcessingError as exc:
             self._die(exc, exc)
             return
-        if self._complete and parser.buffered:
+        state = self._state
+        if state is _IDLE and parser.buffered:
             # Bytes that answer no request (RFC 9112 9.3: a client must not pipeline
             # here): the next request would read them as its response.
             self._die(BadHttpMessage("Data received on an idle connection"), None)
-            return
-        if not self._complete and self._message is not None and self._payload is None:
+        elif state is _RECEIVING_BODY and self._payload is None:
             # The body did not arrive whole: from now on it streams with flow control.
             self._make_payload()
 
     def eof_received(self) -> bool:
         self._eof = True
-        if self._upgraded:
+        if self._state is _UPGRADED:
             return False
         parser = self._parser
         parser.feed_eof()
@@ -315,26 +337,42 @@ class ResponseHandler(BaseProtocol):
         self._cancel_read_timer()
         super().connection_lost(exc)
         self._eof = True
-        if not self._upgraded and not self._complete:
-            parser = self._parser
-            parser.feed_eof()
-            try:
-                self._process_events(parser)
-            except HttpProcessingError as perr:
-                self._die(perr, perr)
-            decoder = self._decoder
-            # All compressed input arrived: the paused decoder finishes it when read.
-            body_received = decoder is not None and decoder._ended
-            if not self._complete and not body_received:
-                if exc is not None and isinstance(exc, OSError):
-                    err: BaseException = ClientOSError(*exc.args)
-                else:
-                    err = ServerDisconnectedError()
-                self._fail_current(err, exc)
+        if self._state is _AWAITING_HEAD or self._state is _RECEIVING_BODY:
+            self._end_on_close(exc)
+        if self._state is not _RECEIVING_BODY:
+            # A compressed body that fully arrived is still expanded as it is read.
+            self._state = _CLOSED
         if not self._closed.done():
             self._closed.set_result(None)
 
+    def resume_reading(self) -> None:
+        if self._reading_paused and self._sock_read is not None:
+            # The peer gets a whole sock_read window from now: we were the slow side.
+            self._last_read = self._loop.time()
+        super().resume_reading()
+        if self._decoder is not None and self._state is _RECEIVING_BODY:
+            self._pump()
+
     # --- internals ---------------------------------------------------------------------
+
+    def _end_on_close(self, exc: BaseException | None) -> None:
+        """The peer closed mid-exchange: a body framed by the close ends, else it failed."""
+        parser = self._parser
+        parser.feed_eof()
+        try:
+            self._process_events(parser)
+        except HttpProcessingError as perr:
+            self._die(perr, perr)
+        decoder = self._decoder
+        body_received = decoder is not None and decoder.input_ended
+        if (self._state is _AWAITING_HEAD or self._state is _RECEIVING_BODY) and not (
+            body_received
+        ):
+            if exc is not None and isinstance(exc, OSError):
+                err: BaseException = ClientOSError(*exc.args)
+            else:
+                err = ServerDisconnectedError()
+            self._fail_current(err, exc)
 
     def _process_events(self, parser: ResponseParser) -> None:
         next_event = parser.next_event
@@ -349,6 +387,7 @@ class ResponseHandler(BaseProtocol):
                     self._parts.append(event)
                 elif self._decoder is not None:
                     self._decoder.feed(event)
+                    self._pump()
                 else:
                     self._payload.feed_data(event)
             elif event_type is RawResponseMessage:
@@ -357,7 +396,7 @@ class ResponseHandler(BaseProtocol):
             elif event_type is EndOfMessage:
                 self._on_end_of_message()
             elif event is PAUSED:
-                self._upgraded = True
+                self._state = _UPGRADED
                 self._upgrade_tail = parser.trailing_data
                 self._cancel_read_timer()
                 return
@@ -373,9 +412,10 @@ class ResponseHandler(BaseProtocol):
             return
         self._withhold_body()
         self._message = message
+        self._state = _RECEIVING_BODY
         if message.compression is not None and self._auto_decompress:
-            self._decoder = _BodyDecoder(self, message.compression, self._read_bufsize)
-            self._make_payload()
+            payload = self._make_payload()
+            self._decoder = _BodyDecoder(message.compression, self._read_bufsize, payload, self)
         # The waiter stays set until the next exchange: ClientResponse.start() may come
         # to it after the head has already arrived.
         waiter = self._head_waiter
@@ -396,19 +436,30 @@ class ResponseHandler(BaseProtocol):
                 parts.clear()
             self._message_complete()
         elif self._decoder is not None:
-            self._decoder.end()
+            self._decoder.input_ended = True
+            self._pump()
         else:
             payload.feed_eof()
             self._message_complete()
 
-    def _decoded_body_complete(self) -> None:
-        payload = self._payload
-        if payload is not None:
-            payload.feed_eof()
-        self._message_complete()
+    def _pump(self) -> None:
+        """Let the decoder expand what it holds; end the body once it is all out."""
+        decoder = self._decoder
+        assert decoder is not None
+        try:
+            done = decoder.pump()
+        except HttpProcessingError as exc:
+            self._die(exc, exc)
+            return
+        if done:
+            decoder.input_ended = False
+            payload = self._payload
+            if payload is not None:
+                payload.feed_eof()
+            self._message_complete()
 
     def _message_complete(self) -> None:
-        self._complete = True
+        self._state = _IDLE if self.transport is not None else _CLOSED
         self._cancel_read_timer()
         callback = self._on_complete
         if callback is not None:
@@ -426,23 +477,10 @@ class ResponseHandler(BaseProtocol):
                 payload.feed_data(body)
             payload.feed_eof()
         elif parts:
-            decoder = self._decoder
             for part in parts:
-                if decoder is not None:
-                    decoder.feed(part)
-                else:
-                    payload.feed_data(part)
+                payload.feed_data(part)
             parts.clear()
         return payload
-
-    def resume_reading(self) -> None:
-        if self._reading_paused and self._sock_read is not None:
-            # The peer gets a whole sock_read window from now: we were the slow side.
-            self._last_read = self._loop.time()
-        super().resume_reading()
-        decoder = self._decoder
-        if decoder is not None and not self._complete:
-            decoder.pump()
 
     def _die(self, exc: BaseException, cause: BaseException | None) -> None:
         """The connection is dead: remember why, close it, and tell the current exchange."""
@@ -465,8 +503,9 @@ class ResponseHandler(BaseProtocol):
         waiter = self._head_waiter
         if waiter is not None and not waiter.done():
             waiter.set_exception(exc)
+            self._state = _CLOSED
             return
-        if self._complete or self._message is None:
+        if self._state is not _RECEIVING_BODY:
             return
         if isinstance(exc, (HttpProcessingError, ServerDisconnectedError)):
             err: BaseException = ClientPayloadError(f"Response payload is not completed: {exc!r}")
@@ -488,7 +527,8 @@ class ResponseHandler(BaseProtocol):
     def _on_read_timeout(self) -> None:
         self._read_handle = None
         sock_read = self._sock_read
-        if sock_read is None or self._complete:
+        state = self._state
+        if sock_read is None or (state is not _AWAITING_HEAD and state is not _RECEIVING_BODY):
             return
         due = self._last_read + sock_read
         now = self._loop.time()

@@ -15,7 +15,7 @@ import socket
 import ssl
 import sys
 import warnings
-from collections.abc import Awaitable, Coroutine, Iterator
+from collections.abc import Awaitable, Coroutine, Iterator, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar
 
@@ -23,9 +23,10 @@ import aiohappyeyeballs
 from aiohappyeyeballs import AddrInfoType, SocketFactoryType
 from yarl import URL
 
-from ._pool import _SENTINEL, _SSL_SHUTDOWN_DEPRECATED, BaseConnector, Connection
+from ._pool import SENTINEL, SSL_SHUTDOWN_DEPRECATED, BaseConnector, Connection
 from ._proxy import open_tunnel, proxy_connection_key
 from ._reqrep_types import Fingerprint
+from ._ssl_params import merge_ssl_params
 from .abc import AbstractResolver, ResolveResult
 from .client_exceptions import (
     ClientConnectorCertificateError,
@@ -34,16 +35,16 @@ from .client_exceptions import (
     ClientConnectorSSLError,
     ClientProxyConnectionError,
     ConnectionTimeoutError,
+    ServerFingerprintMismatch,
     UnixClientConnectorError,
 )
 from .client_proto import ResponseHandler
 from .resolver import DefaultResolver
 
 if TYPE_CHECKING:
+    from ._interfaces import OutgoingRequest, TraceHooks
     from ._reqrep_types import ConnectionKey
-    from .client import ClientTimeout
-    from .client_reqrep import ClientRequest
-    from .tracing import Trace
+    from ._timeouts import ClientTimeout
 
 __all__ = (
     "AddrInfoType",
@@ -63,10 +64,6 @@ _HAS_SSL_SHUTDOWN_TIMEOUT: Final = sys.version_info >= (3, 11)
 # from 3.11 on; before, start_tls refuses such a transport.
 _HAS_TLS_IN_TLS: Final = sys.version_info >= (3, 11)
 _NO_TLS_IN_TLS: Final = "An https target through an https proxy needs Python 3.11 or newer"
-_EXCLUSIVE_SSL_PARAMS: Final = (
-    "verify_ssl, ssl_context, fingerprint and ssl parameters are mutually exclusive"
-)
-
 
 # --- TLS -------------------------------------------------------------------------------
 
@@ -83,48 +80,6 @@ def _make_ssl_context(verified: bool) -> ssl.SSLContext:
         context.options |= ssl.OP_NO_COMPRESSION
     context.set_alpn_protocols(("http/1.1",))
     return context
-
-
-def _merge_ssl_params(
-    ssl_param: ssl.SSLContext | bool | Fingerprint | None,
-    verify_ssl: bool | None,
-    ssl_context: ssl.SSLContext | None,
-    fingerprint: bytes | None,
-) -> ssl.SSLContext | bool | Fingerprint:
-    """Fold the deprecated verify_ssl / ssl_context / fingerprint into one `ssl` value.
-
-    Shared by TCPConnector and the per-request arguments of ClientSession, so both
-    warn and refuse combinations the same way.
-    """
-    if ssl_param is True and verify_ssl is None and ssl_context is None and fingerprint is None:
-        return True
-    if ssl_param is None:
-        ssl_param = True
-    # stacklevel 3: the warning points at whoever called the connector or request.
-    if verify_ssl is not None and not verify_ssl:
-        warnings.warn("verify_ssl is deprecated, use ssl=False instead", DeprecationWarning, 3)
-        if ssl_param is not True:
-            raise ValueError(_EXCLUSIVE_SSL_PARAMS)
-        ssl_param = False
-    if ssl_context is not None:
-        warnings.warn("ssl_context is deprecated, use ssl=context instead", DeprecationWarning, 3)
-        if ssl_param is not True:
-            raise ValueError(_EXCLUSIVE_SSL_PARAMS)
-        ssl_param = ssl_context
-    if fingerprint is not None:
-        warnings.warn(
-            "fingerprint is deprecated, use ssl=Fingerprint(fingerprint) instead",
-            DeprecationWarning,
-            3,
-        )
-        if ssl_param is not True:
-            raise ValueError(_EXCLUSIVE_SSL_PARAMS)
-        ssl_param = Fingerprint(fingerprint)
-    if not isinstance(ssl_param, (bool, Fingerprint, ssl.SSLContext)):
-        raise TypeError(
-            f"ssl should be SSLContext, bool, Fingerprint or None, got {ssl_param!r} instead."
-        )
-    return ssl_param
 
 
 def _tls_name(host: str) -> str:
@@ -320,7 +275,7 @@ class TCPConnector(BaseConnector):
         ssl_context: ssl.SSLContext | None = None,
         local_addr: tuple[str, int] | None = None,
         resolver: AbstractResolver | None = None,
-        keepalive_timeout: float | Any | None = _SENTINEL,
+        keepalive_timeout: float | Any | None = SENTINEL,
         force_close: bool = False,
         limit: int = 100,
         limit_per_host: int = 0,
@@ -330,7 +285,7 @@ class TCPConnector(BaseConnector):
         happy_eyeballs_delay: float | None = 0.25,
         interleave: int | None = None,
         socket_factory: SocketFactoryType | None = None,
-        ssl_shutdown_timeout: float | Any | None = _SENTINEL,
+        ssl_shutdown_timeout: float | Any | None = SENTINEL,
     ) -> None:
         super().__init__(
             keepalive_timeout=keepalive_timeout,
@@ -341,7 +296,7 @@ class TCPConnector(BaseConnector):
             loop=loop,
             timeout_ceil_threshold=timeout_ceil_threshold,
         )
-        self._ssl = _merge_ssl_params(
+        self._ssl = merge_ssl_params(
             ssl, None if verify_ssl else verify_ssl, ssl_context, fingerprint
         )
         self._resolver: AbstractResolver = resolver if resolver is not None else DefaultResolver()
@@ -358,8 +313,8 @@ class TCPConnector(BaseConnector):
         # Open TLS connections, so that close() can shut them down or abort them.
         self._tls_protocols: set[ResponseHandler] = set()
         self._ssl_shutdown_timeout: float | None = 0
-        if ssl_shutdown_timeout is not _SENTINEL:
-            warnings.warn(_SSL_SHUTDOWN_DEPRECATED, DeprecationWarning, stacklevel=2)
+        if ssl_shutdown_timeout is not SENTINEL:
+            warnings.warn(SSL_SHUTDOWN_DEPRECATED, DeprecationWarning, stacklevel=2)
             if not _HAS_SSL_SHUTDOWN_TIMEOUT and ssl_shutdown_timeout:
                 warnings.warn(
                     "ssl_shutdown_timeout is ignored on Python < 3.11; only 0 is supported",
@@ -443,7 +398,9 @@ class TCPConnector(BaseConnector):
 
     # --- name resolution -----------------------------------------------------------------
 
-    async def _resolve_host(self, host: str, port: int, traces: list[Trace]) -> list[ResolveResult]:
+    async def _resolve_host(
+        self, host: str, port: int, traces: Sequence[TraceHooks]
+    ) -> list[ResolveResult]:
         family = _literal_ip_family(host)
         if family is not None:
             return [
@@ -473,7 +430,7 @@ class TCPConnector(BaseConnector):
         return await asyncio.shield(lookup)
 
     async def _lookup(
-        self, key: tuple[str, int], host: str, port: int, traces: list[Trace]
+        self, key: tuple[str, int], host: str, port: int, traces: Sequence[TraceHooks]
     ) -> list[ResolveResult]:
         for trace in traces:
             await trace.send_dns_cache_miss(host)
@@ -490,7 +447,7 @@ class TCPConnector(BaseConnector):
             task.exception()
 
     async def _resolve_traced(
-        self, host: str, port: int, traces: list[Trace]
+        self, host: str, port: int, traces: Sequence[TraceHooks]
     ) -> list[ResolveResult]:
         for trace in traces:
             await trace.send_dns_resolvehost_start(host)
@@ -501,7 +458,7 @@ class TCPConnector(BaseConnector):
 
     # --- connecting ------------------------------------------------------------------
 
-    def _ssl_context_for(self, req: ClientRequest) -> ssl.SSLContext | None:
+    def _ssl_context_for(self, req: OutgoingRequest) -> ssl.SSLContext | None:
         if not req.is_ssl():
             return None
         sslp = req.ssl
@@ -513,7 +470,7 @@ class TCPConnector(BaseConnector):
             return _make_ssl_context(False)
         return _make_ssl_context(True)
 
-    def _fingerprint_for(self, req: ClientRequest) -> Fingerprint | None:
+    def _fingerprint_for(self, req: OutgoingRequest) -> Fingerprint | None:
         sslp = req.ssl
         if isinstance(sslp, Fingerprint):
             return sslp
@@ -521,7 +478,7 @@ class TCPConnector(BaseConnector):
             return self._ssl
         return None
 
-    def _target_endpoint(self, req: ClientRequest) -> _Endpoint:
+    def _target_endpoint(self, req: OutgoingRequest) -> _Endpoint:
         host = req.url.raw_host
         assert host is not None
         port = req.port
@@ -537,7 +494,7 @@ class TCPConnector(BaseConnector):
             ClientConnectorError,
         )
 
-    def _proxy_endpoint(self, req: ClientRequest, proxy: URL) -> _Endpoint:
+    def _proxy_endpoint(self, req: OutgoingRequest, proxy: URL) -> _Endpoint:
         key = proxy_connection_key(proxy)
         port = key.port
         assert port is not None
@@ -559,7 +516,7 @@ class TCPConnector(BaseConnector):
         )
 
     async def _create_connection(
-        self, req: ClientRequest, traces: list[Trace], timeout: ClientTimeout
+        self, req: OutgoingRequest, traces: Sequence[TraceHooks], timeout: ClientTimeout
     ) -> ResponseHandler:
         proxy = req.proxy
         if proxy is None:
@@ -569,8 +526,8 @@ class TCPConnector(BaseConnector):
     async def _connect_endpoint(
         self,
         endpoint: _Endpoint,
-        req: ClientRequest,
-        traces: list[Trace],
+        req: OutgoingRequest,
+        traces: Sequence[TraceHooks],
         timeout: ClientTimeout,
     ) -> ResponseHandler:
         """Resolve `endpoint`, connect to it (within sock_connect) and wrap TLS if asked."""
@@ -629,7 +586,7 @@ class TCPConnector(BaseConnector):
         return proto
 
     async def _connect_via_proxy(
-        self, req: ClientRequest, proxy: URL, traces: list[Trace], timeout: ClientTimeout
+        self, req: OutgoingRequest, proxy: URL, traces: Sequence[TraceHooks], timeout: ClientTimeout
     ) -> ResponseHandler:
         """Connect to `proxy`; for a TLS target, tunnel through it with CONNECT, then TLS.
 
@@ -644,7 +601,7 @@ class TCPConnector(BaseConnector):
         if not tunnelled:
             return protocol
         try:
-            await open_tunnel(protocol, req, timeout.sock_read)
+            await open_tunnel(protocol, req, timeout)
             return await _within(
                 self._loop,
                 self._start_tls_in_tunnel(req, protocol),
@@ -657,7 +614,7 @@ class TCPConnector(BaseConnector):
             raise
 
     async def _start_tls_in_tunnel(
-        self, req: ClientRequest, tunnel: ResponseHandler
+        self, req: OutgoingRequest, tunnel: ResponseHandler
     ) -> ResponseHandler:
         """Start TLS with the target over the transport `tunnel` opened through the proxy.
 
@@ -703,11 +660,12 @@ class TCPConnector(BaseConnector):
             return
         transport = proto.transport
         assert transport is not None
-        try:
-            fingerprint.check(transport)
-        except BaseException:
+        sslobj = transport.get_extra_info("ssl_object")
+        got = fingerprint.digest(sslobj.getpeercert(binary_form=True))
+        if got != fingerprint.fingerprint:
             proto.abort()
-            raise
+            host, port, *_ = transport.get_extra_info("peername")
+            raise ServerFingerprintMismatch(fingerprint.fingerprint, got, host, port)
 
     def _track_tls(self, proto: ResponseHandler) -> None:
         self._tls_protocols.add(proto)
@@ -726,7 +684,7 @@ class UnixConnector(BaseConnector):
         self,
         path: str,
         force_close: bool = False,
-        keepalive_timeout: float | Any | None = _SENTINEL,
+        keepalive_timeout: float | Any | None = SENTINEL,
         limit: int = 100,
         limit_per_host: int = 0,
         loop: asyncio.AbstractEventLoop | None = None,
@@ -748,7 +706,7 @@ class UnixConnector(BaseConnector):
         return self._path
 
     async def _create_connection(
-        self, req: ClientRequest, traces: list[Trace], timeout: ClientTimeout
+        self, req: OutgoingRequest, traces: Sequence[TraceHooks], timeout: ClientTimeout
     ) -> ResponseHandler:
         delay = timeout.sock_connect if timeout.sock_connect is not None else self._conn_timeout
         return await _within(
@@ -759,7 +717,7 @@ class UnixConnector(BaseConnector):
             f"Connection timeout to unix socket {self._path}",
         )
 
-    async def _dial_unix(self, req: ClientRequest) -> ResponseHandler:
+    async def _dial_unix(self, req: OutgoingRequest) -> ResponseHandler:
         try:
             _, proto = await self._loop.create_unix_connection(self._factory, self._path)
         except OSError as exc:
@@ -778,7 +736,7 @@ class NamedPipeConnector(BaseConnector):
         self,
         path: str,
         force_close: bool = False,
-        keepalive_timeout: float | Any | None = _SENTINEL,
+        keepalive_timeout: float | Any | None = SENTINEL,
         limit: int = 100,
         limit_per_host: int = 0,
         loop: asyncio.AbstractEventLoop | None = None,
@@ -803,7 +761,7 @@ class NamedPipeConnector(BaseConnector):
         return self._path
 
     async def _create_connection(
-        self, req: ClientRequest, traces: list[Trace], timeout: ClientTimeout
+        self, req: OutgoingRequest, traces: Sequence[TraceHooks], timeout: ClientTimeout
     ) -> ResponseHandler:  # pragma: no cover - Windows only
         return await _within(
             self._loop,
@@ -813,7 +771,7 @@ class NamedPipeConnector(BaseConnector):
             f"Connection timeout to named pipe {self._path}",
         )
 
-    async def _dial_pipe(self, req: ClientRequest) -> ResponseHandler:  # pragma: no cover
+    async def _dial_pipe(self, req: OutgoingRequest) -> ResponseHandler:  # pragma: no cover
         try:
             _, proto = await self._loop.create_pipe_connection(  # type: ignore[attr-defined]
                 self._factory, self._path

@@ -19,10 +19,7 @@ from urllib.parse import quote
 
 from yarl import URL
 
-from ._cookie_parsing import _BAD_NAME_RE, _CTL_RE, _CookieSpec, _parse_set_cookie
-
-# Kept reachable here: the cookie-date tests call it as cookiejar._parse_cookie_date.
-from ._cookie_parsing import _parse_cookie_date as _parse_cookie_date
+from ._cookie_parsing import BAD_NAME_RE, CTL_RE, CookieSpec, parse_set_cookie
 from .abc import AbstractCookieJar, ClearCookiePredicate
 from .typedefs import LooseCookies, PathLike, StrOrURL
 
@@ -115,6 +112,59 @@ def _canonical_domain(domain: str) -> str | None:
         except UnicodeError:
             return None
     return domain
+
+
+def _compute_expiry(spec: CookieSpec, now: float) -> float | None:
+    """RFC 6265 5.3 step 3: when the cookie expires, None for a session cookie."""
+    # Max-Age wins over Expires.
+    if spec.max_age is not None:
+        seconds = min(spec.max_age, _MAX_TIME)
+        # 5.2.2: zero or less means the earliest representable time, whatever the clock says.
+        expires: float | None = now + seconds if seconds > 0 else float("-inf")
+    else:
+        expires = spec.expires
+    if expires is not None and expires > _MAX_TIME:
+        expires = _MAX_TIME
+    return expires
+
+
+def _resolve_path(path: str, default_path: str) -> str:
+    """RFC 6265 5.3 step 7 (with 5.2.4): the Path attribute if it is absolute, else the default."""
+    return quote(path, safe=_PATH_SAFE) if path[:1] == "/" else default_path
+
+
+def _take_response_slot(per_domain: dict[str, int], domain: str) -> bool:
+    """Count one more cookie for `domain` in this response; False once its cap is reached."""
+    # RFC 6265 6.1 asks for 50 per domain; one response setting thousands is a memory DoS.
+    stored = per_domain.get(domain, 0)
+    if stored >= _MAX_PER_DOMAIN_PER_RESPONSE:
+        return False
+    per_domain[domain] = stored + 1
+    return True
+
+
+def _build_shown_morsel(spec: CookieSpec, domain: str, path: str) -> Morsel[str]:
+    """RFC 6265 5.3 steps 2 and 8-9: the Morsel callers see, with the attributes as stored."""
+    morsel = _new_morsel(spec.name, spec.value, spec.coded, partitioned=spec.partitioned)
+    attributes: dict[str, str | bool] = {"domain": domain, "path": path}
+    if spec.expires_text:
+        attributes["expires"] = spec.expires_text
+    if spec.max_age_text:
+        attributes["max-age"] = spec.max_age_text
+    if spec.secure:
+        attributes["secure"] = True
+    if spec.httponly:
+        attributes["httponly"] = True
+    if spec.partitioned:
+        attributes["partitioned"] = True
+    if spec.samesite:
+        attributes["samesite"] = spec.samesite
+    if spec.comment:
+        attributes["comment"] = spec.comment
+    if spec.version:
+        attributes["version"] = spec.version
+    dict.update(morsel, attributes)
+    return morsel
 
 
 class _StoredCookie:
@@ -312,18 +362,18 @@ class CookieJar(AbstractCookieJar):
         items: Iterable[tuple[str, Any]] = (
             cookies.items() if isinstance(cookies, Mapping) else cookies
         )
-        specs: list[_CookieSpec] = []
+        specs: list[CookieSpec] = []
         for name, value in items:
             if isinstance(value, Morsel):
                 if value.key:
-                    specs.append(_CookieSpec.from_morsel(value))
+                    specs.append(CookieSpec.from_morsel(value))
             else:
                 # Morsel.set() raises CookieError for names http.cookies cannot carry,
                 # as SimpleCookie-based jars do.
                 probe: Morsel[str] = Morsel()
                 text = str(value)
                 probe.set(name, text, _quote_value(text)[1])
-                specs.append(_CookieSpec(name, text, probe.coded_value))
+                specs.append(CookieSpec(name, text, probe.coded_value))
         self._store_all(specs, host, _default_path(response_url.raw_path), None)
 
     def update_cookies_from_headers(self, headers: Iterable[str], response_url: URL) -> None:
@@ -331,13 +381,13 @@ class CookieJar(AbstractCookieJar):
         host = response_url.raw_host
         if host is not None and not self._unsafe and _is_ip_address(host):
             return
-        specs = [spec for spec in map(_parse_set_cookie, headers) if spec is not None]
+        specs = [spec for spec in map(parse_set_cookie, headers) if spec is not None]
         if specs:
             self._store_all(specs, host, _default_path(response_url.raw_path), {})
 
     def _store_all(
         self,
-        specs: list[_CookieSpec],
+        specs: list[CookieSpec],
         host: str | None,
         default_path: str,
         per_domain: dict[str, int] | None,
@@ -350,76 +400,77 @@ class CookieJar(AbstractCookieJar):
 
     def _store(
         self,
-        spec: _CookieSpec,
+        spec: CookieSpec,
         host: str | None,
         default_path: str,
         now: float,
         per_domain: dict[str, int] | None,
     ) -> None:
         """RFC 6265 5.3, the storage model, for one cookie."""
-        # Step 3: Max-Age wins over Expires.
-        if spec.max_age is not None:
-            seconds = min(spec.max_age, _MAX_TIME)
-            expires: float | None = now + seconds if seconds > 0 else float("-inf")
-        else:
-            expires = spec.expires
-        if expires is not None and expires > _MAX_TIME:
-            expires = _MAX_TIME
-
-        # Steps 4-6: Domain attribute and host-only flag.
-        domain = _canonical_domain(spec.domain) if spec.domain else ""
-        if domain is None:
+        expires = _compute_expiry(spec, now)
+        placed = self._resolve_domain(spec.domain, host)
+        if placed is None:
             return
-        if host is None:
-            host_only = False
-        elif domain:
-            if host != domain and (_is_ip_address(host) or not _domain_match(host, domain)):
-                return
-            host_only = False
-        else:
-            domain = host
-            host_only = True
-        if domain and not self._unsafe and _is_ip_address(domain):
-            return
-
-        # Step 7: Path attribute or the default path.
-        path = spec.path
-        path = quote(path, safe=_PATH_SAFE) if path[:1] == "/" else default_path
+        domain, host_only = placed
+        path = _resolve_path(spec.path, default_path)
 
         bucket = self._domains.get(domain)
         key = (path, spec.name)
         old = bucket.get(key) if bucket is not None else None
         if expires is not None and expires <= now:
-            # A date in the past is how servers delete a cookie.
+            # A date in the past is how servers delete a cookie: step 11.4 drops the old
+            # one, and the new one is expired, which 5.3 says must never stay stored.
             if old is not None:
                 self._remove(old)
             return
-        if per_domain is not None:
-            stored = per_domain.get(domain, 0)
-            if stored >= _MAX_PER_DOMAIN_PER_RESPONSE:
-                return
-            per_domain[domain] = stored + 1
+        if per_domain is not None and not _take_response_slot(per_domain, domain):
+            return
 
-        name = spec.name
-        morsel = _new_morsel(name, spec.value, spec.coded, partitioned=spec.partitioned)
-        attributes: dict[str, str | bool] = {"domain": domain, "path": path}
-        if spec.expires_text:
-            attributes["expires"] = spec.expires_text
-        if spec.max_age_text:
-            attributes["max-age"] = spec.max_age_text
-        if spec.secure:
-            attributes["secure"] = True
-        if spec.httponly:
-            attributes["httponly"] = True
-        if spec.partitioned:
-            attributes["partitioned"] = True
-        if spec.samesite:
-            attributes["samesite"] = spec.samesite
-        if spec.comment:
-            attributes["comment"] = spec.comment
-        if spec.version:
-            attributes["version"] = spec.version
-        dict.update(morsel, attributes)
+        morsel = _build_shown_morsel(spec, domain, path)
+        send = self._build_send_morsel(spec)
+        created = self._take_creation_order(old)
+        cookie = _StoredCookie(
+            spec.name,
+            domain,
+            path,
+            host_only,
+            spec.secure,
+            expires,
+            morsel,
+            send,
+            created,
+            self._tick,
+        )
+        self._insert(bucket, key, cookie, old is not None)
+
+    def _resolve_domain(self, attribute: str, host: str | None) -> tuple[str, bool] | None:
+        """Steps 4-6: the cookie's domain and host-only flag, or None to ignore the cookie."""
+        # Step 4: no Domain attribute means "".
+        domain = _canonical_domain(attribute) if attribute else ""
+        if domain is None:
+            return None
+        if host is None:
+            # No response host to check against (added by hand): the attribute, if any,
+            # is taken as given, and without one the cookie is shared by every request.
+            host_only = False
+        elif domain:
+            # Step 6: the attribute must domain-match the host (5.1.3); an IP address
+            # host matches only itself.
+            if host != domain and (_is_ip_address(host) or not _domain_match(host, domain)):
+                return None
+            host_only = False
+        else:
+            # Step 6, no attribute: the cookie belongs to exactly the response host.
+            domain = host
+            host_only = True
+        # Step 5 needs a public suffix list, which this jar does not carry; an IP-address
+        # domain is refused unless the jar is unsafe, the rule the response host met too.
+        if domain and not self._unsafe and _is_ip_address(domain):
+            return None
+        return domain, host_only
+
+    def _build_send_morsel(self, spec: CookieSpec) -> Morsel[str]:
+        """The Morsel whose coded value goes into the Cookie header of requests."""
         value = spec.value
         if not self._quote_cookie:
             coded = value
@@ -428,23 +479,30 @@ class CookieJar(AbstractCookieJar):
             coded = spec.coded
         else:
             coded = _quote_value(value)[1]
-        send = _new_morsel(name, value, coded)
+        return _new_morsel(spec.name, value, coded)
 
-        if old is None:
-            # Step 11 keeps the creation time of a replaced cookie.
-            created = self._sequence = self._sequence + 1
-        else:
-            created = old.created
-            self._count -= 1
-        cookie = _StoredCookie(
-            name, domain, path, host_only, spec.secure, expires, morsel, send, created, self._tick
-        )
+    def _take_creation_order(self, old: _StoredCookie | None) -> int:
+        # Step 11.3: a replacement keeps the creation time of the cookie it replaces.
+        if old is not None:
+            return old.created
+        self._sequence += 1
+        return self._sequence
+
+    def _insert(
+        self,
+        bucket: dict[tuple[str, str], _StoredCookie] | None,
+        key: tuple[str, str],
+        cookie: _StoredCookie,
+        replacing: bool,
+    ) -> None:
+        """Steps 11.4 and 12: the new cookie takes the old one's slot, or a new one."""
         if bucket is None:
-            bucket = self._domains[domain] = {}
+            bucket = self._domains[cookie.domain] = {}
         bucket[key] = cookie
-        self._count += 1
-        if expires is not None:
-            self._schedule(cookie, expires)
+        if not replacing:
+            self._count += 1
+        if cookie.expires is not None:
+            self._schedule(cookie, cookie.expires)
 
     def _schedule(self, cookie: _StoredCookie, expires: float) -> None:
         heap = self._expiry_heap
@@ -602,7 +660,7 @@ def _saved_entries(data: Any) -> list[Any]:
     return entries
 
 
-def _loaded_cookie(entry: dict[str, Any]) -> tuple[_CookieSpec | None, str | None]:
+def _loaded_cookie(entry: dict[str, Any]) -> tuple[CookieSpec | None, str | None]:
     """One saved entry as (spec, host that set it) for the storage rules; None spec skips it."""
     name = entry.get("key")
     value = entry.get("value")
@@ -619,12 +677,12 @@ def _loaded_cookie(entry: dict[str, Any]) -> tuple[_CookieSpec | None, str | Non
     host_only = entry.get("host_only") is True
     if (
         not name
-        or _BAD_NAME_RE.search(name) is not None
-        or _CTL_RE.search(value) is not None
+        or BAD_NAME_RE.search(name) is not None
+        or CTL_RE.search(value) is not None
         or (host_only and not domain)
     ):
         return None, None
-    spec = _CookieSpec(name, value, coded)
+    spec = CookieSpec(name, value, coded)
     spec.path = path
     spec.secure = entry.get("secure") is True
     spec.httponly = entry.get("httponly") is True

@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 from multidict import MultiDict, MultiDictProxy
 
 from . import hdrs
+from .helpers import guess_filename
 from .multipart import MultipartWriter
 from .payload import BytesPayload, Payload, get_payload
-from .payload import _guess_filename as guess_payload_filename
 
 __all__ = ("FormData",)
 
@@ -33,10 +33,6 @@ def _check_header_safe(value: str) -> None:
         raise ValueError(
             "Forbidden control character detected in headers. Potential header injection attack."
         )
-
-
-def _guess_filename(obj: Any, default: str) -> str:
-    return guess_payload_filename(obj) or default
 
 
 class FormData:
@@ -106,7 +102,7 @@ class FormData:
         if filename is not None and not isinstance(filename, str):
             raise TypeError(f"filename must be an instance of str. Got: {filename}")
         if filename is None and isinstance(value, io.IOBase):
-            filename = _guess_filename(value, name)
+            filename = guess_filename(value) or name
         if filename is not None:
             _check_header_safe(filename)
             options["filename"] = filename
@@ -141,7 +137,7 @@ class FormData:
         while pending:
             field = pending.pop(0)
             if isinstance(field, io.IOBase):
-                self.add_field(_guess_filename(field, "unknown"), field)
+                self.add_field(guess_filename(field) or "unknown", field)
             elif isinstance(field, (MultiDict, MultiDictProxy)):
                 pending.extend(field.items())
             elif isinstance(field, (list, tuple)) and len(field) == 2:

@@ -5,7 +5,6 @@ Pure functions and value types; nothing here opens connections or holds per-sess
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import datetime
@@ -18,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from email.utils import parsedate
 from math import ceil
 from pathlib import Path
-from typing import Any, Final, NamedTuple, Protocol, TypeVar
+from typing import Any, Final, NamedTuple
 from urllib.request import getproxies, proxy_bypass
 
 import attrs
@@ -26,6 +25,7 @@ from propcache.api import under_cached_property as reify
 from yarl import URL
 
 from . import hdrs
+from ._futures import set_exception, set_result
 from ._mime import MimeType, content_disposition_header, parse_mimetype
 
 __all__ = (
@@ -42,6 +42,7 @@ __all__ = (
     "content_disposition_header",
     "encode_basic_auth",
     "get_env_proxy_for_url",
+    "guess_filename",
     "is_ip_address",
     "method_must_be_empty_body",
     "must_be_empty_body",
@@ -56,8 +57,6 @@ __all__ = (
     "status_code_must_be_empty_body",
     "strip_auth_from_url",
 )
-
-_T = TypeVar("_T")
 
 client_logger: Final = logging.getLogger("airhttp.client")
 
@@ -356,6 +355,18 @@ def must_be_empty_body(method: str, code: int) -> bool:
     )
 
 
+def guess_filename(obj: Any, default: str | None = None) -> str | None:
+    """The last path component of `obj.name` (as a file object has), else `default`.
+
+    A name that is not a non-empty str, or that starts with "<" or ends with ">"
+    (pseudo-files such as "<stdin>"), counts as no name.
+    """
+    name = getattr(obj, "name", None)
+    if name and isinstance(name, str) and name[0] != "<" and name[-1] != ">":
+        return Path(name).name
+    return default
+
+
 def calculate_timeout_when(
     loop_time: float, timeout: float, timeout_ceiling_threshold: float
 ) -> float:
@@ -368,32 +379,3 @@ def calculate_timeout_when(
     if timeout > timeout_ceiling_threshold:
         return ceil(when)
     return when
-
-
-# --- Futures ---------------------------------------------------------------------------
-
-
-class _ErrorableProtocol(Protocol):
-    def set_exception(self, exc: BaseException, exc_cause: BaseException = ...) -> None: ...
-
-
-_EXC_CAUSE_SENTINEL: Final = BaseException()
-
-
-def set_result(fut: asyncio.Future[_T], result: _T) -> None:
-    """Resolve `fut` unless it is already done (a late result must not raise)."""
-    if not fut.done():
-        fut.set_result(result)
-
-
-def set_exception(
-    fut: asyncio.Future[_T] | _ErrorableProtocol,
-    exc: BaseException,
-    exc_cause: BaseException = _EXC_CAUSE_SENTINEL,
-) -> None:
-    """Fail `fut` with `exc` (chained to `exc_cause` if given) unless it is already done."""
-    if asyncio.isfuture(fut) and fut.done():
-        return
-    if exc_cause is not _EXC_CAUSE_SENTINEL:
-        exc.__cause__ = exc_cause
-    fut.set_exception(exc)

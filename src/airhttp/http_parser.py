@@ -13,27 +13,24 @@ from typing import Final
 from multidict import CIMultiDict, CIMultiDictProxy, istr
 
 from ._head_syntax import (
-    _CODES,
-    _ENCODING,
-    _ERRORS,
-    _KNOWN_NAMES,
-    _MAX_CONTENT_LENGTH_DIGITS,
-    _PREVIEW,
-    _VERSIONS,
-    _find_block_end,
-    _is_chunked,
-    _parse_content_length,
-    _parse_field_lines,
-    _parse_status_line,
-    _preview,
-    _split_block,
+    CODES,
+    ENCODING,
+    ERRORS,
+    KNOWN_NAMES,
+    MAX_CONTENT_LENGTH_DIGITS,
+    PREVIEW,
+    VERSIONS,
+    find_block_end,
+    is_chunked,
+    parse_content_length,
+    parse_field_lines,
+    parse_status_line,
+    preview,
+    split_block,
 )
-
-# Kept reachable here: the tests check the name cache against http_parser._KNOWN_NAMES_LIMIT.
-from ._head_syntax import _KNOWN_NAMES_LIMIT as _KNOWN_NAMES_LIMIT
 from ._http_events import (
-    _END_NO_TRAILERS,
     CONNECTION_CLOSED,
+    END_NO_TRAILERS,
     NEED_DATA,
     PAUSED,
     EndOfMessage,
@@ -42,6 +39,7 @@ from ._http_events import (
     Sentinel,
 )
 from ._httpversion import HttpVersion, HttpVersion10, HttpVersion11
+from ._settings import DEFAULT_SETTINGS, RequestSettings
 from .http_exceptions import (
     BadHttpMessage,
     BadStatusLine,
@@ -98,6 +96,25 @@ _CL_MISSING: Final = "Not enough data to satisfy content length header."
 _TE_MISSING: Final = "Not enough data to satisfy transfer length header."
 
 
+def _decide_close(connection: list[str], should_close: bool) -> bool:
+    """RFC 9112 §9.3: "close" ends persistence; 1.0 persists only with "keep-alive"."""
+    # RFC 9110 §7.6.1: Connection is a comma list of case-insensitive options.
+    tokens = {t.strip(" \t") for value in connection for t in value.lower().split(",")}
+    if "close" in tokens:
+        return True
+    if "keep-alive" in tokens:
+        return False
+    return should_close
+
+
+def _read_transfer_encoding(codings: list[str], lengths: list[str] | None) -> bool:
+    """Whether chunked frames the body (RFC 9112 §6.1), refusing TE beside Content-Length."""
+    # RFC 9112 §6.3 (3): both present may be smuggling; "ought to be handled as an error".
+    if lengths is not None:
+        raise BadHttpMessage("Transfer-Encoding can't be present with Content-Length")
+    return is_chunked(codings)
+
+
 class ResponseParser:
     """Turn the bytes of HTTP/1.x responses into head, body and end-of-message events."""
 
@@ -118,12 +135,12 @@ class ResponseParser:
         "max_line_size",
     )
 
-    def __init__(
-        self, *, max_line_size: int = 8190, max_field_size: int = 8190, max_headers: int = 128
-    ) -> None:
-        self.max_line_size = max_line_size
-        self.max_field_size = max_field_size
-        self.max_headers = max_headers
+    def __init__(self) -> None:
+        # The limits of the response being read; start_response() takes them from the
+        # exchange's settings.
+        self.max_line_size = DEFAULT_SETTINGS.max_line_size
+        self.max_field_size = DEFAULT_SETTINGS.max_field_size
+        self.max_headers = DEFAULT_SETTINGS.max_headers
         # Unconsumed input is self._buf[self._pos:]; slicing the front off on every
         # event would copy the rest each time.
         self._buf: bytes | bytearray = b""
@@ -143,8 +160,8 @@ class ResponseParser:
 
     # -- public API ---------------------------------------------------------
 
-    def start_response(self, method: str, *, read_until_eof: bool = True) -> None:
-        """Expect the response to a request made with `method`."""
+    def start_response(self, method: str, settings: RequestSettings = DEFAULT_SETTINGS) -> None:
+        """Expect the response to a request made with `method`, read within `settings`."""
         if self._error is not None:
             raise self._error.with_traceback(None)
         reader = self._reader
@@ -152,7 +169,10 @@ class ResponseParser:
             raise RuntimeError("start_response() called while a response is being parsed")
         self._is_head = method == "HEAD"
         self._is_connect = method == "CONNECT"
-        self._read_until_eof = read_until_eof
+        self._read_until_eof = settings.read_until_eof
+        self.max_line_size = settings.max_line_size
+        self.max_field_size = settings.max_field_size
+        self.max_headers = settings.max_headers
         self._reader = _HEAD
 
     def feed_data(self, data: bytes) -> None:
@@ -242,7 +262,7 @@ class ResponseParser:
 
     def _read_done(self) -> Event:
         self._reader = _IDLE
-        return _END_NO_TRAILERS
+        return END_NO_TRAILERS
 
     def _read_head(self) -> Event:
         """Fast path for a well-formed CRLF head; anything unusual goes to the slow path."""
@@ -252,7 +272,7 @@ class ResponseParser:
         end = buf.find(b"\r\n\r\n", scan if scan > pos else pos)
         if end < 0:
             return self._read_head_slow()
-        text = buf[pos:end].decode(_ENCODING, _ERRORS)
+        text = buf[pos:end].decode(ENCODING, ERRORS)
         lines = text.split("\r\n")
         status = lines[0]
         del lines[0]
@@ -261,8 +281,8 @@ class ResponseParser:
         if common is not None:
             version, default_close, code, reason = common
         else:
-            known = _VERSIONS.get(status[:8])
-            code_or_none = _CODES.get(status[9:12])
+            known = VERSIONS.get(status[:8])
+            code_or_none = CODES.get(status[9:12])
             if known is None or code_or_none is None or status[8:9] != " ":
                 return self._read_head_slow()
             version, default_close = known
@@ -288,7 +308,7 @@ class ResponseParser:
                 or max(map(len, lines)) > self.max_field_size
             ):
                 return self._read_head_slow()
-            intern = _KNOWN_NAMES.get
+            intern = KNOWN_NAMES.get
             try:
                 # RFC 9112 §5: field-line = field-name ":" OWS field-value OWS. Nearly
                 # every server writes "name: value"; other spellings (no space, or a
@@ -337,24 +357,24 @@ class ResponseParser:
             return CONNECTION_CLOSED if self._eof else NEED_DATA
 
         scan = self._scan
-        last, end = _find_block_end(buf, scan if scan > pos else pos, pos + self._head_cap())
+        last, end = find_block_end(buf, scan if scan > pos else pos, pos + self._head_cap())
         if last < 0:
             self._check_partial_head(buf, pos)
             self._scan = max(pos, n - 3)
             if self._eof:
                 if buf.find(b"\n", pos) < 0:
                     raise BadStatusLine(
-                        repr(_preview(buf[pos:])),
+                        repr(preview(buf[pos:])),
                         "Connection closed before the status line was complete",
                     )
                 raise BadHttpMessage("Connection closed before the response head was complete")
             return NEED_DATA
 
-        lines = _split_block(
+        lines = split_block(
             buf, pos, last, self.max_line_size, self.max_field_size, self.max_headers, True
         )
-        version, default_close, code, reason = _parse_status_line(lines[0])
-        headers: CIMultiDict[str] = CIMultiDict(_parse_field_lines(lines[1:]))
+        version, default_close, code, reason = parse_status_line(lines[0])
+        headers: CIMultiDict[str] = CIMultiDict(parse_field_lines(lines[1:]))
         return self._finish_head(version, default_close, code, reason, headers, end)
 
     def _check_partial_head(self, buf: bytes | bytearray, pos: int) -> None:
@@ -363,14 +383,14 @@ class ResponseParser:
         first = buf.find(b"\n", pos, pos + self.max_line_size + 2)
         if first < 0:
             if n - pos > self.max_line_size + 1:
-                line = buf[pos : pos + _PREVIEW + 1]
-                raise LineTooLong(_preview(line), self.max_line_size, n - pos)
+                line = buf[pos : pos + PREVIEW + 1]
+                raise LineTooLong(preview(line), self.max_line_size, n - pos)
             return
         # rfind stops at the nearest LF, so this costs at most one line per call.
         last = buf.rfind(b"\n", first, n)
         if n - last - 1 > self.max_field_size + 1:
-            line = buf[last + 1 : last + 2 + _PREVIEW]
-            raise LineTooLong(_preview(line), self.max_field_size, n - last - 1)
+            line = buf[last + 1 : last + 2 + PREVIEW]
+            raise LineTooLong(preview(line), self.max_field_size, n - last - 1)
         if n - pos > self._head_cap():
             raise LineTooLong("response head", self._head_cap(), n - pos)
 
@@ -383,46 +403,38 @@ class ResponseParser:
         headers: CIMultiDict[str],
         end: int,
     ) -> RawResponseMessage:
-        """Decide framing and persistence from the fields, then pick the body reader."""
+        """Decide persistence and framing from the fields, arm the body reader, build the head."""
         getall = headers.getall
         connection = getall(_CONNECTION, None)
         if connection is not None:
-            # RFC 9112 §9.3: "close" ends persistence; 1.0 persists only with "keep-alive".
+            # A lone, exactly spelled token is nearly all traffic; the rest take the rule.
             close = _CONNECTION_CLOSE.get(connection[0]) if len(connection) == 1 else None
-            if close is not None:
-                should_close = close
-            else:
-                tokens = {t.strip(" \t") for value in connection for t in value.lower().split(",")}
-                if "close" in tokens:
-                    should_close = True
-                elif "keep-alive" in tokens:
-                    should_close = False
+            should_close = _decide_close(connection, should_close) if close is None else close
 
         lengths = getall(_CONTENT_LENGTH, None)
         codings = getall(_TRANSFER_ENCODING, None)
         content_length: int | None = None
         chunked = False
         if codings is not None:
-            # RFC 9112 §6.3 (3): both present may be smuggling; "ought to be handled as an error".
-            if lengths is not None:
-                raise BadHttpMessage("Transfer-Encoding can't be present with Content-Length")
-            chunked = _is_chunked(codings)
+            chunked = _read_transfer_encoding(codings, lengths)
             # RFC 9112 §6.1: TE in an HTTP/1.0 message means faulty framing; close after it.
             if version < HttpVersion11:
                 should_close = True
         elif lengths is not None:
-            # RFC 9112 §6.2 / RFC 9110 §8.6: Content-Length = 1*DIGIT.
+            # RFC 9112 §6.2 / RFC 9110 §8.6: Content-Length = 1*DIGIT. One plain number is
+            # nearly all traffic; lists, repeats and anything odd take the full check.
             value = lengths[0]
             if (
                 len(lengths) == 1
-                and len(value) <= _MAX_CONTENT_LENGTH_DIGITS
+                and len(value) <= MAX_CONTENT_LENGTH_DIGITS
                 and value.isdigit()
                 and value.isascii()
             ):
                 content_length = int(value)
             else:
-                content_length = _parse_content_length(lengths)
+                content_length = parse_content_length(lengths)
 
+        # RFC 9110 §8.4: only codings the client can undo are reported; others pass through.
         compression = headers.get(_CONTENT_ENCODING)
         if compression is not None:
             compression = _COMPRESSIONS.get(compression.lower())
@@ -430,52 +442,47 @@ class ResponseParser:
         # No need to reset self._scan: any end-of-block match lies past it, so from
         # here on it lags self._pos and searches ignore it.
         self._pos = end
-        upgrade = False
-        # RFC 9112 §6.3: the body length rules, in their order of precedence.
-        if code < 200:
-            # Rule 1: 1xx has no body; 101 hands the connection to another protocol.
-            if code == 101:
-                upgrade = True
-                self._reader = _PAUSED_READER
-        elif code == 204 or code == 304 or self._is_head:
-            # Rule 1: no content after HEAD, 204 or 304, whatever the fields say.
-            self._reader = _DONE
-        elif self._is_connect and code < 300:
-            # Rule 2: a 2xx answer to CONNECT turns the connection into a tunnel.
-            self._reader = _PAUSED_READER
-        elif codings is None:
-            if content_length is not None:
-                # Rule 6: a valid Content-Length frames the body.
-                if content_length:
-                    self._remaining = content_length
-                    self._reader = _LENGTH_BODY
-                else:
-                    self._reader = _DONE
-            elif self._read_until_eof:
-                # Rule 8: no framing in a response: the body runs until the close.
-                should_close = True
-                self._reader = _UNTIL_CLOSE
-            else:
-                self._reader = _DONE
-        elif chunked:
-            # Rule 4: chunked is the final coding, so it frames the body.
-            self._reader = _CHUNK_SIZE
-        else:
-            # Rule 4: other codings in a response: read until the server closes.
-            should_close = True
-            self._reader = _UNTIL_CLOSE
-
+        framing = self._choose_framing(code, codings, chunked, content_length)
+        self._reader, closes, upgrade = _BODY_READERS[framing]
         return RawResponseMessage(
             version,
             code,
             reason,
             CIMultiDictProxy(headers),
-            should_close,
+            should_close or closes,
             compression,
             upgrade,
             chunked,
             content_length,
         )
+
+    def _choose_framing(
+        self, code: int, codings: list[str] | None, chunked: bool, content_length: int | None
+    ) -> str:
+        """Name the body's framing by RFC 9112 §6.3's length rules, in their order of precedence."""
+        if code < 200:
+            # Rule 1: 1xx has no body; 101 hands the connection to another protocol.
+            return "upgrade" if code == 101 else "interim"
+        if code == 204 or code == 304 or self._is_head:
+            # Rule 1: no content after HEAD, 204 or 304, whatever the fields say.
+            return "no_body"
+        if self._is_connect and code < 300:
+            # Rule 2: a 2xx answer to CONNECT turns the connection into a tunnel.
+            return "tunnel"
+        if codings is not None:
+            # Rule 4: chunked as the final coding frames the body; any other final
+            # coding in a response leaves only the close to end it.
+            return "chunked" if chunked else "until_close"
+        if content_length is not None:
+            # Rule 6: a valid Content-Length frames the body.
+            if content_length:
+                # The length reader counts down from here.
+                self._remaining = content_length
+                return "length"
+            return "no_body"
+        # Rule 8: no framing in a response: the body runs until the close, unless the
+        # caller asked not to wait for one.
+        return "until_close" if self._read_until_eof else "no_body"
 
     def _read_length_body(self) -> Event:
         buf = self._buf
@@ -510,7 +517,7 @@ class ResponseParser:
             return chunk if type(chunk) is bytes else bytes(chunk)
         if self._eof:
             self._reader = _IDLE
-            return _END_NO_TRAILERS
+            return END_NO_TRAILERS
         return NEED_DATA
 
     def _read_chunk_size(self) -> Event:
@@ -521,7 +528,7 @@ class ResponseParser:
         lf = buf.find(b"\n", pos, pos + limit + 2)
         if lf < 0:
             if len(buf) - pos > limit + 1:
-                raise LineTooLong(_preview(buf[pos : pos + _PREVIEW + 1]), limit, len(buf) - pos)
+                raise LineTooLong(preview(buf[pos : pos + PREVIEW + 1]), limit, len(buf) - pos)
             if self._eof:
                 raise TransferEncodingError(_TE_MISSING)
             return NEED_DATA
@@ -549,12 +556,12 @@ class ResponseParser:
         size, _, extensions = line.partition(b";")
         # RFC 9112 §7.1.1: chunk-ext is tokens and quoted-strings: no CTLs but HTAB.
         if _CTL_BYTES_RE.search(extensions) is not None:
-            raise TransferEncodingError(f"Invalid chunk extension: {_preview(line)!r}")
+            raise TransferEncodingError(f"Invalid chunk extension: {preview(line)!r}")
         size = size.rstrip(b" \t")
         # RFC 9112 §7.1: chunk-size = 1*HEXDIG; no sign, prefix or leading whitespace,
         # and more than 16 digits cannot be a real size.
         if not size or len(size) > _MAX_CHUNK_SIZE_DIGITS or size.translate(None, _HEXDIGITS):
-            raise TransferEncodingError(f"Invalid chunk size line: {_preview(line)!r}")
+            raise TransferEncodingError(f"Invalid chunk size line: {preview(line)!r}")
         return int(size, 16)
 
     def _read_chunk_data(self) -> Event:
@@ -608,18 +615,18 @@ class ResponseParser:
         if buf.startswith(b"\r\n", pos):
             self._pos = pos + 2
             self._reader = _IDLE
-            return _END_NO_TRAILERS
+            return END_NO_TRAILERS
         # RFC 9112 §2.2: as for the head, a bare LF may terminate the section.
         if buf.startswith(b"\n", pos):
             self._pos = pos + 1
             self._reader = _IDLE
-            return _END_NO_TRAILERS
+            return END_NO_TRAILERS
         if n - pos >= 2 or (n - pos == 1 and buf[pos] != 13):
             cap = self.max_headers * (self.max_field_size + 2) + 4
             scan = self._scan
-            last, end = _find_block_end(buf, scan if scan > pos else pos, pos + cap)
+            last, end = find_block_end(buf, scan if scan > pos else pos, pos + cap)
             if last >= 0:
-                lines = _split_block(
+                lines = split_block(
                     buf,
                     pos,
                     last,
@@ -628,7 +635,7 @@ class ResponseParser:
                     self.max_headers,
                     False,
                 )
-                trailers: CIMultiDict[str] = CIMultiDict(_parse_field_lines(lines))
+                trailers: CIMultiDict[str] = CIMultiDict(parse_field_lines(lines))
                 self._pos = end
                 self._scan = 0
                 self._reader = _IDLE
@@ -637,7 +644,7 @@ class ResponseParser:
             line_start = buf.rfind(b"\n", pos, n) + 1 or pos
             if n - line_start > self.max_field_size + 1:
                 raise LineTooLong(
-                    _preview(buf[line_start : line_start + _PREVIEW + 1]),
+                    preview(buf[line_start : line_start + PREVIEW + 1]),
                     self.max_field_size,
                     n - line_start,
                 )
@@ -661,3 +668,16 @@ _CHUNK_DATA: Final = ResponseParser._read_chunk_data
 _CHUNK_CRLF: Final = ResponseParser._read_chunk_crlf
 _TRAILERS: Final = ResponseParser._read_trailers
 _RAISE_ERROR: Final = ResponseParser._raise_error
+
+# RFC 9112 §6.3 framing kinds, as _choose_framing names them, mapped to (body reader,
+# forces close, upgrade), the way h11 keeps its READERS table. An interim 1xx head
+# leaves the head reader in place for the final response.
+_BODY_READERS: Final[dict[str, tuple[Callable[[ResponseParser], Event], bool, bool]]] = {
+    "interim": (_HEAD, False, False),
+    "upgrade": (_PAUSED_READER, False, True),
+    "tunnel": (_PAUSED_READER, False, False),
+    "no_body": (_DONE, False, False),
+    "length": (_LENGTH_BODY, False, False),
+    "chunked": (_CHUNK_SIZE, False, False),
+    "until_close": (_UNTIL_CLOSE, True, False),
+}

@@ -263,7 +263,7 @@ class StreamWriter(AbstractStreamWriter):
         protocol = self._protocol
         # Same as `await self.drain()` minus two coroutine frames when not paused (~0.2 us).
         if protocol.transport is not None and protocol.writing_paused:
-            await protocol._drain_helper()
+            await protocol.wait_for_drain()
         self._eof = True
 
     def _write_last(self, data: bytes) -> None:
@@ -275,7 +275,7 @@ class StreamWriter(AbstractStreamWriter):
         """Wait until the transport takes more data (no-op once the connection is gone)."""
         protocol = self._protocol
         if protocol.transport is not None:
-            await protocol._drain_helper()
+            await protocol.wait_for_drain()
 
     def set_eof(self) -> None:
         """Mark the message complete: a later write_eof() writes nothing."""

@@ -17,7 +17,6 @@ import warnings
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from itertools import chain
-from pathlib import Path
 from typing import IO, Any, ClassVar, Final
 
 from multidict import CIMultiDict
@@ -25,6 +24,7 @@ from multidict import CIMultiDict
 from . import hdrs
 from ._mime import content_disposition_header, parse_mimetype
 from .abc import AbstractStreamWriter
+from .helpers import guess_filename
 from .streams import StreamReader
 from .typedefs import JSONBytesEncoder, JSONEncoder, LooseHeaders
 
@@ -156,13 +156,6 @@ class PayloadRegistry:
             raise ValueError(f"Unsupported order {order!r}")
 
 
-def _guess_filename(obj: Any, default: str | None = None) -> str | None:
-    name = getattr(obj, "name", None)
-    if name and isinstance(name, str) and name[0] != "<" and name[-1] != ">":
-        return Path(name).name
-    return default
-
-
 class Payload(ABC):
     """A request body: a value, its headers, and how to write it out."""
 
@@ -238,7 +231,17 @@ class Payload(ABC):
         return headers
 
     @property
-    def _binary_headers(self) -> bytes:
+    def headers_built(self) -> bool:
+        """Whether the `headers` dict has been built; until then Content-Type is the only header.
+
+        While False, a caller that needs only the type can read `content_type` and
+        leave the dict unbuilt.
+        """
+        return self._headers is not None
+
+    @property
+    def encoded_headers(self) -> bytes:
+        """The headers as a MIME part head: a `Name: value` CRLF line each, then CRLF, UTF-8."""
         headers = self._headers
         if headers is None:
             return f"Content-Type: {self._content_type}\r\n\r\n".encode()
@@ -360,6 +363,14 @@ class BytesPayload(Payload):
                 stacklevel=2,
             )
 
+    @property
+    def buffer(self) -> bytes | bytearray | memoryview:
+        """The bytes-like object this payload sends (the value given, or the encoded text).
+
+        The object itself, not a copy: do not modify it.
+        """
+        return self._value  # type: ignore[no-any-return]
+
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
         value = self._value
         if isinstance(value, memoryview):
@@ -438,7 +449,7 @@ class IOBasePayload(Payload):
         self, value: IO[Any], disposition: str | None = "attachment", *args: Any, **kwargs: Any
     ) -> None:
         if "filename" not in kwargs:
-            kwargs["filename"] = _guess_filename(value)
+            kwargs["filename"] = guess_filename(value)
         super().__init__(value, *args, **kwargs)
         if (
             self._filename is not None
@@ -453,6 +464,15 @@ class IOBasePayload(Payload):
         except (OSError, ValueError, AttributeError):
             pass
         self._size = self._measure()
+
+    @property
+    def rewindable(self) -> bool:
+        """Whether the file was seekable at creation, so every write starts over from there.
+
+        When False the body can be sent only once: a second write continues where the
+        first stopped.
+        """
+        return self._start is not None
 
     def _measure(self) -> int | None:
         if self._start is None:

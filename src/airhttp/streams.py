@@ -15,8 +15,8 @@ from collections.abc import Awaitable, Callable
 from typing import Final, Generic, TypeVar, cast
 
 from ._data_queue import DataQueue, EofStream, FlowControlDataQueue
+from ._futures import EXC_CAUSE_SENTINEL, set_exception, set_result
 from .base_protocol import BaseProtocol
-from .helpers import _EXC_CAUSE_SENTINEL, set_exception, set_result
 from .http_exceptions import LineTooLong
 
 __all__ = (
@@ -240,7 +240,7 @@ class StreamReader(AsyncStreamReaderMixin):
                 _run_eof_callback(callback)
 
     def set_exception(
-        self, exc: BaseException, exc_cause: BaseException = _EXC_CAUSE_SENTINEL
+        self, exc: BaseException, exc_cause: BaseException = EXC_CAUSE_SENTINEL
     ) -> None:
         self._exception = exc
         # A failed stream never reaches a clean EOF, so its listeners are dropped.
@@ -638,7 +638,7 @@ class EmptyStreamReader(StreamReader):
         return None
 
     def set_exception(
-        self, exc: BaseException, exc_cause: BaseException = _EXC_CAUSE_SENTINEL
+        self, exc: BaseException, exc_cause: BaseException = EXC_CAUSE_SENTINEL
     ) -> None:
         pass
 

@@ -16,8 +16,8 @@ from yarl import URL
 from ._signal import Signal
 
 if TYPE_CHECKING:
-    from .client import ClientSession
-    from .client_reqrep import ClientResponse
+    from ._client_response import ClientResponse
+    from ._interfaces import SessionLike
 
 __all__ = (
     "Trace",
@@ -42,8 +42,10 @@ __all__ = (
 
 _ParamsT = TypeVar("_ParamsT")
 
-# What a receiver looks like: `await cb(session, trace_config_ctx, params)`.
-_TraceSignal = Signal[["ClientSession", SimpleNamespace, _ParamsT]]
+# What a receiver looks like: `await cb(session, trace_config_ctx, params)`. The session
+# is typed Any: its class (client.py) is above this module, and receivers annotated
+# with ClientSession must still type-check (a Protocol here would reject them).
+_TraceSignal = Signal[[Any, SimpleNamespace, _ParamsT]]
 
 
 @attrs.frozen(slots=True)
@@ -308,7 +310,7 @@ class Trace:
 
     def __init__(
         self,
-        session: ClientSession,
+        session: SessionLike,
         trace_config: TraceConfig,
         trace_config_ctx: SimpleNamespace,
     ) -> None:

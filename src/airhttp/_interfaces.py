@@ -1,0 +1,113 @@
+"""The types that cross layers, as small Protocols: what a lower layer asks of a higher one.
+
+The connector sees a request, the exceptions see a response, the pool and the protocol
+see the tracer only through these; no implementation and no state here. They let every
+import (type-only ones included) point down the layers of docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from ._reqrep_types import ConnectionKey, Fingerprint, RequestInfo
+from .helpers import BasicAuth
+from .streams import StreamReader
+
+__all__ = ("OutgoingRequest", "ReceivedResponse", "SessionLike", "TraceHooks")
+
+
+class OutgoingRequest(Protocol):
+    """A ClientRequest as the pool, the connectors and the proxy code see it."""
+
+    url: URL
+    headers: CIMultiDict[str]
+    proxy: URL | None
+    proxy_auth: BasicAuth | None
+    proxy_headers: CIMultiDict[str] | None
+    server_hostname: str | None
+
+    @property
+    def DEFAULT_HEADERS(self) -> Mapping[str, str]: ...
+
+    @property
+    def ssl(self) -> ssl.SSLContext | bool | Fingerprint: ...
+
+    @property
+    def port(self) -> int | None: ...
+
+    @property
+    def connection_key(self) -> ConnectionKey: ...
+
+    def is_ssl(self) -> bool: ...
+
+
+class ReceivedResponse(Protocol):
+    """A ClientResponse as the exceptions (`history`) and multipart readers see it."""
+
+    method: str
+    status: int
+    reason: str | None
+
+    @property
+    def url(self) -> URL: ...
+
+    @property
+    def real_url(self) -> URL: ...
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]: ...
+
+    @property
+    def request_info(self) -> RequestInfo: ...
+
+    @property
+    def content(self) -> StreamReader: ...
+
+    def release(self) -> Any: ...
+
+
+class SessionLike(Protocol):
+    """The ClientSession that made a request, as its request and response use it."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    @property
+    def fallback_charset_resolver(self) -> Callable[[Any, bytes], str]: ...
+
+    async def close(self) -> None: ...
+
+
+class TraceHooks(Protocol):
+    """A request's tracer (tracing.Trace), as the layers below the session fire it."""
+
+    async def send_request_headers(
+        self, method: str, url: URL, headers: CIMultiDict[str]
+    ) -> None: ...
+
+    async def send_request_chunk_sent(self, method: str, url: URL, chunk: bytes) -> None: ...
+
+    async def send_response_chunk_received(self, method: str, url: URL, chunk: bytes) -> None: ...
+
+    async def send_connection_queued_start(self) -> None: ...
+
+    async def send_connection_queued_end(self) -> None: ...
+
+    async def send_connection_create_start(self) -> None: ...
+
+    async def send_connection_create_end(self) -> None: ...
+
+    async def send_connection_reuseconn(self) -> None: ...
+
+    async def send_dns_resolvehost_start(self, host: str) -> None: ...
+
+    async def send_dns_resolvehost_end(self, host: str) -> None: ...
+
+    async def send_dns_cache_hit(self, host: str) -> None: ...
+
+    async def send_dns_cache_miss(self, host: str) -> None: ...

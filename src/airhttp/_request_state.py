@@ -1,0 +1,198 @@
+"""One request across its redirect hops: its state, and the steps that need no session.
+
+Following a redirect (RFC 9110 15.4), handing the final response over and cleaning up
+after a failure. The session's own steps (credentials, cookies, building each
+ClientRequest) stay in `client`; nothing here opens connections or writes bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from multidict import CIMultiDict, istr
+from yarl import URL
+
+from . import hdrs
+from ._client_request import ClientRequest
+from ._client_response import ClientResponse
+from ._redirects import redirect_becomes_get, redirect_target, replayable_body
+from ._request_timer import RequestTimer, uncancel_current_task
+from .client_exceptions import TooManyRedirects
+from .payload import Payload
+from .tracing import Trace
+
+if TYPE_CHECKING:
+    import ssl
+
+    from ._pool import BaseConnector
+    from ._reqrep_types import Fingerprint
+    from ._settings import RequestSettings
+    from .helpers import BasicAuth
+
+__all__ = ("NO_TRACES", "RequestState", "fail", "finish", "follow_redirect")
+
+NO_TRACES: Final[tuple[Trace, ...]] = ()
+
+
+class RequestState:
+    """One call of ClientSession._request, across its redirect hops.
+
+    The first group of fields is fixed for the call; the second is what a redirect
+    changes (method, URL, body, credentials, cookies) and the responses so far.
+    """
+
+    __slots__ = (
+        "auth",
+        "chunked",
+        "compress",
+        "connector",
+        "cookies",
+        "data",
+        "expect100",
+        "headers",
+        "history",
+        "method",
+        "params",
+        "proxy",
+        "proxy_auth",
+        "proxy_headers",
+        "server_hostname",
+        "settings",
+        "skip_headers",
+        "ssl",
+        "timer",
+        "traces",
+        "url",
+    )
+
+    def __init__(
+        self,
+        connector: BaseConnector,
+        settings: RequestSettings,
+        method: str,
+        url: URL,
+        params: Any,
+        headers: CIMultiDict[str],
+    ) -> None:
+        self.connector = connector
+        self.settings = settings
+        self.method = method
+        self.url = url
+        self.params = params
+        self.headers = headers
+        self.history: list[ClientResponse] = []
+        self.traces: Sequence[Trace] = NO_TRACES
+        self.timer: RequestTimer | None = None
+
+    # Declared for the type checker; _request sets them right after construction.
+    auth: BasicAuth | None
+    chunked: bool | None
+    compress: str | bool | None
+    cookies: Any
+    data: Any
+    expect100: bool
+    proxy: URL | None
+    proxy_auth: BasicAuth | None
+    proxy_headers: Any
+    server_hostname: str | None
+    skip_headers: Iterable[istr] | None
+    ssl: ssl.SSLContext | bool | Fingerprint
+
+    def target(self) -> URL:
+        """The URL of the current hop with its query, as tracing reports it."""
+        return self.url.update_query(self.params)
+
+
+async def follow_redirect(
+    state: RequestState,
+    req: ClientRequest,
+    resp: ClientResponse,
+    *,
+    max_redirects: int,
+    requote: bool,
+) -> bool:
+    """Turn `state` into the hop `resp` redirects to (RFC 9110 15.4); False if none."""
+    for trace in state.traces:
+        await trace.send_request_redirect(state.method, state.target(), state.headers, resp)
+    history = state.history
+    history.append(resp)
+    if max_redirects and len(history) >= max_redirects:
+        resp.release()
+        raise TooManyRedirects(history[0].request_info, tuple(history))
+    headers = state.headers
+    if redirect_becomes_get(resp.status, resp.method):
+        state.method = hdrs.METH_GET
+        state.data = None
+        await req.close_body()
+        if headers.get(hdrs.CONTENT_LENGTH):
+            headers.pop(hdrs.CONTENT_LENGTH)
+        headers.popall(hdrs.CONTENT_TYPE, None)
+    elif state.data is not None:
+        state.data = replayable_body(req.body, state.data)
+    target = redirect_target(resp, state.url, requote)
+    if target is None:
+        # No location to go to: this response is the answer.
+        return False
+    if state.url.origin() != target.origin():
+        # Credentials stay with the origin they were given for.
+        state.auth = None
+        state.cookies = None
+        headers.pop(hdrs.AUTHORIZATION, None)
+        headers.pop(hdrs.COOKIE, None)
+        headers.pop(hdrs.PROXY_AUTHORIZATION, None)
+    state.url = target
+    state.params = {}
+    resp.release()
+    return True
+
+
+async def finish(
+    state: RequestState,
+    req: ClientRequest,
+    resp: ClientResponse,
+    raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]],
+) -> ClientResponse:
+    """Hand the final response over: timer, raise_for_status, body, history, trace."""
+    timer = state.timer
+    if timer is not None:
+        # From here the timer covers only reading the body on this connection.
+        connection = resp.connection
+        if connection is not None:
+            connection.add_callback(timer.cancel)
+        else:
+            timer.cancel()
+    if callable(raise_for_status):
+        try:
+            await raise_for_status(resp)
+        except BaseException:
+            resp.release()
+            raise
+    elif raise_for_status:
+        resp.raise_for_status()
+    body = req.body
+    if isinstance(body, Payload) and not body.autoclose:
+        await req.close_body()
+    resp.history = tuple(state.history)
+    for trace in state.traces:
+        await trace.send_request_end(state.method, state.target(), state.headers, resp)
+    return resp
+
+
+async def fail(state: RequestState, req: ClientRequest | None, exc: BaseException) -> BaseException:
+    """Clean up after `exc`; return what the caller sees (a timeout, for our cancel)."""
+    if req is not None:
+        await req.close_body()
+    raised = exc
+    timer = state.timer
+    if timer is not None:
+        timer.cancel()
+        if timer.fired and isinstance(exc, asyncio.CancelledError):
+            # The total timeout cancelled us (while connecting, or in a middleware):
+            # that is a timeout to the caller, not a cancel.
+            uncancel_current_task()
+            raised = asyncio.TimeoutError()
+    for trace in state.traces:
+        await trace.send_request_exception(state.method, state.target(), state.headers, raised)
+    return raised
