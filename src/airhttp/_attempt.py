@@ -53,8 +53,19 @@ async def send_attempt(
             conn = await _connect_new(req, connector, traces, settings.timeout)
         elif traces:
             await connector.trace_reuse(conn, traces)
+        protocol = conn.protocol
+        assert protocol is not None
+        if timer is not None:
+            timer.attach(conn)
+        # Armed before the request is written: the answer may arrive with the last byte.
+        protocol.expect_response(req.method, settings, req.next_continue_waiter())
         try:
-            resp = await _exchange(req, conn, settings, timer)
+            resp = await req.send(conn)
+            try:
+                await resp.start(conn)
+            except BaseException:
+                resp.close()
+                raise
         except (ServerDisconnectedError, ClientOSError) as exc:
             conn.close()
             if timer is not None and timer.fired:
@@ -72,24 +83,6 @@ async def send_attempt(
         if set_cookies:
             cookie_jar.update_cookies_from_headers(set_cookies, resp.url)
         return resp
-
-
-async def _exchange(
-    req: ClientRequest, conn: Connection, settings: RequestSettings, timer: RequestTimer | None
-) -> ClientResponse:
-    """Arm the protocol for the answer, write the request, wait for the response head."""
-    protocol = conn.protocol
-    assert protocol is not None
-    if timer is not None:
-        timer.attach(conn)
-    protocol.expect_response(req.method, settings, req.next_continue_waiter())
-    resp = await req.send(conn)
-    try:
-        await resp.start(conn)
-    except BaseException:
-        resp.close()
-        raise
-    return resp
 
 
 async def _connect_new(

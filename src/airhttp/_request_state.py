@@ -15,6 +15,7 @@ from multidict import CIMultiDict, istr
 from yarl import URL
 
 from . import hdrs
+from ._attempt import send_attempt
 from ._client_request import ClientRequest
 from ._client_response import ClientResponse
 from ._redirects import redirect_becomes_get, redirect_target, replayable_body
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from ._pool import BaseConnector
     from ._reqrep_types import Fingerprint
     from ._settings import RequestSettings
+    from .abc import AbstractCookieJar
     from .helpers import BasicAuth
 
 __all__ = ("NO_TRACES", "RequestState", "fail", "finish", "follow_redirect")
@@ -48,6 +50,7 @@ class RequestState:
         "chunked",
         "compress",
         "connector",
+        "cookie_jar",
         "cookies",
         "data",
         "expect100",
@@ -58,6 +61,7 @@ class RequestState:
         "proxy",
         "proxy_auth",
         "proxy_headers",
+        "retry",
         "server_hostname",
         "settings",
         "skip_headers",
@@ -70,28 +74,35 @@ class RequestState:
     def __init__(
         self,
         connector: BaseConnector,
+        cookie_jar: AbstractCookieJar,
+        retry: bool,
         settings: RequestSettings,
         method: str,
         url: URL,
         params: Any,
         headers: CIMultiDict[str],
+        data: Any,
+        auth: BasicAuth | None,
+        cookies: Any,
     ) -> None:
         self.connector = connector
+        self.cookie_jar = cookie_jar
+        self.retry = retry
         self.settings = settings
         self.method = method
         self.url = url
         self.params = params
         self.headers = headers
+        self.data = data
+        self.auth = auth
+        self.cookies = cookies
         self.history: list[ClientResponse] = []
         self.traces: Sequence[Trace] = NO_TRACES
         self.timer: RequestTimer | None = None
 
     # Declared for the type checker; _request sets them right after construction.
-    auth: BasicAuth | None
     chunked: bool | None
     compress: str | bool | None
-    cookies: Any
-    data: Any
     expect100: bool
     proxy: URL | None
     proxy_auth: BasicAuth | None
@@ -99,6 +110,18 @@ class RequestState:
     server_hostname: str | None
     skip_headers: Iterable[istr] | None
     ssl: ssl.SSLContext | bool | Fingerprint
+
+    def attempt(self, req: ClientRequest) -> Awaitable[ClientResponse]:
+        """Send one hop's request: the innermost handler of the middleware chain."""
+        return send_attempt(
+            req,
+            self.connector,
+            self.traces,
+            self.settings,
+            self.timer,
+            cookie_jar=self.cookie_jar,
+            retry=self.retry,
+        )
 
     def target(self) -> URL:
         """The URL of the current hop with its query, as tracing reports it."""
@@ -109,7 +132,6 @@ async def follow_redirect(
     state: RequestState,
     req: ClientRequest,
     resp: ClientResponse,
-    *,
     max_redirects: int,
     requote: bool,
 ) -> bool:
@@ -148,13 +170,17 @@ async def follow_redirect(
     return True
 
 
-async def finish(
+def finish(
     state: RequestState,
     req: ClientRequest,
     resp: ClientResponse,
     raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]],
-) -> ClientResponse:
-    """Hand the final response over: timer, raise_for_status, body, history, trace."""
+) -> Awaitable[None] | None:
+    """Hand the final response over: timer, raise_for_status, body, history, trace.
+
+    Returns what is left to await (a callable raise_for_status, closing a file body,
+    on_request_end), or None: the common response needs no extra coroutine.
+    """
     timer = state.timer
     if timer is not None:
         # From here the timer covers only reading the body on this connection.
@@ -163,6 +189,25 @@ async def finish(
             connection.add_callback(timer.cancel)
         else:
             timer.cancel()
+    body = req.body
+    if (
+        callable(raise_for_status)
+        or state.traces
+        or (isinstance(body, Payload) and not body.autoclose)
+    ):
+        return _finish_awaiting(state, req, resp, raise_for_status)
+    if raise_for_status:
+        resp.raise_for_status()
+    resp.history = tuple(state.history)
+    return None
+
+
+async def _finish_awaiting(
+    state: RequestState,
+    req: ClientRequest,
+    resp: ClientResponse,
+    raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]],
+) -> None:
     if callable(raise_for_status):
         try:
             await raise_for_status(resp)
@@ -177,7 +222,6 @@ async def finish(
     resp.history = tuple(state.history)
     for trace in state.traces:
         await trace.send_request_end(state.method, state.target(), state.headers, resp)
-    return resp
 
 
 async def fail(state: RequestState, req: ClientRequest | None, exc: BaseException) -> BaseException:

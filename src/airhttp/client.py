@@ -19,7 +19,6 @@ from multidict import CIMultiDict, istr
 from yarl import URL
 
 from . import hdrs
-from ._attempt import send_attempt
 from ._client_request import ClientRequest
 from ._client_response import ClientResponse
 from ._httpversion import HttpVersion, HttpVersion11
@@ -367,8 +366,10 @@ class ClientSession:
             timeout, read_until_eof, read_bufsize, auto_decompress,
             max_line_size, max_field_size, max_headers,
         )  # fmt: skip
-        state = RequestState(connector, settings, method, url, params or {}, headers)
-        state.data, state.auth, state.cookies = data, auth, cookies
+        state = RequestState(
+            connector, self._cookie_jar, self._retry_connection, settings,
+            method, url, params or {}, headers, data, auth, cookies,
+        )  # fmt: skip
         state.compress, state.chunked, state.expect100 = compress, chunked, expect100
         state.ssl, state.server_hostname, state.proxy_headers = ssl, server_hostname, proxy_headers
         state.skip_headers = self._skip_headers(skip_auto_headers)
@@ -384,14 +385,16 @@ class ClientSession:
                 resp = await send(req)
                 if not (allow_redirects and resp.status in REDIRECT_CODES):
                     break
-                requote = self._requote_redirect_url
                 if not await follow_redirect(
-                    state, req, resp, max_redirects=max_redirects, requote=requote
+                    state, req, resp, max_redirects, self._requote_redirect_url
                 ):
                     break
             if raise_for_status is None:
                 raise_for_status = self._raise_for_status
-            return await finish(state, req, resp, raise_for_status)
+            rest = finish(state, req, resp, raise_for_status)
+            if rest is not None:
+                await rest
+            return resp
         except BaseException as exc:
             raised = await fail(state, req, exc)
             if raised is exc:
@@ -519,23 +522,14 @@ class ClientSession:
                 state.timer.cancel()
             raise
 
+    @staticmethod
     def _handler(
-        self, state: RequestState, middlewares: Sequence[ClientMiddlewareType]
+        state: RequestState, middlewares: Sequence[ClientMiddlewareType]
     ) -> ClientHandlerType:
         """What sends one hop: the attempt, inside the middleware chain if there is one."""
-
-        def attempt(req: ClientRequest) -> Awaitable[ClientResponse]:
-            return send_attempt(
-                req,
-                state.connector,
-                state.traces,
-                state.settings,
-                state.timer,
-                cookie_jar=self._cookie_jar,
-                retry=self._retry_connection,
-            )
-
-        return build_client_middlewares(attempt, middlewares) if middlewares else attempt
+        if middlewares:
+            return build_client_middlewares(state.attempt, middlewares)
+        return state.attempt
 
     def _authorize(self, state: RequestState) -> None:
         """Settle the hop's credentials: URL userinfo, request, session, then .netrc."""
