@@ -47,7 +47,15 @@ _CONNECTOR_CLOSED: Final = "Connector is closed."
 class Connection:
     """A pooled connection lent to one request; give it back with release()."""
 
-    __slots__ = ("__weakref__", "_callbacks", "_connector", "_key", "_loop", "_protocol")
+    __slots__ = (
+        "__weakref__",
+        "_callbacks",
+        "_connector",
+        "_key",
+        "_loop",
+        "_protocol",
+        "force_close",
+    )
 
     def __init__(
         self,
@@ -61,6 +69,9 @@ class Connection:
         self._protocol: ResponseHandler | None = protocol
         self._loop = loop
         self._callbacks: list[Callable[[], None]] | None = None
+        # True when the connector closes this connection after one response (a plain
+        # attribute: the request reads it on every send).
+        self.force_close: bool = connector._force_close
 
     def __repr__(self) -> str:
         return f"Connection<{self._key}>"
@@ -94,11 +105,6 @@ class Connection:
     @property
     def closed(self) -> bool:
         return self._protocol is None or not self._protocol.is_connected()
-
-    @property
-    def force_close(self) -> bool:
-        """True when the connector closes this connection after one response."""
-        return self._connector.force_close
 
     def add_callback(self, callback: Callable[[], None]) -> None:
         """Run `callback` once, when the connection is released or closed."""

@@ -198,7 +198,8 @@ def finish(
         return _finish_awaiting(state, req, resp, raise_for_status)
     if raise_for_status:
         resp.raise_for_status()
-    resp.history = tuple(state.history)
+    if state.history:
+        resp.history = tuple(state.history)
     return None
 
 

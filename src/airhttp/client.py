@@ -196,7 +196,9 @@ class ClientSession:
         self._trace_configs = trace_configs or []
         for trace_config in self._trace_configs:
             trace_config.freeze()
-        self._resolve_charset = fallback_charset_resolver
+        # What ClientResponse.get_encoding() asks when a body names no charset; a plain
+        # attribute, since every response reads it.
+        self.fallback_charset_resolver = fallback_charset_resolver
         self._default_proxy = None if proxy is None else URL(proxy)
         self._default_proxy_auth = proxy_auth
         self._retry_connection = True
@@ -444,10 +446,28 @@ class ClientSession:
 
     def _resolve_url(self, str_or_url: str | URL) -> URL:
         """The absolute URL to request: parsed (cached), joined to base_url, scheme checked."""
-        try:
-            url = self._build_url(str_or_url)
-        except ValueError as exc:
-            raise InvalidUrlClientError(str_or_url) from exc
+        if isinstance(str_or_url, URL):
+            url = str_or_url
+        else:
+            # Parsing a URL string costs microseconds; sessions repeat the same few URLs.
+            cache = self._url_cache
+            url = cache.get(str_or_url)  # type: ignore[assignment]
+            if url is None:
+                try:
+                    url = URL(str_or_url)
+                except ValueError as exc:
+                    raise InvalidUrlClientError(str_or_url) from exc
+                if len(cache) >= _URL_CACHE_SIZE:
+                    cache.clear()
+                cache[str_or_url] = url
+        base = self._base_url
+        if base is not None and not (url.absolute and url.scheme):
+            # RFC 3986 5.2.2: relative references, "//host/path" ones included, take
+            # what they lack (scheme, authority, path) from the base URL.
+            try:
+                url = base.join(url)
+            except ValueError as exc:
+                raise InvalidUrlClientError(str_or_url) from exc
         scheme = url.scheme
         if scheme not in _ALL_SCHEMES:
             if scheme:
@@ -456,25 +476,6 @@ class ClientSession:
                 raise InvalidUrlClientError(url)
             # A scheme-less "//host/path" with no base URL: sent as plain HTTP, as aiohttp does.
         return url
-
-    def _build_url(self, str_or_url: str | URL) -> URL:
-        if isinstance(str_or_url, URL):
-            url = str_or_url
-        else:
-            # Parsing a URL string costs microseconds; sessions repeat the same few URLs.
-            cache = self._url_cache
-            url = cache.get(str_or_url)  # type: ignore[assignment]
-            if url is None:
-                url = URL(str_or_url)
-                if len(cache) >= _URL_CACHE_SIZE:
-                    cache.clear()
-                cache[str_or_url] = url
-        base = self._base_url
-        if base is None or (url.absolute and url.scheme):
-            return url
-        # RFC 3986 5.2.2: relative references, "//host/path" ones included, take
-        # what they lack (scheme, authority, path) from the base URL.
-        return base.join(url)
 
     def _prepare_headers(self, headers: Any) -> CIMultiDict[str]:
         """The session's headers, overridden by the request's (repeated names kept)."""
@@ -700,11 +701,6 @@ class ClientSession:
     @property
     def trace_configs(self) -> list[TraceConfig]:
         return self._trace_configs
-
-    @property
-    def fallback_charset_resolver(self) -> Callable[[ClientResponse, bytes], str]:
-        """What `ClientResponse.get_encoding()` asks when the body names no charset."""
-        return self._resolve_charset
 
     def detach(self) -> None:
         """Forget the connector without closing it."""

@@ -142,6 +142,8 @@ def encode_basic_auth(login: str, password: str = "", encoding: str = "utf-8") -
 
 def strip_auth_from_url(url: URL) -> tuple[URL, BasicAuth | None]:
     """Split the credentials off `url`: the bare URL and the credentials, if any."""
+    if url.raw_user is None and url.raw_password is None:
+        return url, None
     auth = BasicAuth.from_url(url)
     if auth is None:
         return url, None
