@@ -1088,3 +1088,74 @@ async def test_one_shot_request_accepts_a_loop_silently(base: URL) -> None:
     loop = asyncio.get_running_loop()
     async with airhttp.request("GET", base / "echo", loop=loop) as resp:
         assert resp.status == 200
+
+
+# --- found in the issue-7 review: each fails on the code before its fix ----------------
+
+
+async def test_a_middleware_chain_that_cannot_be_built_leaves_no_timer_behind(base: URL) -> None:
+    async def middleware(req: ClientRequest, handler: Handler) -> ClientResponse:
+        return await handler(req)
+
+    timeout = airhttp.ClientTimeout(total=0.05)
+    async with airhttp.ClientSession(timeout=timeout) as session:
+        with pytest.raises(TypeError):
+            # An iterator cannot be reversed: building the chain fails.
+            await session.get(base / "echo", middlewares=iter([middleware]))  # type: ignore[arg-type]
+        # A leaked total-timeout timer would cancel this task while it sleeps.
+        await asyncio.sleep(0.15)
+
+
+async def test_a_refused_request_is_traced_without_the_url_credentials(base: URL) -> None:
+    seen: list[URL] = []
+
+    async def on_exception(session: Any, ctx: Any, params: Any) -> None:
+        seen.append(params.url)
+
+    config = airhttp.TraceConfig()
+    config.on_request_exception.append(on_exception)
+    url = base.with_user("user").with_password("secret") / "echo"
+    async with airhttp.ClientSession(trace_configs=[config]) as session:
+        with pytest.raises(ValueError, match="Cannot combine AUTH argument"):
+            await session.get(url, auth=airhttp.BasicAuth("other", "pw"))
+    assert len(seen) == 1
+    assert seen[0].user is None and seen[0].password is None
+    assert "secret" not in str(seen[0])
+
+
+async def test_a_connector_that_overrides_connect_sees_every_new_connection(base: URL) -> None:
+    calls: list[str] = []
+
+    class CountingConnector(airhttp.TCPConnector):
+        async def connect(self, req: Any, traces: Any, timeout: Any) -> Any:
+            calls.append(str(req.url))
+            return await super().connect(req, traces, timeout)
+
+    async with airhttp.ClientSession(connector=CountingConnector()) as session:
+        for _ in range(2):
+            async with session.get(base / "echo") as resp:
+                await resp.read()
+    # As in aiohttp, the first request opens a connection through connect(); the second
+    # reuses the pooled one.
+    assert calls == [str(base / "echo")]
+
+
+async def test_a_redirect_to_an_unusable_location_gives_its_connection_back(
+    raw_server: RawServer,
+) -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(
+            # The body never ends, so only an explicit release gives the connection back.
+            b"HTTP/1.1 302 Found\r\nLocation: http://[::1/x\r\nContent-Length: 99\r\n\r\nbody"
+        )
+        await writer.drain()
+        await reader.read()
+        writer.close()
+
+    url = await raw_server.start(handle)
+    connector = airhttp.TCPConnector()
+    async with airhttp.ClientSession(connector=connector) as session:
+        with pytest.raises(airhttp.InvalidUrlRedirectClientError):
+            await session.get(url)
+        assert not connector._acquired, "the redirect's connection is still lent"

@@ -14,6 +14,7 @@ from airhttp import client_middleware_digest_auth as digest_module
 from airhttp.client_exceptions import ClientError
 from airhttp.client_middleware_digest_auth import DigestAuthMiddleware
 from airhttp.client_middlewares import build_client_middlewares
+from airhttp.payload import BytesPayload
 
 # RFC 7616 section 3.9.1.
 RFC_USER = "Mufasa"
@@ -23,11 +24,6 @@ RFC_NONCE = "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v"
 RFC_CNONCE = "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ"
 RFC_OPAQUE = "FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"
 RFC_URL = "http://www.example.org/dir/index.html"
-
-
-class FakePayload:
-    def __init__(self, value: bytes) -> None:
-        self._value = value
 
 
 class FakeStream:
@@ -203,7 +199,7 @@ async def test_every_algorithm_and_qop_matches_the_reference(
 ) -> None:
     challenge = f'Digest realm="r", nonce="n", qop="{qop}", algorithm="{algorithm}"'
     server = ScriptedServer(FakeResponse(401, challenge), FakeResponse(200))
-    request = FakeRequest("http://h/a?b=c", "POST", FakePayload(b"payload"))
+    request = FakeRequest("http://h/a?b=c", "POST", BytesPayload(b"payload"))
     await DigestAuthMiddleware("u", "p")(request, server)
     sent = server.sent[1]
     assert sent is not None

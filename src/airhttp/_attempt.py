@@ -91,11 +91,15 @@ async def _connect_new(
     traces: Sequence[TraceHooks],
     timeout: ClientTimeout,
 ) -> Connection:
-    """A connection for `req` when no idle one was free, within the connect timeout."""
+    """A connection for `req` when no idle one was free, within the connect timeout.
+
+    Through the public `connect()`, as aiohttp does: a connector subclass that overrides
+    it still sees every new connection (the second look for an idle one is cheap).
+    """
     try:
         if not timeout.connect:  # None or 0: no limit, as aiohttp reads it
-            return await connector.connect_new(req, traces, timeout)
-        return await asyncio.wait_for(connector.connect_new(req, traces, timeout), timeout.connect)
+            return await connector.connect(req, traces, timeout)
+        return await asyncio.wait_for(connector.connect(req, traces, timeout), timeout.connect)
     except asyncio.TimeoutError as exc:
         if isinstance(exc, ClientError):
             raise

@@ -24,12 +24,24 @@ __all__ = ("OutgoingRequest", "ReceivedResponse", "SessionLike", "TraceHooks")
 class OutgoingRequest(Protocol):
     """A ClientRequest as the pool, the connectors and the proxy code see it."""
 
-    url: URL
-    headers: CIMultiDict[str]
-    proxy: URL | None
-    proxy_auth: BasicAuth | None
-    proxy_headers: CIMultiDict[str] | None
-    server_hostname: str | None
+    # Read-only members: an implementation may hold them as attributes or properties.
+    @property
+    def url(self) -> URL: ...
+
+    @property
+    def headers(self) -> CIMultiDict[str]: ...
+
+    @property
+    def proxy(self) -> URL | None: ...
+
+    @property
+    def proxy_auth(self) -> BasicAuth | None: ...
+
+    @property
+    def proxy_headers(self) -> CIMultiDict[str] | None: ...
+
+    @property
+    def server_hostname(self) -> str | None: ...
 
     @property
     def DEFAULT_HEADERS(self) -> Mapping[str, str]: ...
@@ -49,9 +61,14 @@ class OutgoingRequest(Protocol):
 class ReceivedResponse(Protocol):
     """A ClientResponse as the exceptions (`history`) and multipart readers see it."""
 
-    method: str
-    status: int
-    reason: str | None
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def reason(self) -> str | None: ...
 
     @property
     def url(self) -> URL: ...

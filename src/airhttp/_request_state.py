@@ -153,7 +153,12 @@ async def follow_redirect(
         headers.popall(hdrs.CONTENT_TYPE, None)
     elif state.data is not None:
         state.data = replayable_body(req.body, state.data)
-    target = redirect_target(resp, state.url, requote)
+    try:
+        target = redirect_target(resp, state.url, requote)
+    except BaseException:
+        # A Location that cannot be followed: the redirect's connection goes back now.
+        resp.release()
+        raise
     if target is None:
         # No location to go to: this response is the answer.
         return False

@@ -376,10 +376,11 @@ class ClientSession:
         state.ssl, state.server_hostname, state.proxy_headers = ssl, server_hostname, proxy_headers
         state.skip_headers = self._skip_headers(skip_auto_headers)
         state.proxy, state.proxy_auth = self._proxy_for(proxy, proxy_auth)
+        send = self._handler(state, self._middlewares if middlewares is None else middlewares)
+        # From here on every way out cancels the timer (the traces' own, then fail()).
         state.timer = RequestTimer.start(self._loop, state.settings.timeout)
         if self._trace_configs:
             await self._start_traces(state, trace_request_ctx)
-        send = self._handler(state, self._middlewares if middlewares is None else middlewares)
         req: ClientRequest | None = None
         try:
             while True:
@@ -535,6 +536,8 @@ class ClientSession:
     def _authorize(self, state: RequestState) -> None:
         """Settle the hop's credentials: URL userinfo, request, session, then .netrc."""
         url, auth_from_url = strip_auth_from_url(state.url)
+        # Stripped at once: a failure below is reported (traced) without the credentials.
+        state.url = url
         redirected = bool(state.history)
         if not url.raw_host:
             raise (InvalidUrlRedirectClientError if redirected else InvalidUrlClientError)(url)
@@ -559,7 +562,6 @@ class ClientSession:
                 "Cannot combine AUTHORIZATION header with AUTH argument or "
                 "credentials encoded in URL"
             )
-        state.url = url
         state.auth = auth
 
     def _cookies_for(self, state: RequestState) -> Any:

@@ -17,6 +17,7 @@ from yarl import URL
 
 from . import hdrs
 from .client_exceptions import ClientError
+from .payload import BytesPayload
 
 __all__ = ("DigestAuthMiddleware",)
 
@@ -151,12 +152,9 @@ def _request_body(request: _DigestRequest) -> bytes | None:
         return b""
     if isinstance(body, (bytes, bytearray, memoryview)):
         return bytes(body)
-    # Payloads built from in-memory data keep the encoded bytes in `_value`.
-    value = getattr(body, "_value", None)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value)
-    if isinstance(value, str):
-        return value.encode()
+    if isinstance(body, BytesPayload):
+        # In-memory payloads (bytes, text, JSON) hold exactly the bytes they send.
+        return bytes(body.buffer)
     return None
 
 
