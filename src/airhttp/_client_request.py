@@ -569,16 +569,20 @@ class ClientRequest:
         body = self._body
         body_type = body.__class__
         writer: asyncio.Task[None] | None = None
-        if self._continue is None and not self.chunked and body_type is bytes:
+        if (
+            self._continue is not None
+            or self.chunked
+            or (body_type is not bytes and body_type not in _WHOLE_BODY_TYPES)
+        ):
+            writer = await self._start_writer(conn, protocol, status_line)
+        elif body_type is bytes:
             transport.write(serialize_headers(status_line, self.headers))
             if self._traces:
                 await self._trace_sent(None)
-        elif self._continue is None and not self.chunked and body_type in _WHOLE_BODY_TYPES:
+        else:
             sent = self._write_whole(transport, conn, status_line, body)  # type: ignore[arg-type]
             if self._traces:
                 await self._trace_sent(sent)
-        else:
-            writer = await self._start_writer(conn, protocol, status_line)
         response = self.response = self.response_class(
             self.method,
             self.original_url,

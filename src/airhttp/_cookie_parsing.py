@@ -364,7 +364,7 @@ _VALUE_ATTRIBUTES: Final = frozenset(
     {"expires", "path", "comment", "domain", "max-age", "version", "samesite"}
 )
 # Python 3.14 taught Morsel the CHIPS "Partitioned" flag; older ones cannot carry it.
-_MORSEL_HAS_PARTITIONED: Final = Morsel().isReservedKey("partitioned")
+MORSEL_HAS_PARTITIONED: Final = Morsel().isReservedKey("partitioned")
 
 
 def morsel_from_set_cookie(header: str) -> Morsel[str] | None:
@@ -391,7 +391,7 @@ def morsel_from_set_cookie(header: str) -> Morsel[str] | None:
     )
     for key, attr_value, has_equals in line.attributes:
         # The response mirrors SimpleCookie: it knows fewer attributes and needs "=" on them.
-        if key in _FLAG_ATTRIBUTES or (key == "partitioned" and _MORSEL_HAS_PARTITIONED):
+        if key in _FLAG_ATTRIBUTES or (key == "partitioned" and MORSEL_HAS_PARTITIONED):
             morsel[key] = True
         elif has_equals and key in _VALUE_ATTRIBUTES:
             # As SimpleCookie reads them, only a date holds blanks; elsewhere the first

@@ -92,9 +92,6 @@ class SessionLike(Protocol):
     """The ClientSession that made a request, as its request and response use it."""
 
     @property
-    def closed(self) -> bool: ...
-
-    @property
     def fallback_charset_resolver(self) -> Callable[[Any, bytes], str]: ...
 
     async def close(self) -> None: ...

@@ -23,11 +23,7 @@ def merge_ssl_params(
     ssl_context: ssl.SSLContext | None,
     fingerprint: bytes | None,
 ) -> ssl.SSLContext | bool | Fingerprint:
-    """Fold the deprecated verify_ssl / ssl_context / fingerprint into one `ssl` value.
-
-    Shared by TCPConnector and the per-request arguments of ClientSession, so both
-    warn and refuse combinations the same way.
-    """
+    """Fold the deprecated verify_ssl / ssl_context / fingerprint into one `ssl` value."""
     if ssl_param is True and verify_ssl is None and ssl_context is None and fingerprint is None:
         return True
     if ssl_param is None:

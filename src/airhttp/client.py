@@ -41,7 +41,7 @@ from .client_exceptions import (
     InvalidUrlRedirectClientError,
     NonHttpUrlClientError,
 )
-from .client_middlewares import ClientHandlerType, ClientMiddlewareType, build_client_middlewares
+from .client_middlewares import ClientMiddlewareType, build_client_middlewares
 from .connector import TCPConnector
 from .cookiejar import CookieJar
 from .helpers import (
@@ -173,9 +173,8 @@ class ClientSession:
             warnings.warn(SSL_SHUTDOWN_DEPRECATED, DeprecationWarning, stacklevel=2)
         loop, connector = self._bind_connector(loop, connector, ssl_shutdown_timeout)
         self._loop = loop
-        self._cookie_jar: AbstractCookieJar = (
-            cookie_jar if cookie_jar is not None else CookieJar(loop=loop)
-        )
+        jar = cookie_jar if cookie_jar is not None else CookieJar(loop=loop)
+        self._cookie_jar: AbstractCookieJar = jar
         if cookies:
             self._cookie_jar.update_cookies(cookies)
         self._connector = connector
@@ -196,8 +195,7 @@ class ClientSession:
         self._trace_configs = trace_configs or []
         for trace_config in self._trace_configs:
             trace_config.freeze()
-        # What ClientResponse.get_encoding() asks when a body names no charset; a plain
-        # attribute, since every response reads it.
+        # Asked by ClientResponse.get_encoding(); a plain attribute: every response reads it.
         self.fallback_charset_resolver = fallback_charset_resolver
         self._default_proxy = None if proxy is None else URL(proxy)
         self._default_proxy_auth = proxy_auth
@@ -365,8 +363,8 @@ class ClientSession:
         headers = self._prepare_headers(headers)
         url = self._resolve_url(str_or_url)
         settings = self._settings_for(
-            timeout, read_until_eof, read_bufsize, auto_decompress,
-            max_line_size, max_field_size, max_headers,
+            timeout, read_until_eof, read_bufsize, auto_decompress, max_line_size, max_field_size,
+            max_headers,
         )  # fmt: skip
         state = RequestState(
             connector, self._cookie_jar, self._retry_connection, settings,
@@ -376,7 +374,8 @@ class ClientSession:
         state.ssl, state.server_hostname, state.proxy_headers = ssl, server_hostname, proxy_headers
         state.skip_headers = self._skip_headers(skip_auto_headers)
         state.proxy, state.proxy_auth = self._proxy_for(proxy, proxy_auth)
-        send = self._handler(state, self._middlewares if middlewares is None else middlewares)
+        chain = self._middlewares if middlewares is None else middlewares
+        send = build_client_middlewares(state.attempt, chain)  # state.attempt if chain is empty
         # From here on every way out cancels the timer (the traces' own, then fail()).
         state.timer = RequestTimer.start(self._loop, state.settings.timeout)
         if self._trace_configs:
@@ -523,15 +522,6 @@ class ClientSession:
             if state.timer is not None:
                 state.timer.cancel()
             raise
-
-    @staticmethod
-    def _handler(
-        state: RequestState, middlewares: Sequence[ClientMiddlewareType]
-    ) -> ClientHandlerType:
-        """What sends one hop: the attempt, inside the middleware chain if there is one."""
-        if middlewares:
-            return build_client_middlewares(state.attempt, middlewares)
-        return state.attempt
 
     def _authorize(self, state: RequestState) -> None:
         """Settle the hop's credentials: URL userinfo, request, session, then .netrc."""

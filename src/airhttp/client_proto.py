@@ -199,19 +199,19 @@ class ResponseHandler(BaseProtocol):
         return transport is not None and not self._eof and not transport.is_closing()
 
     def close(self) -> None:
-        self._cancel_read_timer()
-        transport = self.transport
-        if transport is not None:
-            transport.close()
-            self.transport = None
-        if self._state is _IDLE:
-            self._state = _CLOSED
+        self._drop_transport(abort=False)
 
     def abort(self) -> None:
+        self._drop_transport(abort=True)
+
+    def _drop_transport(self, *, abort: bool) -> None:
         self._cancel_read_timer()
         transport = self.transport
         if transport is not None:
-            transport.abort()
+            if abort:
+                transport.abort()
+            else:
+                transport.close()
             self.transport = None
         if self._state is _IDLE:
             self._state = _CLOSED

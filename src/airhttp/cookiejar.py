@@ -19,7 +19,13 @@ from urllib.parse import quote
 
 from yarl import URL
 
-from ._cookie_parsing import BAD_NAME_RE, CTL_RE, CookieSpec, parse_set_cookie
+from ._cookie_parsing import (
+    BAD_NAME_RE,
+    CTL_RE,
+    MORSEL_HAS_PARTITIONED,
+    CookieSpec,
+    parse_set_cookie,
+)
 from .abc import AbstractCookieJar, ClearCookiePredicate
 from .typedefs import LooseCookies, PathLike, StrOrURL
 
@@ -40,8 +46,6 @@ _EMPTY_URL: Final = URL()
 # Path attribute compares equal to the request's raw (encoded) path.
 _PATH_SAFE: Final = "!$%&'()*+,/:;=@~"
 
-# Python 3.14 taught Morsel the CHIPS "Partitioned" flag; older versions reject the key.
-_MORSEL_KNOWS_PARTITIONED: Final = Morsel().isReservedKey("partitioned")
 _quote_value: Final = SimpleCookie().value_encode
 
 
@@ -60,7 +64,7 @@ def _new_morsel(name: str, value: str, coded: str, *, partitioned: bool = False)
     # Filling a blank copy skips Morsel.__init__'s per-key loop (about 1 us per Morsel), and
     # setting the fields the way Morsel.copy() does lets through names Morsel.set() refuses
     # but servers really send ("a[0]", "path").
-    if partitioned and not _MORSEL_KNOWS_PARTITIONED:
+    if partitioned and not MORSEL_HAS_PARTITIONED:
         morsel: Morsel[str] = _PartitionedMorsel.__new__(_PartitionedMorsel)
         dict.update(morsel, _BLANK_PARTITIONED_ATTRIBUTES)
     else:
