@@ -28,6 +28,8 @@ class Scenario:
     expected_body: bytes | None
     description: str
     decode_json: bool = False
+    # A WebSocket scenario: one socket, each "request" is a text message echoed back.
+    websocket: bool = False
 
 
 SCENARIOS: Final = {
@@ -43,8 +45,17 @@ SCENARIOS: Final = {
     "json": Scenario(
         "/json", 1, 5000, 1000, None, "sequential GET /json, body decoded with json.loads", True
     ),
+    "ws": Scenario(
+        "/ws",
+        1,
+        10000,
+        2000,
+        b"Hello, World!",
+        "WebSocket: send_str + receive of a 13-byte text, one socket",
+        websocket=True,
+    ),
 }
-DEFAULT_SCENARIOS: Final = ("seq", "c64", "headers30")
+DEFAULT_SCENARIOS: Final = ("seq", "c64", "headers30", "ws")
 MODES: Final = ("airhttp", "aiohttp", "aiohttp-py", "httpx")
 DEFAULT_WARMUP: Final = 200
 # The pool must hold every concurrent connection, or a client pays for reconnects instead.
@@ -70,7 +81,7 @@ def aiohttp_c_extensions() -> bool:
     return compiled is not None and aiohttp.http_parser.HttpResponseParser is compiled
 
 
-async def open_aiohttp_like(mode: str) -> Client:
+async def open_aiohttp_like(mode: str, websocket: bool = False) -> Client:
     """Open a session of airhttp or aiohttp: both speak the same client API."""
     if mode == "airhttp":
         try:
@@ -94,6 +105,8 @@ async def open_aiohttp_like(mode: str) -> Client:
         library = f"aiohttp {aiohttp.__version__}"
         detail = "C extensions" if compiled else "pure Python"
     session = session_class()
+    if websocket:
+        return await open_websocket(session, library, detail)
 
     async def fetch(url: str) -> bytes:
         async with session.get(url) as resp:
@@ -101,6 +114,26 @@ async def open_aiohttp_like(mode: str) -> Client:
             return body
 
     return Client(fetch, session.close, library, detail)
+
+
+async def open_websocket(session: Any, library: str, detail: str) -> Client:
+    """A fetch that echoes one text message over a WebSocket opened on first use."""
+    sockets: list[Any] = []
+
+    async def fetch(url: str) -> bytes:
+        if not sockets:
+            sockets.append(await session.ws_connect(url))
+        ws = sockets[0]
+        await ws.send_str("Hello, World!")
+        message = await ws.receive()
+        return str(message.data).encode()
+
+    async def close() -> None:
+        for ws in sockets:
+            await ws.close()
+        await session.close()
+
+    return Client(fetch, close, library, detail)
 
 
 async def open_httpx() -> Client:
@@ -118,11 +151,13 @@ async def open_httpx() -> Client:
     return Client(fetch, client.aclose, f"httpx {httpx.__version__}", "http/1.1")
 
 
-async def open_client(mode: str) -> Client:
+async def open_client(mode: str, websocket: bool = False) -> Client:
     if mode == "httpx":
+        if websocket:
+            raise Unavailable("httpx has no WebSocket client")
         return await open_httpx()
     if mode in MODES:
-        return await open_aiohttp_like(mode)
+        return await open_aiohttp_like(mode, websocket)
     raise ValueError(f"unknown mode {mode!r}")
 
 
@@ -167,7 +202,7 @@ def cpu_seconds(pid: int | None) -> float | None:
 async def measure(args: argparse.Namespace) -> dict[str, object]:
     scenario = SCENARIOS[args.scenario]
     url = f"http://{args.host}:{args.port}{scenario.path}"
-    client = await open_client(args.mode)
+    client = await open_client(args.mode, scenario.websocket)
     try:
         fetch = decoding_json(client.fetch) if scenario.decode_json else client.fetch
         body = await fetch(url)

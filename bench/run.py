@@ -280,6 +280,8 @@ def main() -> int:
             # Rotating the order spreads drift (thermal, other load) evenly over the clients.
             for scenario in args.scenarios:
                 for mode in rotated(modes, round_no):
+                    if SCENARIOS[scenario].websocket and mode == "httpx":
+                        continue  # httpx has no WebSocket client
                     samples = results[scenario][mode]
                     line = measure_once(args, samples, scenario, mode, port, server.pid)
                     print(f"[{round_no + 1}/{args.rounds}] {line}", file=sys.stderr, flush=True)

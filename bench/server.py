@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import email.utils
+import hashlib
 import json
 import signal
 from typing import Final
@@ -35,6 +37,64 @@ JSON_DOCUMENT: Final = {
 HEADERS30_COUNT: Final = 30
 HEAD_END: Final = b"\r\n\r\n"
 CONTENT_LENGTH: Final = b"\r\ncontent-length:"
+WS_PATH: Final = b"GET /ws "
+WS_KEY_FIELD: Final = b"\r\nsec-websocket-key:"
+WS_GUID: Final = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def ws_accept_reply(head: bytes) -> bytes:
+    """The 101 answer to a WebSocket upgrade request (RFC 6455 section 4.2.2)."""
+    lowered = head.lower()
+    at = lowered.find(WS_KEY_FIELD) + len(WS_KEY_FIELD)
+    end = lowered.find(b"\r\n", at)
+    key = head[at : end if end >= 0 else None].strip()
+    accept = base64.b64encode(hashlib.sha1(key + WS_GUID).digest())  # noqa: S324
+    return (
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + HEAD_END
+    )
+
+
+def ws_echo(buffer: bytes) -> tuple[list[bytes], int, bool]:
+    """Echo every complete masked client frame in `buffer` back unmasked.
+
+    Returns the replies, how many bytes were consumed and whether a CLOSE was seen.
+    """
+    replies: list[bytes] = []
+    pos = 0
+    size = len(buffer)
+    while size - pos >= 6:
+        first = buffer[pos]
+        length = buffer[pos + 1] & 0x7F
+        header = 2
+        if length == 126:
+            if size - pos < 8:
+                break
+            length = int.from_bytes(buffer[pos + 2 : pos + 4], "big")
+            header = 4
+        elif length == 127:
+            if size - pos < 14:
+                break
+            length = int.from_bytes(buffer[pos + 2 : pos + 10], "big")
+            header = 10
+        start = pos + header + 4
+        if size < start + length:
+            break
+        mask = buffer[start - 4 : start]
+        masked = buffer[start : start + length]
+        whole, rest = divmod(length, 4)
+        key = int.from_bytes(mask * whole + mask[:rest], "big")
+        payload = (int.from_bytes(masked, "big") ^ key).to_bytes(length, "big")
+        if length < 126:
+            replies.append(bytes((first, length)) + payload)
+        elif length < 65536:
+            replies.append(bytes((first, 126)) + length.to_bytes(2, "big") + payload)
+        else:
+            replies.append(bytes((first, 127)) + length.to_bytes(8, "big") + payload)
+        pos = start + length
+        if first & 0x0F == 0x8:
+            return replies, pos, True
+    return replies, pos, False
 
 
 def render(status: bytes, headers: list[tuple[str, str]], body: bytes) -> bytes:
@@ -92,12 +152,13 @@ class Routes:
 class BenchProtocol(asyncio.Protocol):
     """One client connection: find each request's end, answer it, keep the connection open."""
 
-    __slots__ = ("_buffer", "_routes", "_transport")
+    __slots__ = ("_buffer", "_routes", "_transport", "_websocket")
 
     def __init__(self, routes: Routes) -> None:
         self._routes = routes
         self._transport: asyncio.Transport | None = None
         self._buffer = b""
+        self._websocket = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -105,6 +166,9 @@ class BenchProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         buffer = self._buffer + data if self._buffer else data
+        if self._websocket:
+            self._echo(buffer)
+            return
         responses = self._routes.responses
         replies: list[bytes] = []
         start = 0
@@ -126,6 +190,14 @@ class BenchProtocol(asyncio.Protocol):
                     length = int(lowered[value_start : value_end if value_end >= 0 else None])
             if len(buffer) < body_start + length:
                 break
+            if head.startswith(WS_PATH):
+                replies.append(ws_accept_reply(head))
+                self._websocket = True
+                self._buffer = b""
+                assert self._transport is not None
+                self._transport.write(b"".join(replies))
+                self._echo(buffer[body_start:])
+                return
             first_space = head.find(b" ")
             path = head[first_space + 1 : head.find(b" ", first_space + 1)]
             replies.append(responses.get(path) or self._routes.not_found)
@@ -138,6 +210,17 @@ class BenchProtocol(asyncio.Protocol):
         if replies:
             transport.write(b"".join(replies))
         if close:
+            transport.close()
+
+
+    def _echo(self, buffer: bytes) -> None:
+        replies, used, closing = ws_echo(buffer)
+        self._buffer = buffer[used:]
+        transport = self._transport
+        assert transport is not None
+        if replies:
+            transport.write(b"".join(replies))
+        if closing:
             transport.close()
 
 

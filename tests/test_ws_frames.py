@@ -270,7 +270,7 @@ def test_masked_frame_from_server_is_a_protocol_error() -> None:
 
 
 def test_reserved_bits_are_a_protocol_error_without_extensions() -> None:
-    # RSV1 included: permessage-deflate is not implemented, so nothing negotiates it.
+    # RSV1 included: it means "compressed" only when permessage-deflate was negotiated.
     for rsv in (0b100, 0b010, 0b001, 0b111):
         assert_fails(server_frame(TEXT, b"hi", rsv=rsv), PROTOCOL_ERROR, case=f"rsv={rsv:03b}")
 

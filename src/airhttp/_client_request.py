@@ -133,6 +133,8 @@ class ClientRequest:
     _auto_chunked = False
     # POST/PUT/PATCH without a body: aiohttp adds an octet-stream type when sending.
     _needs_content_type = False
+    # "Connection: upgrade" was asked for: the connection never goes back to the pool.
+    _upgrade = False
 
     def __init__(
         self,
@@ -301,16 +303,19 @@ class ClientRequest:
         if type(headers) is CIMultiDict and hdrs.HOST not in headers:
             # What the session passes: one bulk copy instead of a per-item loop.
             self.headers.extend(headers)
-            return
-        if isinstance(headers, (dict, MultiDict, CIMultiDict, CIMultiDictProxy)):
-            items: Iterable[tuple[str, str]] = headers.items()
         else:
-            items = headers
-        for key, value in items:
-            if key.lower() == "host":
-                self.headers[key] = value
+            if isinstance(headers, (dict, MultiDict, CIMultiDict, CIMultiDictProxy)):
+                items: Iterable[tuple[str, str]] = headers.items()
             else:
-                self.headers.add(key, value)
+                items = headers
+            for key, value in items:
+                if key.lower() == "host":
+                    self.headers[key] = value
+                else:
+                    self.headers.add(key, value)
+        connection = self.headers.get(hdrs.CONNECTION)
+        if connection is not None and "upgrade" in connection.lower():
+            self._upgrade = True
 
     def update_auto_headers(self, skip_auto_headers: Iterable[str] | None) -> None:
         """Add Accept, Accept-Encoding and User-Agent unless given or skipped."""
@@ -566,6 +571,10 @@ class ClientRequest:
             # The pool never lends such a connection; this is a race with the peer closing.
             raise ClientOSError("Cannot write to closing transport")
         status_line = self._status_line(conn)
+        if self._upgrade:
+            # After a 101 the connection belongs to the new protocol; after a refusal its
+            # state is unknown. Either way it is closed when released, never pooled.
+            self._never_reuse(conn)
         body = self._body
         body_type = body.__class__
         writer: asyncio.Task[None] | None = None

@@ -18,7 +18,7 @@ from ._reqrep_types import ConnectionKey, Fingerprint, RequestInfo
 from .helpers import BasicAuth
 from .streams import StreamReader
 
-__all__ = ("OutgoingRequest", "ReceivedResponse", "SessionLike", "TraceHooks")
+__all__ = ("OutgoingRequest", "ReceivedResponse", "SessionLike", "TraceHooks", "UpgradeSink")
 
 
 class OutgoingRequest(Protocol):
@@ -125,3 +125,11 @@ class TraceHooks(Protocol):
     async def send_dns_cache_hit(self, host: str) -> None: ...
 
     async def send_dns_cache_miss(self, host: str) -> None: ...
+
+
+class UpgradeSink(Protocol):
+    """Who takes a connection's bytes after a 101 answer (the WebSocket client)."""
+
+    def feed_data(self, data: bytes) -> None: ...
+
+    def connection_lost(self, exc: BaseException | None) -> None: ...

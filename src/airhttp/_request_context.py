@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
 from yarl import URL
 
 from ._client_response import ClientResponse
+from .client_ws import ClientWebSocketResponse
 
 if TYPE_CHECKING:
     import ssl
@@ -23,13 +24,18 @@ if TYPE_CHECKING:
     from .client_middlewares import ClientMiddlewareType
     from .helpers import BasicAuth
 
-__all__ = ("_RequestContextManager", "_RequestOptions", "_SessionRequestContextManager")
+__all__ = (
+    "_RequestContextManager",
+    "_RequestOptions",
+    "_SessionRequestContextManager",
+    "_WSRequestContextManager",
+)
 
-_RetType = TypeVar("_RetType", bound=ClientResponse)
+_RetType = TypeVar("_RetType", ClientResponse, ClientWebSocketResponse)
 
 
 class _BaseRequestContextManager(Coroutine[Any, Any, _RetType], Generic[_RetType]):
-    """Await it for the response, or `async with` it to release the response at the end."""
+    """Await it for the response, or `async with` it to release (or close) it at the end."""
 
     __slots__ = ("_coro", "_resp")
 
@@ -53,7 +59,7 @@ class _BaseRequestContextManager(Coroutine[Any, Any, _RetType], Generic[_RetType
 
     async def __aenter__(self) -> _RetType:
         self._resp: _RetType = await self._coro
-        return await self._resp.__aenter__()  # type: ignore[return-value]
+        return await self._resp.__aenter__()
 
     async def __aexit__(
         self,
@@ -65,6 +71,10 @@ class _BaseRequestContextManager(Coroutine[Any, Any, _RetType], Generic[_RetType
 
 
 class _RequestContextManager(_BaseRequestContextManager[ClientResponse]):
+    __slots__ = ()
+
+
+class _WSRequestContextManager(_BaseRequestContextManager[ClientWebSocketResponse]):
     __slots__ = ()
 
 

@@ -20,6 +20,7 @@ from ._client_request import ClientRequest
 from ._client_response import ClientResponse
 from ._redirects import redirect_becomes_get, redirect_target, replayable_body
 from ._request_timer import RequestTimer, uncancel_current_task
+from ._ws_handshake import make_key
 from .client_exceptions import TooManyRedirects
 from .payload import Payload
 from .tracing import Trace
@@ -171,6 +172,9 @@ async def follow_redirect(
         headers.pop(hdrs.PROXY_AUTHORIZATION, None)
     state.url = target
     state.params = {}
+    if hdrs.SEC_WEBSOCKET_KEY in headers:
+        # A WebSocket upgrade sends a fresh key on every hop, as aiohttp does.
+        headers[hdrs.SEC_WEBSOCKET_KEY] = make_key()
     resp.release()
     return True
 
@@ -188,9 +192,10 @@ def finish(
     """
     timer = state.timer
     if timer is not None:
-        # From here the timer covers only reading the body on this connection.
+        # From here the timer covers only reading the body on this connection; an
+        # upgraded connection (101) has no body and lives as long as its user wants.
         connection = resp.connection
-        if connection is not None:
+        if connection is not None and resp.status != 101:
             connection.add_callback(timer.cancel)
         else:
             timer.cancel()

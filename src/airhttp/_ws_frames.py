@@ -10,6 +10,7 @@ import struct
 from collections import deque
 from typing import Final
 
+from ._ws_deflate import PerMessageDeflate
 from .http_websocket import WebSocketError, WSCloseCode, WSMessage, WSMsgType
 
 __all__ = (
@@ -19,6 +20,7 @@ __all__ = (
     "NO_STATUS_CODE",
     "WebSocketReader",
     "apply_mask",
+    "build_compressed_frame",
     "build_frame",
     "close_payload",
 )
@@ -34,6 +36,7 @@ NO_STATUS_CODE: Final[int] = 0
 
 _FIN: Final[int] = 0x80
 _RSV1: Final[int] = 0x40
+_RSV2_RSV3: Final[int] = 0x30
 _RSV_ALL: Final[int] = 0x70
 _OPCODE: Final[int] = 0x0F
 _MASKED: Final[int] = 0x80
@@ -41,6 +44,10 @@ _LEN7: Final[int] = 0x7F
 # RFC 6455 section 5.2: payload length markers for the 16- and 64-bit forms.
 _LEN16_MARK: Final[int] = 126
 _LEN64_MARK: Final[int] = 127
+
+# The first header byte of a complete, unfragmented, uncompressed data frame.
+_FIN_TEXT: Final[int] = 0x81
+_FIN_BINARY: Final[int] = 0x82
 
 _OP_CONTINUATION: Final[int] = 0x0
 _OP_TEXT: Final[int] = 0x1
@@ -90,16 +97,21 @@ class WebSocketReader:
     stay available from `next_message`. Once it has raised, the reader is dead and
     every further `feed_data` raises the same error.
 
-    permessage-deflate (RFC 7692) is not supported: RSV1 is rejected like RSV2/RSV3.
+    permessage-deflate (RFC 7692) is on when `deflate` (the negotiated state) is given:
+    RSV1 on the first frame of a TEXT or BINARY message marks it compressed, and its
+    payload is inflated as it arrives, `max_msg_size` capping the inflated size as well as
+    the wire size. Without `deflate`, RSV1 is rejected like RSV2/RSV3.
     """
 
     __slots__ = (
         "_buf",
         "_control",
         "_decoder",
+        "_deflate",
         "_error",
         "_fin",
         "_in_frame",
+        "_inflater",
         "_max_msg_size",
         "_messages",
         "_msg_binary",
@@ -110,10 +122,16 @@ class WebSocketReader:
         "_remaining",
     )
 
-    def __init__(self, *, max_msg_size: int = DEFAULT_MAX_MSG_SIZE) -> None:
+    def __init__(
+        self,
+        *,
+        max_msg_size: int = DEFAULT_MAX_MSG_SIZE,
+        deflate: PerMessageDeflate | None = None,
+    ) -> None:
         if max_msg_size < 0:
             raise ValueError(f"max_msg_size must be >= 0 (0 = no limit), not {max_msg_size}")
         self._max_msg_size = max_msg_size
+        self._deflate = deflate
         self._buf = bytearray()
         self._messages: deque[WSMessage] = deque()
         self._error: WebSocketError | None = None
@@ -129,6 +147,8 @@ class WebSocketReader:
         self._msg_binary = bytearray()
         self._msg_text: list[str] = []
         self._decoder = _Utf8Decoder("strict")
+        # `_deflate` while the message being assembled is compressed, else None.
+        self._inflater: PerMessageDeflate | None = None
 
     @property
     def exception(self) -> WebSocketError | None:
@@ -139,6 +159,15 @@ class WebSocketReader:
         """Parse `data`; complete messages become available from `next_message`."""
         if self._error is not None:
             raise self._error
+        if not self._buf and not self._in_frame and self._msg_type is None:
+            # Between messages with nothing buffered: whole small frames are read straight
+            # out of `data`; whatever the fast path does not take goes the general way.
+            if type(data) is not bytes:
+                data = bytes(data)
+            used = self._take_whole_frames(data)
+            if used == len(data):
+                return
+            data = data[used:]
         self._buf += data
         try:
             self._parse()
@@ -149,6 +178,44 @@ class WebSocketReader:
             self._msg_binary.clear()
             self._msg_text.clear()
             raise
+
+    def _take_whole_frames(self, data: bytes) -> int:
+        """Read complete unfragmented plain TEXT/BINARY frames at the start of `data`.
+
+        Returns how many bytes were used. Anything unusual (a control frame, a fragment,
+        RSV bits, a mask, a 64-bit length, a frame cut short, bad UTF-8, a size over the
+        limit) stops it, and the general parser takes over from there and reports it.
+        """
+        size = len(data)
+        limit = self._max_msg_size
+        append = self._messages.append
+        pos = 0
+        while size - pos >= 2:
+            first = data[pos]
+            length = data[pos + 1]
+            if first != _FIN_TEXT and first != _FIN_BINARY:
+                break
+            start = pos + 2
+            if length == _LEN16_MARK:
+                start = pos + 4
+                if size < start:
+                    break
+                length = (data[pos + 2] << 8) | data[pos + 3]
+            elif length > _LEN16_MARK:
+                break  # masked, or a 64-bit length
+            end = start + length
+            if end > size or (limit and length > limit):
+                break
+            if first == _FIN_TEXT:
+                try:
+                    text = data[start:end].decode("utf-8")
+                except UnicodeDecodeError:
+                    break
+                append(WSMessage(WSMsgType.TEXT, text, ""))
+            else:
+                append(WSMessage(WSMsgType.BINARY, data[start:end], ""))
+            pos = end
+        return pos
 
     def next_message(self) -> WSMessage | None:
         """The oldest complete message, or None when more data is needed."""
@@ -195,8 +262,7 @@ class WebSocketReader:
         # Everything decidable from the first two bytes is checked before waiting for
         # the rest, so a bad frame fails fast instead of stalling on a bogus length.
         if first & _RSV_ALL:
-            # RFC 6455 section 5.2: nonzero RSV bits need a negotiated extension; none is.
-            raise _protocol_error("Received frame with reserved bits set")
+            self._check_reserved_bits(first, opcode)
         if second & _MASKED:
             # RFC 6455 section 5.1: a client must close if a server frame is masked.
             raise _protocol_error("Received masked frame from server")
@@ -253,9 +319,25 @@ class WebSocketReader:
         self._remaining = length
         return pos + header_len
 
+    def _check_reserved_bits(self, first: int, opcode: int) -> None:
+        """The slow path for a header with RSV bits: permessage-deflate's RSV1 or an error."""
+        deflate = self._deflate
+        # RFC 6455 section 5.2: nonzero RSV bits need a negotiated extension defining them.
+        if deflate is None or first & _RSV2_RSV3:
+            raise _protocol_error("Received frame with reserved bits set")
+        # RFC 7692 section 6: RSV1 belongs on the first frame of a data message only.
+        if opcode != _OP_TEXT and opcode != _OP_BINARY:
+            raise _protocol_error("Received RSV1 on a control or continuation frame")
+        # Set here, off the uncompressed path, though the header may still be incomplete:
+        # no payload is read before it is, and the checks after this one either fail the
+        # connection or make this frame the start of the next message.
+        self._inflater = deflate
+
     def _consume_payload(self, chunk: bytes) -> None:
         if self._opcode in _CONTROL_OPCODES:
             self._control += chunk
+        elif self._inflater is not None:
+            self._consume_inflated(self._inflater.decompress_chunk(chunk, self._max_msg_size))
         elif self._msg_type is WSMsgType.TEXT:
             # RFC 6455 section 8.1: invalid UTF-8 fails the connection; the incremental
             # decoder keeps a character split across chunks or fragments pending.
@@ -266,6 +348,18 @@ class WebSocketReader:
         else:
             self._msg_binary += chunk
 
+    def _consume_inflated(self, data: bytes) -> None:
+        # The text/binary steps of `_consume_payload`, repeated so that its uncompressed
+        # path stays free of an extra call. Inflating as frames arrive bounds even a
+        # fragmented compression bomb by max_msg_size.
+        if self._msg_type is WSMsgType.TEXT:
+            try:
+                self._msg_text.append(self._decoder.decode(data))
+            except UnicodeDecodeError:
+                raise _invalid_text() from None
+        else:
+            self._msg_binary += data
+
     def _finish_frame(self) -> None:
         self._in_frame = False
         if self._opcode in _CONTROL_OPCODES:
@@ -275,6 +369,10 @@ class WebSocketReader:
             return
         if not self._fin:
             return
+        inflater = self._inflater
+        if inflater is not None:
+            self._inflater = None
+            self._consume_inflated(inflater.decompress_end(self._max_msg_size))
         if self._msg_type is WSMsgType.TEXT:
             try:
                 tail = self._decoder.decode(b"", final=True)
@@ -341,7 +439,8 @@ def build_frame(
     """Encode one frame; `mask_key` (4 bytes) masks it as a client must, None leaves it bare.
 
     The caller supplies the key (os.urandom(4) in the I/O layer) so output is
-    deterministic under test. `rsv1` is for a future permessage-deflate sender.
+    deterministic under test. `rsv1` marks the first frame of a compressed message
+    (permessage-deflate); `build_compressed_frame` sets it for a whole message.
     """
     if opcode in _CONTROL_OPCODES:
         # RFC 6455 section 5.5: refuse to emit what a conforming peer must reject.
@@ -364,6 +463,31 @@ def build_frame(
     if mask_key is None:
         return header + payload
     return header + mask_key + apply_mask(payload, mask_key)
+
+
+def build_compressed_frame(
+    opcode: int,
+    payload: bytes,
+    deflate: PerMessageDeflate,
+    *,
+    mask_key: bytes | None,
+    wbits: int | None = None,
+) -> bytes:
+    """Compress one whole TEXT or BINARY message (`payload` already encoded) into one frame.
+
+    RFC 7692 section 6: the compressed message goes out with RSV1 set. `wbits` (9..15)
+    compresses this message alone with its own window (`PerMessageDeflate.compress_once`,
+    aiohttp's per-message `compress=`). Messages must be built in the order they are
+    sent: with context takeover each continues the previous one's window. A message sent
+    uncompressed (plain `build_frame`) does not touch that window and may go in between.
+    """
+    if opcode != _OP_TEXT and opcode != _OP_BINARY:
+        raise ValueError(f"Only TEXT and BINARY messages are compressed, not opcode {opcode:#x}")
+    if wbits is None:
+        compressed = deflate.compress(payload)
+    else:
+        compressed = deflate.compress_once(payload, wbits)
+    return build_frame(opcode, compressed, rsv1=True, mask_key=mask_key)
 
 
 def close_payload(code: int, reason: str = "") -> bytes:

@@ -11,6 +11,7 @@ import dataclasses
 import json
 import sys
 import warnings
+import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
@@ -29,12 +30,14 @@ from ._request_context import (
     _RequestContextManager,
     _RequestOptions,
     _SessionRequestContextManager,
+    _WSRequestContextManager,
 )
 from ._request_state import RequestState, fail, finish, follow_redirect
 from ._request_timer import RequestTimer
 from ._settings import RequestSettings
 from ._ssl_params import merge_ssl_params
 from ._timeouts import DEFAULT_TIMEOUT, ClientTimeout
+from ._ws_handshake import make_key, request_headers
 from .abc import AbstractCookieJar
 from .client_exceptions import (
     InvalidUrlClientError,
@@ -42,6 +45,7 @@ from .client_exceptions import (
     NonHttpUrlClientError,
 )
 from .client_middlewares import ClientMiddlewareType, build_client_middlewares
+from .client_ws import ClientWebSocketResponse, ClientWSTimeout, upgrade, ws_timeout_from
 from .connector import TCPConnector
 from .cookiejar import CookieJar
 from .helpers import (
@@ -61,8 +65,6 @@ elif TYPE_CHECKING:
 
 if TYPE_CHECKING:
     import ssl
-
-    from .client_ws import ClientWebSocketResponse
 
 __all__ = ("ClientSession", "ClientTimeout", "request")
 
@@ -137,7 +139,7 @@ class ClientSession:
         json_serialize: Callable[[Any], str] = json.dumps,
         request_class: type[ClientRequest] = ClientRequest,
         response_class: type[ClientResponse] = ClientResponse,
-        ws_response_class: type[ClientWebSocketResponse] | None = None,
+        ws_response_class: type[ClientWebSocketResponse] = ClientWebSocketResponse,
         version: HttpVersion = HttpVersion11,
         cookie_jar: AbstractCookieJar | None = None,
         connector_owner: bool = True,
@@ -192,6 +194,7 @@ class ClientSession:
         self._request_class = request_class
         self._response_class = response_class
         self._ws_response_class = ws_response_class
+        self._websockets: weakref.WeakSet[ClientWebSocketResponse] = weakref.WeakSet()
         self._trace_configs = trace_configs or []
         for trace_config in self._trace_configs:
             trace_config.freeze()
@@ -293,7 +296,7 @@ class ClientSession:
         *,
         method: str = hdrs.METH_GET,
         protocols: Iterable[str] = (),
-        timeout: Any = _SENTINEL,
+        timeout: ClientWSTimeout | float | Any = _SENTINEL,
         receive_timeout: float | None = None,
         autoclose: bool = True,
         autoping: bool = True,
@@ -312,9 +315,49 @@ class ClientSession:
         proxy_headers: Any = None,
         compress: int = 0,
         max_msg_size: int = 4 * 1024 * 1024,
-    ) -> Any:
-        """Open a WebSocket connection (arrives with the WebSocket issue)."""
-        raise NotImplementedError("WebSocket support is not implemented yet")
+    ) -> _WSRequestContextManager:
+        """Open a WebSocket: await it, or `async with` it to close the socket at the end.
+
+        The upgrade is an ordinary request of this session (cookies, auth, default
+        headers, middlewares, redirects, proxies); `client_ws.upgrade` checks the answer.
+        """
+        ws_timeout = ws_timeout_from(timeout, receive_timeout)
+        protocols = tuple(protocols)
+        key = make_key()
+        real_headers = request_headers(
+            CIMultiDict(headers) if headers else CIMultiDict(), key, protocols, origin, compress
+        )
+        request = self._request(
+            method,
+            url,
+            params=params,
+            headers=real_headers,
+            read_until_eof=False,
+            auth=auth,
+            proxy=proxy,
+            proxy_auth=proxy_auth,
+            ssl=ssl,
+            verify_ssl=verify_ssl,
+            fingerprint=fingerprint,
+            ssl_context=ssl_context,
+            server_hostname=server_hostname,
+            proxy_headers=proxy_headers,
+        )
+        return _WSRequestContextManager(
+            upgrade(
+                request,
+                key=key,
+                protocols=protocols,
+                compress=compress,
+                max_msg_size=max_msg_size,
+                timeout=ws_timeout,
+                autoclose=autoclose,
+                autoping=autoping,
+                heartbeat=heartbeat,
+                response_class=self._ws_response_class,
+                registry=self._websockets,
+            )
+        )
 
     # --- one request: a driver over its steps ----------------------------------------
 
@@ -616,6 +659,9 @@ class ClientSession:
     async def close(self) -> None:
         """Close the session and, if it owns it, the connector."""
         if not self.closed:
+            for ws in list(self._websockets):
+                # A CLOSE frame (1001, going away) for every WebSocket still open.
+                ws._shutdown()
             if self._connector is not None and self._connector_owner:
                 await self._connector.close()
             self._connector = None

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Final
 
+from ._interfaces import UpgradeSink
 from ._settings import DEFAULT_SETTINGS, RequestSettings
 from .base_protocol import BaseProtocol
 from .client_exceptions import (
@@ -130,6 +131,7 @@ class ResponseHandler(BaseProtocol):
         "_read_buffer",
         "_read_bufsize",
         "_read_handle",
+        "_sink",
         "_sock_read",
         "_state",
         "_upgrade_tail",
@@ -154,6 +156,7 @@ class ResponseHandler(BaseProtocol):
         self._read_bufsize = 2**16
         self._auto_decompress = True
         self._upgrade_tail = _EMPTY
+        self._sink: UpgradeSink | None = None
         self._eof = False
         self._exception: BaseException | None = None
         self._sock_read: float | None = None
@@ -290,6 +293,17 @@ class ResponseHandler(BaseProtocol):
         self._upgrade_tail = _EMPTY
         return tail
 
+    def attach_sink(self, sink: UpgradeSink) -> None:
+        """Hand every byte after the 101 answer to `sink`, the bytes already here first."""
+        if self._state is not _UPGRADED:
+            raise RuntimeError("The connection has not been upgraded")
+        self._sink = sink
+        tail = self.upgrade_tail()
+        if tail:
+            sink.feed_data(tail)
+        if self.transport is None:
+            sink.connection_lost(self._exception)
+
     # --- the transport's side ------------------------------------------------------------
 
     def get_buffer(self, sizehint: int) -> memoryview:
@@ -303,7 +317,11 @@ class ResponseHandler(BaseProtocol):
             self._last_read = self._loop.time()
         state = self._state
         if state is _UPGRADED:
-            self._upgrade_tail += data
+            sink = self._sink
+            if sink is not None:
+                sink.feed_data(data)
+            else:
+                self._upgrade_tail += data
             return
         parser = self._parser
         parser.feed_data(data)
@@ -344,6 +362,10 @@ class ResponseHandler(BaseProtocol):
             self._state = _CLOSED
         if not self._closed.done():
             self._closed.set_result(None)
+        sink = self._sink
+        if sink is not None:
+            self._sink = None
+            sink.connection_lost(exc)
 
     def resume_reading(self) -> None:
         if self._reading_paused and self._sock_read is not None:
