@@ -134,3 +134,42 @@ async def read_request(reader: asyncio.StreamReader) -> bytes:
             length = int(value)
     body = await reader.readexactly(length) if length else b""
     return head + body
+
+
+# --- WebSocket peers for the interop tests (servers in tests/ws_peers.py) ---------------
+
+
+@pytest.fixture(params=("websockets", "aiohttp"))
+async def peer(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """Each independent WebSocket server in turn: the `websockets` library, aiohttp.web."""
+    from .ws_peers import make_peer
+
+    server = make_peer(request.param)
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def websockets_peer() -> AsyncIterator[Any]:
+    from .ws_peers import WebsocketsPeer
+
+    server = WebsocketsPeer()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def aiohttp_peer() -> AsyncIterator[Any]:
+    from .ws_peers import AiohttpPeer
+
+    server = AiohttpPeer()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[Any]:
+    import airhttp
+
+    async with airhttp.ClientSession() as client:
+        yield client

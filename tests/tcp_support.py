@@ -12,7 +12,7 @@ import functools
 import hashlib
 import socket
 import ssl
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,6 +156,65 @@ def dns_trace_config(events: list[tuple[Any, str, str]]) -> TraceConfig:
     return config
 
 
+# --- loopback servers of our own ---------------------------------------------------------
+
+
+class LoopbackServer:
+    """An asyncio server on 127.0.0.1 whose connection tasks are cancelled by close().
+
+    Subclasses answer one connection in `serve`; `start` returns a URL with `scheme`.
+    """
+
+    scheme = "http"
+
+    def __init__(self) -> None:
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def start(self) -> URL:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        return URL.build(scheme=self.scheme, host="127.0.0.1", port=port)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            await self.serve(reader, writer)
+        finally:
+            self._tasks.discard(task)
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raise NotImplementedError
+
+
+async def pipe(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    count: Callable[[int], None] | None = None,
+) -> None:
+    """Copy `reader` to `writer` until EOF (telling `count` each chunk's size), then close."""
+    try:
+        while data := await reader.read(65536):
+            if count is not None:
+                count(len(data))
+            writer.write(data)
+            await writer.drain()
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+
+
 # --- TLS ----------------------------------------------------------------------------------
 
 
@@ -189,37 +248,22 @@ def tls_material() -> TLSMaterial:
     return TLSMaterial(ca, server, other, hashlib.sha256(der).digest())
 
 
-class TLSCloseProbe:
+class TLSCloseProbe(LoopbackServer):
     """A TLS server (over memory BIOs) that reports how each client hung up.
 
     `endings` gets "close_notify" when the client shut TLS down politely and
     "abrupt" when the TCP stream just ended.
     """
 
+    scheme = "https"
+
     def __init__(self, context: ssl.SSLContext) -> None:
+        super().__init__()
         self._context = context
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
         self.endings: list[str] = []
         self.ended = asyncio.Event()
 
-    async def start(self) -> URL:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        port = self._server.sockets[0].getsockname()[1]
-        return URL.build(scheme="https", host="127.0.0.1", port=port)
-
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
         tls = self._context.wrap_bio(incoming, outgoing, server_side=True)
 
@@ -267,4 +311,3 @@ class TLSCloseProbe:
             self.ended.set()
         finally:
             writer.close()
-            self._tasks.discard(task)

@@ -7,15 +7,10 @@ small asyncio fakes record what is said to a proxy and play the broken ones.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
-import signal
 import socket
 import ssl
-import subprocess
 import sys
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +40,8 @@ from airhttp.client_reqrep import ClientRequest
 from airhttp.connector import TCPConnector
 
 from .conftest import RawServer, WebServer, read_request
-from .tcp_support import FakeResolver, refused_port, tls_material
+from .proxy_support import proxy_py
+from .tcp_support import FakeResolver, pipe, refused_port, tls_material
 
 _PROXY_ENV = (
     "http_proxy",
@@ -67,71 +63,16 @@ _OK: bytes = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 # --- proxy.py, once per module ------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _proxy_py(workdir: Path, *options: str) -> Iterator[URL]:
-    """Run proxy.py on a free loopback port; its whole process group is ended afterwards."""
-    workdir.mkdir()
-    port_file = workdir / "port"
-    command = [
-        sys.executable,
-        "-m",
-        "proxy",
-        "--hostname",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--port-file",
-        str(port_file),
-        "--num-workers",
-        "1",
-        "--num-acceptors",
-        "1",
-        "--data-dir",
-        str(workdir),
-        "--log-level",
-        "WARNING",
-        *options,
-    ]
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 15
-        port = 0
-        while not port:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("proxy.py did not start")
-            text = port_file.read_text().strip() if port_file.exists() else ""
-            port = int(text) if text else 0
-            if not port:
-                time.sleep(0.02)
-        scheme = "https" if "--cert-file" in options else "http"
-        yield URL.build(scheme=scheme, host="127.0.0.1", port=port)
-    finally:
-        # A new session makes proxy.py's acceptor processes one group with it.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 @pytest.fixture(scope="module")
 def open_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
-    with _proxy_py(tmp_path_factory.mktemp("proxy") / "open") as url:
+    with proxy_py(tmp_path_factory.mktemp("proxy") / "open") as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def auth_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
     """proxy.py that wants Basic credentials user:pass."""
-    with _proxy_py(tmp_path_factory.mktemp("proxy") / "auth", "--basic-auth", "user:pass") as url:
+    with proxy_py(tmp_path_factory.mktemp("proxy") / "auth", "--basic-auth", "user:pass") as url:
         yield url
 
 
@@ -144,7 +85,7 @@ def tls_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
     leaf.cert_chain_pems[0].write_to_path(str(cert))
     leaf.private_key_pem.write_to_path(str(key))
     options = ("--cert-file", str(cert), "--key-file", str(key))
-    with _proxy_py(workdir / "tls", *options) as url:
+    with proxy_py(workdir / "tls", *options) as url:
         yield url
 
 
@@ -204,17 +145,6 @@ class FakeProxy:
         return [head for head in self.heads if head.startswith(b"CONNECT ")]
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    except ConnectionError:
-        pass
-    finally:
-        writer.close()
-
-
 def _fake_proxy_handler(
     proxy: FakeProxy,
 ) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]:
@@ -233,7 +163,7 @@ def _fake_proxy_handler(
             host, _, port = authority.rpartition(":")
             up_reader, up_writer = await asyncio.open_connection(host, int(port))
             writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+            await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
             return
 
     return handle

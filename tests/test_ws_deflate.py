@@ -6,6 +6,8 @@ Byte strings only: messages fed whole, split at every offset and byte by byte; t
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import itertools
 import random
 import time
@@ -24,25 +26,29 @@ from websockets.streams import StreamReader
 
 from airhttp._ws_deflate import DeflateParams, PerMessageDeflate, extension_offer, negotiate
 from airhttp._ws_frames import WebSocketReader, build_compressed_frame, build_frame
-from airhttp.http_websocket import (
-    WebSocketError,
-    WSCloseCode,
-    WSHandshakeError,
-    WSMessage,
-    WSMsgType,
+from airhttp.http_websocket import WebSocketError, WSHandshakeError, WSMessage, WSMsgType
+
+from . import ws_reader_support
+from .ws_reader_support import (
+    INVALID_TEXT,
+    KEY,
+    MESSAGE_TOO_BIG,
+    PROTOCOL_ERROR,
+    binary,
+    corrupted,
+    drain,
+    read_chunks,
+    splits,
+    text,
 )
+from .ws_support import BINARY, CLOSE, CONT, PING, PONG, TEXT, server_frame
 
-from .test_ws_frames import binary, feed_modes, server_frame, splits, text
-
-PROTOCOL_ERROR = WSCloseCode.PROTOCOL_ERROR
-INVALID_TEXT = WSCloseCode.INVALID_TEXT
-MESSAGE_TOO_BIG = WSCloseCode.MESSAGE_TOO_BIG
-
-TEXT, BINARY, CONT = 0x1, 0x2, 0x0
-CLOSE, PING, PONG = 0x8, 0x9, 0xA
 RSV1, RSV2, RSV3 = 0b100, 0b010, 0b001
-KEY = b"\x37\xfa\x21\x3d"
 DEFAULT = DeflateParams()
+
+# The reader inflates as DEFAULT agrees unless a test passes other `params` (None: off).
+assert_reads = functools.partial(ws_reader_support.assert_reads, params=DEFAULT)
+assert_fails = functools.partial(ws_reader_support.assert_fails, params=DEFAULT)
 
 # Every combination of context takeover in the two directions.
 TAKEOVERS = [
@@ -80,51 +86,6 @@ def compressed_frames(body: bytes, opcode: int, cuts: Sequence[int] = ()) -> byt
             opcode if first else CONT, part, fin=index == len(parts) - 1, rsv=RSV1 if first else 0
         )
     return bytes(wire)
-
-
-def read_chunks(
-    chunks: Sequence[bytes], params: DeflateParams | None, max_msg_size: int = 0
-) -> list[WSMessage]:
-    deflate = None if params is None else PerMessageDeflate(params)
-    reader = WebSocketReader(max_msg_size=max_msg_size, deflate=deflate)
-    messages: list[WSMessage] = []
-    for chunk in chunks:
-        reader.feed_data(chunk)
-        messages += drain(reader)
-    return messages
-
-
-def drain(reader: WebSocketReader) -> list[WSMessage]:
-    messages: list[WSMessage] = []
-    while (message := reader.next_message()) is not None:
-        messages.append(message)
-    return messages
-
-
-def assert_reads(
-    data: bytes,
-    expected: list[WSMessage],
-    params: DeflateParams | None = DEFAULT,
-    *,
-    max_msg_size: int = 0,
-    case: object = "",
-) -> None:
-    for mode, chunks in feed_modes(data):
-        assert read_chunks(chunks, params, max_msg_size) == expected, (case, mode)
-
-
-def assert_fails(
-    data: bytes,
-    code: int,
-    params: DeflateParams | None = DEFAULT,
-    *,
-    max_msg_size: int = 0,
-    case: object = "",
-) -> None:
-    for mode, chunks in feed_modes(data):
-        with pytest.raises(WebSocketError) as info:
-            read_chunks(chunks, params, max_msg_size)
-        assert info.value.code == code, (case, mode)
 
 
 def sample_payloads() -> Iterator[bytes]:
@@ -334,11 +295,8 @@ def test_no_context_takeover_resets_the_server_window() -> None:
 
 def test_compressed_messages_round_trip_for_every_window_and_takeover() -> None:
     for bits, takeover in itertools.product(range(8, 16), TAKEOVERS):
-        params = DeflateParams(
-            client_max_window_bits=bits,
-            server_max_window_bits=bits,
-            client_no_context_takeover=takeover.client_no_context_takeover,
-            server_no_context_takeover=takeover.server_no_context_takeover,
+        params = dataclasses.replace(
+            takeover, client_max_window_bits=bits, server_max_window_bits=bits
         )
         client, server = PerMessageDeflate(params), server_side(params)
         for payload in [*sample_payloads(), *sample_payloads()]:
@@ -502,7 +460,7 @@ def test_compressed_text_and_binary_read_under_any_split() -> None:
                 value = payload.decode("utf-8", "replace")
                 wire += compressed_frames(server.compress(value.encode()), TEXT)
                 expected.append(text(value))
-        assert_reads(bytes(wire), expected, params, case=params)
+        assert_reads(bytes(wire), expected, params=params, case=params)
 
 
 def test_every_window_size_reads_back_with_context_takeover() -> None:
@@ -585,7 +543,7 @@ def test_rsv2_and_rsv3_stay_errors_with_deflate() -> None:
 
 def test_rsv1_without_deflate_and_corrupt_compressed_data_are_protocol_errors() -> None:
     body = server_side(DEFAULT).compress(b"Hello")
-    assert_fails(compressed_frames(body, TEXT), PROTOCOL_ERROR, None)
+    assert_fails(compressed_frames(body, TEXT), PROTOCOL_ERROR, params=None)
     assert_fails(compressed_frames(b"\xff\xff\xff\xff", BINARY), PROTOCOL_ERROR)
 
 
@@ -778,12 +736,7 @@ def hostile_compressed_bytes(draw: st.DrawFn) -> bytes:
             rsv = draw(st.sampled_from([RSV1, RSV1, 0, RSV2]))
             wire += server_frame(opcode, draw(st.binary(max_size=120)), rsv=rsv)
         return bytes(wire)
-    wire = bytearray(draw(compressed_conversations(DEFAULT))[0])
-    for _ in range(draw(st.integers(1, 4))):
-        if not wire:
-            break
-        wire[draw(st.integers(0, len(wire) - 1))] = draw(st.integers(0, 255))
-    return bytes(wire)
+    return draw(corrupted(draw(compressed_conversations(DEFAULT))[0]))
 
 
 @PROPERTY_SETTINGS

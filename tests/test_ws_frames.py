@@ -6,7 +6,7 @@ Every reader case is fed whole, split at every offset and byte by byte; no socke
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,107 +20,35 @@ from airhttp._ws_frames import (
     build_frame,
     close_payload,
 )
-from airhttp.http_websocket import WebSocketError, WSCloseCode, WSMessage, WSMsgType
+from airhttp.http_websocket import WebSocketError, WSMessage, WSMsgType
 
-PROTOCOL_ERROR = WSCloseCode.PROTOCOL_ERROR
-INVALID_TEXT = WSCloseCode.INVALID_TEXT
-MESSAGE_TOO_BIG = WSCloseCode.MESSAGE_TOO_BIG
-
-TEXT, BINARY, CONT = 0x1, 0x2, 0x0
-CLOSE, PING, PONG = 0x8, 0x9, 0xA
-
-# Inputs longer than this are split at every offset near their ends and at a stride in
-# between: re-feeding a 64 KiB frame at each of its 64 Ki offsets would take minutes.
-EVERY_OFFSET_LIMIT = 4096
-
-
-def reference_mask(payload: bytes, key: bytes) -> bytes:
-    """RFC 6455 section 5.3 read literally: octet i XOR key octet i mod 4."""
-    return bytes(octet ^ key[i % 4] for i, octet in enumerate(payload))
-
-
-def server_frame(
-    opcode: int,
-    payload: bytes = b"",
-    *,
-    fin: bool = True,
-    rsv: int = 0,
-    length_bits: int | None = None,
-    mask_key: bytes | None = None,
-    declared_length: int | None = None,
-) -> bytes:
-    """An independent frame encoder, written from RFC 6455 section 5.2 for these tests.
-
-    `length_bits` forces the 7/16/64-bit length form (non-minimal forms included);
-    `declared_length` lies about the payload size.
-    """
-    size = len(payload) if declared_length is None else declared_length
-    if length_bits is None:
-        length_bits = 7 if size <= 125 else 16 if size <= 0xFFFF else 64
-    first = (0x80 if fin else 0) | (rsv << 4) | opcode
-    mask_bit = 0x80 if mask_key is not None else 0
-    if length_bits == 7:
-        head = bytes([first, mask_bit | size])
-    elif length_bits == 16:
-        head = bytes([first, mask_bit | 126]) + size.to_bytes(2, "big")
-    else:
-        head = bytes([first, mask_bit | 127]) + size.to_bytes(8, "big")
-    if mask_key is not None:
-        return head + mask_key + reference_mask(payload, mask_key)
-    return head + payload
-
-
-def feed_modes(data: bytes) -> Iterator[tuple[str, list[bytes]]]:
-    """The same bytes whole, in two pieces at each offset, and one byte at a time."""
-    yield "whole", [data]
-    if len(data) <= EVERY_OFFSET_LIMIT:
-        offsets: Sequence[int] = range(1, len(data))
-    else:
-        edges = set(range(1, 64)) | set(range(len(data) - 64, len(data)))
-        offsets = sorted(edges | set(range(1, len(data), 1021)))
-    for offset in offsets:
-        yield f"split at {offset}", [data[:offset], data[offset:]]
-    yield "byte by byte", [data[i : i + 1] for i in range(len(data))]
-
-
-def read_chunks(chunks: Sequence[bytes], max_msg_size: int = 0) -> list[WSMessage]:
-    reader = WebSocketReader(max_msg_size=max_msg_size)
-    messages: list[WSMessage] = []
-    for chunk in chunks:
-        reader.feed_data(chunk)
-        while (message := reader.next_message()) is not None:
-            messages.append(message)
-    return messages
-
+from .ws_reader_support import (
+    INVALID_TEXT,
+    KEY,
+    MESSAGE_TOO_BIG,
+    PROTOCOL_ERROR,
+    assert_fails,
+    assert_reads,
+    binary,
+    corrupted,
+    read_chunks,
+    splits,
+    text,
+)
+from .ws_support import (
+    BINARY,
+    CLOSE,
+    CONT,
+    PING,
+    PONG,
+    TEXT,
+    close_frame,
+    reference_mask,
+    server_frame,
+)
 
 # Cases loop inside one test rather than being parametrized: the suite-wide leak check
 # costs tens of milliseconds per test, which would dwarf the parsing itself.
-
-
-def assert_reads(
-    data: bytes, expected: list[WSMessage], *, max_msg_size: int = 0, case: object = ""
-) -> None:
-    for mode, chunks in feed_modes(data):
-        assert read_chunks(chunks, max_msg_size) == expected, (case, mode)
-
-
-def assert_fails(data: bytes, code: int, *, max_msg_size: int = 0, case: object = "") -> None:
-    for mode, chunks in feed_modes(data):
-        with pytest.raises(WebSocketError) as info:
-            read_chunks(chunks, max_msg_size)
-        assert info.value.code == code, (case, mode)
-
-
-def text(value: str) -> WSMessage:
-    return WSMessage(WSMsgType.TEXT, value, "")
-
-
-def binary(value: bytes) -> WSMessage:
-    return WSMessage(WSMsgType.BINARY, value, "")
-
-
-def close_frame(code: int, reason: bytes = b"") -> bytes:
-    return server_frame(CLOSE, code.to_bytes(2, "big") + reason)
 
 
 # --- valid input -------------------------------------------------------------------
@@ -396,8 +324,6 @@ def test_error_message_is_readable() -> None:
 
 # --- writer --------------------------------------------------------------------------
 
-KEY = b"\x37\xfa\x21\x3d"
-
 
 def test_apply_mask_matches_the_per_octet_definition() -> None:
     for size in (0, 1, 3, 4, 5, 125, 126, 1000, 0xFFFF, 0x10000, 100003):
@@ -531,13 +457,6 @@ def conversations(draw: st.DrawFn) -> tuple[bytes, list[WSMessage]]:
     return bytes(wire), expected
 
 
-@st.composite
-def splits(draw: st.DrawFn, data: bytes) -> list[bytes]:
-    cuts = sorted(set(draw(st.lists(st.integers(0, len(data)), max_size=12))))
-    bounds = [0, *cuts, len(data)]
-    return [data[start:stop] for start, stop in itertools.pairwise(bounds)]
-
-
 @PROPERTY_SETTINGS
 @given(st.data(), conversations())
 def test_any_conversation_reads_back_under_any_split(
@@ -572,12 +491,7 @@ def hostile_bytes(draw: st.DrawFn) -> bytes:
     """Pure noise, or a valid conversation with some bytes overwritten."""
     if draw(st.booleans()):
         return draw(st.binary(max_size=300))
-    wire = bytearray(draw(conversations())[0])
-    for _ in range(draw(st.integers(1, 4))):
-        if not wire:
-            break
-        wire[draw(st.integers(0, len(wire) - 1))] = draw(st.integers(0, 255))
-    return bytes(wire)
+    return draw(corrupted(draw(conversations())[0]))
 
 
 @PROPERTY_SETTINGS

@@ -1,9 +1,9 @@
 """airhttp's WebSocket client against two independent servers, over real sockets.
 
 Every test runs against `websockets` (its asyncio server) and aiohttp.web's
-WebSocketResponse unless only one of them can play the part (fragmenting, each
-permessage-deflate parameter: websockets; server heartbeats: aiohttp.web). The servers
-live in `ws_peers`; TLS material comes from `tcp_support`, proxy.py from `test_proxy`.
+WebSocketResponse unless only one of them can play the part (fragmenting: websockets;
+server heartbeats: aiohttp.web). The servers and fixtures live in `ws_peers`.
+Compression, TLS and proxies are in test_ws_interop_deflate_tls.py.
 """
 
 from __future__ import annotations
@@ -12,69 +12,27 @@ import asyncio
 import json
 import os
 import re
-import ssl
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-import trustme
 from yarl import URL
 
 import airhttp
 from airhttp import WSMsgType
 
-from .tcp_support import tls_material
-from .test_proxy import _proxy_py
 from .ws_peers import (
-    PEER_NAMES,
-    WEBSOCKETS_DEFAULT_DEFLATE,
     AiohttpPeer,
-    Deflate,
     Peer,
     PeerOptions,
-    UpgradingProxy,
     WebsocketsPeer,
     burst_message,
+    echo,
     fragment_payload,
-    make_peer,
-    relay_to,
 )
 
 TEXT, BINARY, PING, PONG = WSMsgType.TEXT, WSMsgType.BINARY, WSMsgType.PING, WSMsgType.PONG
 CLOSE, CLOSED, ERROR = WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.ERROR
 MiB = 2**20
-
-
-@pytest.fixture(params=PEER_NAMES)
-async def peer(request: pytest.FixtureRequest) -> AsyncIterator[Peer]:
-    server = make_peer(request.param)
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def websockets_peer() -> AsyncIterator[WebsocketsPeer]:
-    server = WebsocketsPeer()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def aiohttp_peer() -> AsyncIterator[AiohttpPeer]:
-    server = AiohttpPeer()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[airhttp.ClientSession]:
-    async with airhttp.ClientSession() as client:
-        yield client
-
-
-async def _echo(ws: airhttp.ClientWebSocketResponse, text: str) -> str:
-    await ws.send_str(text)
-    return await ws.receive_str()
 
 
 # --- messages -------------------------------------------------------------------------------
@@ -132,8 +90,8 @@ async def test_unicode_text_survives_both_ways(peer: Peer, session: airhttp.Clie
     url = await peer.start()
     text = "héllo wörld — 日本語 \U0001f389 \u0000 \ufeff"
     async with session.ws_connect(url) as ws:
-        assert await _echo(ws, text) == text
-        assert await _echo(ws, text * 1000) == text * 1000
+        assert await echo(ws, text) == text
+        assert await echo(ws, text * 1000) == text * 1000
 
 
 @pytest.mark.parametrize("size", [MiB, 16 * MiB], ids=["1MiB", "16MiB"])
@@ -172,7 +130,7 @@ async def test_a_burst_read_late_arrives_whole_and_in_order(
         await ws.send_str("!burst 128 65536")
         await asyncio.sleep(0.2)
         received = [await ws.receive_bytes() for _ in range(128)]
-        assert await _echo(ws, "after the burst") == "after the burst"
+        assert await echo(ws, "after the burst") == "after the burst"
     assert received == [burst_message(index, 65536) for index in range(128)]
 
 
@@ -182,7 +140,7 @@ async def test_a_message_over_max_msg_size_fails_with_1009(
     url = await peer.start()
     ws = await session.ws_connect(url, max_msg_size=1000)
     # The limit itself is allowed (aiohttp's client refuses a message of exactly 1000).
-    assert await _echo(ws, "x" * 1000) == "x" * 1000
+    assert await echo(ws, "x" * 1000) == "x" * 1000
     await ws.send_str("x" * 1001)
     msg = await ws.receive()
     assert msg.type is ERROR
@@ -216,7 +174,7 @@ async def test_fragmented_message_from_the_server_arrives_whole(
         await ws.send_str(f"!fragments 16 65536 {kind}")
         msg = await ws.receive()
         # A message straight after the fragmented one is not mixed into it.
-        assert await _echo(ws, "after") == "after"
+        assert await echo(ws, "after") == "after"
     if kind == "text":
         assert (msg.type, msg.data) == (TEXT, expected.decode())
     else:
@@ -280,7 +238,7 @@ async def test_heartbeat_keeps_a_connection_to_a_live_server_open(
     async with session.ws_connect(url, heartbeat=0.2) as ws:
         await asyncio.sleep(0.5)
         assert not ws.closed
-        assert await _echo(ws, "still here") == "still here"
+        assert await echo(ws, "still here") == "still here"
     assert ws.close_code == 1000
     if isinstance(peer, AiohttpPeer):
         # Our empty heartbeat pings reached the server, one per 0.2 s.
@@ -333,7 +291,7 @@ async def test_server_heartbeat_is_answered_while_nobody_calls_receive(
     url = await aiohttp_peer.start()
     async with session.ws_connect(url) as ws:
         await asyncio.sleep(0.5)
-        assert await _echo(ws, "alive") == "alive"
+        assert await echo(ws, "alive") == "alive"
     assert ws.close_code == 1000
     assert await aiohttp_peer.next_client_close() == (1000, "")
 
@@ -431,7 +389,7 @@ async def test_leaving_async_with_closes_with_1000(
 ) -> None:
     url = await peer.start()
     async with session.ws_connect(url) as ws:
-        assert await _echo(ws, "inside") == "inside"
+        assert await echo(ws, "inside") == "inside"
     assert ws.closed
     assert ws.close_code == 1000
     assert await peer.next_client_close() == (1000, "")
@@ -452,7 +410,7 @@ async def test_closing_the_session_says_going_away(peer: Peer) -> None:
     url = await peer.start()
     session = airhttp.ClientSession()
     ws = await session.ws_connect(url)
-    assert await _echo(ws, "hi") == "hi"
+    assert await echo(ws, "hi") == "hi"
     # aiohttp just drops the TCP connection here; we say goodbye first.
     await session.close()
     assert await peer.next_client_close() == (1001, "")
@@ -535,7 +493,7 @@ async def test_subprotocol_the_server_selects_is_reported(
     url = await peer.start(PeerOptions(protocols=("chat",)))
     async with session.ws_connect(url, protocols=offered) as ws:
         assert ws.protocol == "chat"
-        assert await _echo(ws, "chatting") == "chatting"
+        assert await echo(ws, "chatting") == "chatting"
     handshake = peer.handshakes[0]
     assert handshake.headers["Sec-WebSocket-Protocol"] == ",".join(offered)
     assert handshake.response_headers["Sec-WebSocket-Protocol"] == "chat"
@@ -554,7 +512,7 @@ async def test_subprotocol_mismatch_is_each_servers_call(
     # aiohttp.web goes on without one; so does the client (as aiohttp's does).
     async with session.ws_connect(url, protocols=("other",)) as ws:
         assert ws.protocol is None
-        assert await _echo(ws, "plain") == "plain"
+        assert await echo(ws, "plain") == "plain"
     assert "Sec-WebSocket-Protocol" not in peer.handshakes[0].response_headers
 
 
@@ -619,7 +577,7 @@ async def test_cookies_go_with_the_handshake_and_set_cookie_on_the_101_is_stored
     jar = airhttp.CookieJar(unsafe=True)
     async with airhttp.ClientSession(cookies={"sid": "abc"}, cookie_jar=jar) as session:
         async with session.ws_connect(url) as ws:
-            assert await _echo(ws, "x") == "x"
+            assert await echo(ws, "x") == "x"
         stored = jar.filter_cookies(url.with_scheme("http"))
         assert (stored["sid"].value, stored["srv"].value) == ("abc", "42")
         async with session.ws_connect(url):
@@ -664,7 +622,7 @@ async def test_a_middleware_adds_a_header_and_sees_the_101(peer: Peer) -> None:
 
     async with airhttp.ClientSession(middlewares=(middleware,)) as session:
         async with session.ws_connect(url) as ws:
-            assert await _echo(ws, "through") == "through"
+            assert await echo(ws, "through") == "through"
     assert peer.handshakes[0].headers["X-Middleware"] == "yes"
     assert seen == [("GET", str(url), 101)]
 
@@ -685,359 +643,5 @@ async def test_trace_signals_fire_for_the_handshake(peer: Peer) -> None:
     async with airhttp.ClientSession(trace_configs=[config]) as session:
         async with session.ws_connect(url) as ws:
             assert events == [("start", "GET", url, None), ("end", "GET", url, 101)]
-            assert await _echo(ws, "traced") == "traced"
+            assert await echo(ws, "traced") == "traced"
     assert len(events) == 2
-
-
-# --- permessage-deflate -------------------------------------------------------------------
-
-
-async def _exchange_a_mix(ws: airhttp.ClientWebSocketResponse) -> None:
-    """Messages that exercise a compressor: repeats (context takeover), noise, size, nothing."""
-    for i in range(6):
-        text = f"repeat after me, number {i % 2}; " * 40
-        assert await _echo(ws, text) == text
-    noise = os.urandom(65536)
-    await ws.send_bytes(noise)
-    assert await ws.receive_bytes() == noise
-    big = "the quick brown fox jumps " * (MiB // 26)
-    assert await _echo(ws, big) == big
-    assert await _echo(ws, "") == ""
-    await ws.send_bytes(b"")
-    assert await ws.receive_bytes() == b""
-
-
-def _extension_params(value: str) -> dict[str, str | None]:
-    params: dict[str, str | None] = {}
-    for part in value.split(";")[1:]:
-        name, _, given = part.strip().partition("=")
-        params[name] = given or None
-    return params
-
-
-def _agreed_client_window(peer: Peer) -> int:
-    """RFC 7692 section 7.1.2.2: the server's limit if it set one, else the limit we offered."""
-    handshake = peer.handshakes[0]
-    for value in (
-        handshake.response_headers["Sec-WebSocket-Extensions"],
-        handshake.headers["Sec-WebSocket-Extensions"],
-    ):
-        bits = _extension_params(value).get("client_max_window_bits")
-        if bits is not None:
-            return int(bits)
-    return 15
-
-
-@pytest.mark.parametrize(
-    ("deflate", "compress", "notakeover"),
-    [
-        (WEBSOCKETS_DEFAULT_DEFLATE, 12, False),
-        (Deflate(), 15, False),
-        (Deflate(server_no_context_takeover=True), 15, False),
-        (Deflate(client_no_context_takeover=True), 15, True),
-        (Deflate(server_max_window_bits=10), 15, False),
-        (Deflate(client_max_window_bits=10), 10, False),
-        (
-            Deflate(
-                server_no_context_takeover=True,
-                client_no_context_takeover=True,
-                server_max_window_bits=9,
-                client_max_window_bits=9,
-            ),
-            9,
-            True,
-        ),
-    ],
-    ids=[
-        "websockets-default",
-        "plain",
-        "server_no_context_takeover",
-        "client_no_context_takeover",
-        "server_max_window_bits=10",
-        "client_max_window_bits=10",
-        "all-four",
-    ],
-)
-async def test_compress_15_agrees_to_each_server_setting(
-    websockets_peer: WebsocketsPeer,
-    session: airhttp.ClientSession,
-    deflate: Deflate,
-    compress: int,
-    notakeover: bool,
-) -> None:
-    url = await websockets_peer.start(PeerOptions(max_size=2 * MiB, deflate=deflate))
-    async with session.ws_connect(url, compress=15, max_msg_size=2 * MiB) as ws:
-        assert (ws.compress, ws.client_notakeover) == (compress, notakeover)
-        await _exchange_a_mix(ws)
-        # websockets compresses its fragmented messages too: RSV1 on the first frame only.
-        await ws.send_str("!fragments 8 3000 text")
-        assert await ws.receive_str() == b"".join(fragment_payload(8, 3000)).decode()
-    handshake = websockets_peer.handshakes[0]
-    offer = "permessage-deflate; client_max_window_bits"
-    assert handshake.headers["Sec-WebSocket-Extensions"] == offer
-    assert handshake.response_headers["Sec-WebSocket-Extensions"].startswith("permessage-deflate")
-
-
-async def test_a_client_window_of_8_bits_is_honoured(
-    websockets_peer: WebsocketsPeer, session: airhttp.ClientSession
-) -> None:
-    # aiohttp refuses client_max_window_bits=8 ("Invalid window size"); we keep to it.
-    url = await websockets_peer.start(PeerOptions(deflate=Deflate(client_max_window_bits=8)))
-    async with session.ws_connect(url, compress=15) as ws:
-        assert ws.compress == 8
-        await _exchange_a_mix(ws)
-
-
-@pytest.mark.parametrize("compress", range(9, 15))
-async def test_smaller_windows_are_offered_as_aiohttp_does_and_round_trip(
-    websockets_peer: WebsocketsPeer, session: airhttp.ClientSession, compress: int
-) -> None:
-    # The server caps our window at 11 bits and keeps its own at 10: offers above and
-    # below both caps meet it.
-    deflate = Deflate(client_max_window_bits=11, server_max_window_bits=10)
-    url = await websockets_peer.start(PeerOptions(max_size=2 * MiB, deflate=deflate))
-    async with session.ws_connect(url, compress=compress, max_msg_size=2 * MiB) as ws:
-        assert ws.compress == _agreed_client_window(websockets_peer)
-        assert ws.compress <= 11
-        assert ws.client_notakeover is False
-        await _exchange_a_mix(ws)
-    handshake = websockets_peer.handshakes[0]
-    assert handshake.headers["Sec-WebSocket-Extensions"] == (
-        f"permessage-deflate; client_max_window_bits; server_max_window_bits={compress}"
-    )
-    response = _extension_params(handshake.response_headers["Sec-WebSocket-Extensions"])
-    assert response["server_max_window_bits"] == str(min(compress, 10))
-
-
-@pytest.mark.parametrize("compress", [15, 12, 9])
-async def test_aiohttp_web_compression_round_trips(
-    aiohttp_peer: AiohttpPeer, session: airhttp.ClientSession, compress: int
-) -> None:
-    url = await aiohttp_peer.start(PeerOptions(max_size=2 * MiB, deflate=Deflate()))
-    async with session.ws_connect(url, compress=compress, max_msg_size=2 * MiB) as ws:
-        assert ws.compress == _agreed_client_window(aiohttp_peer)
-        assert ws.client_notakeover is False
-        await _exchange_a_mix(ws)
-    response = aiohttp_peer.handshakes[0].response_headers
-    assert response["Sec-WebSocket-Extensions"].startswith("permessage-deflate")
-
-
-async def test_compression_makes_messages_small_on_the_wire(
-    peer: Peer, session: airhttp.ClientSession
-) -> None:
-    url = await peer.start(PeerOptions(max_size=2 * MiB, deflate=Deflate()))
-    text = "all work and no play makes jack a dull boy " * (MiB // 43)
-    async with relay_to(url) as (relay, relayed):
-        async with session.ws_connect(relayed, max_msg_size=2 * MiB) as ws:
-            assert ws.compress == 0
-            assert await _echo(ws, text) == text
-        # Not offered, nothing is compressed: the relay saw the whole message each way.
-        assert min(relay.upstream, relay.downstream) > len(text)
-    async with relay_to(url) as (relay, relayed):
-        async with session.ws_connect(relayed, compress=15, max_msg_size=2 * MiB) as ws:
-            assert ws.compress == 15
-            assert await _echo(ws, text) == text
-        # About 1 MiB each way in the clear; deflated, a few KiB.
-        assert max(relay.upstream, relay.downstream) < 32 * 1024
-    plain, compressed = peer.handshakes
-    assert "Sec-WebSocket-Extensions" not in plain.headers
-    assert "Sec-WebSocket-Extensions" not in plain.response_headers
-    assert compressed.response_headers["Sec-WebSocket-Extensions"].startswith("permessage-deflate")
-
-
-async def test_a_compressed_message_over_max_msg_size_fails_with_1009(
-    websockets_peer: WebsocketsPeer, session: airhttp.ClientSession
-) -> None:
-    url = await websockets_peer.start(PeerOptions(deflate=Deflate()))
-    ws = await session.ws_connect(url, compress=15, max_msg_size=1000)
-    # A few bytes on the wire either way; 5000 once inflated.
-    await ws.send_str("a" * 5000)
-    msg = await ws.receive()
-    assert msg.type is ERROR
-    assert isinstance(msg.data, airhttp.WebSocketError)
-    assert msg.data.code == airhttp.WSCloseCode.MESSAGE_TOO_BIG
-    assert ws.close_code == airhttp.WSCloseCode.MESSAGE_TOO_BIG
-    assert await websockets_peer.next_client_close() == (1009, "")
-
-
-async def test_a_per_message_window_mixes_with_context_takeover(
-    websockets_peer: WebsocketsPeer, session: airhttp.ClientSession
-) -> None:
-    url = await websockets_peer.start(PeerOptions(deflate=Deflate()))
-    text = "context, context, context " * 100
-    async with session.ws_connect(url, compress=15) as ws:
-        for compress in (None, 9, None, None, 12, 15, None):
-            await ws.send_str(text, compress=compress)
-            assert await ws.receive_str() == text
-
-
-async def test_nothing_is_compressed_when_the_server_declines(
-    peer: Peer, session: airhttp.ClientSession
-) -> None:
-    # aiohttp would set RSV1 on send_str(compress=15) here, which the server must refuse.
-    url = await peer.start()
-    async with session.ws_connect(url, compress=15) as ws:
-        assert (ws.compress, ws.client_notakeover) == (0, False)
-        await ws.send_str("plain please", compress=15)
-        assert await ws.receive_str() == "plain please"
-        assert await _echo(ws, "still plain") == "still plain"
-    assert peer.handshakes[0].headers["Sec-WebSocket-Extensions"].startswith("permessage-deflate")
-    assert "Sec-WebSocket-Extensions" not in peer.handshakes[0].response_headers
-    assert await peer.next_client_close() == (1000, "")
-
-
-# --- wss:// -----------------------------------------------------------------------------------
-
-
-def _trusting_context() -> ssl.SSLContext:
-    return tls_material().client_context()
-
-
-async def test_wss_round_trips_with_a_context_that_trusts_the_ca(
-    peer: Peer, session: airhttp.ClientSession
-) -> None:
-    options = PeerOptions(ssl=tls_material().server_context(), deflate=Deflate(), max_size=2 * MiB)
-    url = await peer.start(options)
-    assert url.scheme == "wss"
-    context = _trusting_context()
-    async with session.ws_connect(url, ssl=context, compress=15, max_msg_size=2 * MiB) as ws:
-        assert ws.get_extra_info("sslcontext") is context
-        assert ws.get_extra_info("peername") == ("127.0.0.1", url.port)
-        assert ws.get_extra_info("ssl_object").server_hostname == "127.0.0.1"
-        assert ws.compress == 15
-        await _exchange_a_mix(ws)
-    assert ws.close_code == 1000
-    assert await peer.next_client_close() == (1000, "")
-
-
-async def test_wss_with_an_untrusted_ca_fails_as_https_does(
-    peer: Peer, session: airhttp.ClientSession
-) -> None:
-    url = await peer.start(PeerOptions(ssl=tls_material().server_context()))
-    context = ssl.create_default_context()
-    trustme.CA().configure_trust(context)
-    with pytest.raises(airhttp.ClientConnectorCertificateError) as ws_failure:
-        await session.ws_connect(url, ssl=context)
-    with pytest.raises(airhttp.ClientConnectorCertificateError) as https_failure:
-        await session.get(url.with_scheme("https"), ssl=context)
-    assert type(ws_failure.value) is type(https_failure.value)
-    assert ws_failure.value.host == https_failure.value.host == "127.0.0.1"
-    assert ws_failure.value.port == url.port
-    error = ws_failure.value.certificate_error
-    assert isinstance(error, ssl.SSLCertVerificationError)
-    assert error.verify_message == "unable to get local issuer certificate"
-    assert peer.handshakes == []
-
-
-async def test_wss_with_ssl_false_skips_verification(
-    peer: Peer, session: airhttp.ClientSession
-) -> None:
-    url = await peer.start(PeerOptions(ssl=tls_material().server_context()))
-    async with session.ws_connect(url, ssl=False) as ws:
-        assert await _echo(ws, "unverified") == "unverified"
-
-
-# --- through proxies --------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def open_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
-    with _proxy_py(tmp_path_factory.mktemp("ws-proxy") / "open") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def auth_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
-    """proxy.py that wants Basic credentials user:pass."""
-    workdir = tmp_path_factory.mktemp("ws-proxy") / "auth"
-    with _proxy_py(workdir, "--basic-auth", "user:pass") as url:
-        yield url
-
-
-@pytest.fixture
-async def upgrading_proxy() -> AsyncIterator[UpgradingProxy]:
-    proxy = UpgradingProxy()
-    yield proxy
-    await proxy.close()
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("http_proxy", "https_proxy", "ws_proxy", "wss_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.upper(), raising=False)
-
-
-async def test_wss_goes_through_a_connect_tunnel(
-    peer: Peer, session: airhttp.ClientSession, open_proxy: URL
-) -> None:
-    url = await peer.start(PeerOptions(ssl=tls_material().server_context()))
-    async with session.ws_connect(url, proxy=open_proxy, ssl=_trusting_context()) as ws:
-        assert ws.get_extra_info("sslcontext") is not None
-        assert await _echo(ws, "tunnelled") == "tunnelled"
-        await ws.send_str("!close 4003 tunnel closed")
-        msg = await ws.receive()
-    assert (msg.type, msg.data, msg.extra) == (CLOSE, 4003, "tunnel closed")
-    headers = peer.handshakes[0].headers
-    assert headers["Host"] == f"127.0.0.1:{url.port}"
-    assert "Via" not in headers
-
-
-async def test_wss_through_an_authenticating_proxy_with_proxy_auth(
-    peer: Peer, session: airhttp.ClientSession, auth_proxy: URL
-) -> None:
-    url = await peer.start(PeerOptions(ssl=tls_material().server_context()))
-    async with session.ws_connect(
-        url,
-        proxy=auth_proxy,
-        proxy_auth=airhttp.BasicAuth("user", "pass"),
-        ssl=_trusting_context(),
-    ) as ws:
-        assert await _echo(ws, "authorised") == "authorised"
-    # The credentials were for the proxy: never inside the tunnel.
-    assert "Proxy-Authorization" not in peer.handshakes[0].headers
-
-
-async def test_wss_through_an_authenticating_proxy_without_credentials_is_407(
-    session: airhttp.ClientSession, websockets_peer: WebsocketsPeer, auth_proxy: URL
-) -> None:
-    url = await websockets_peer.start(PeerOptions(ssl=tls_material().server_context()))
-    with pytest.raises(airhttp.ClientHttpProxyError) as info:
-        await session.ws_connect(url, proxy=auth_proxy, ssl=_trusting_context())
-    assert info.value.status == 407
-    assert websockets_peer.handshakes == []
-
-
-async def test_ws_through_proxy_py_is_refused_as_it_does_not_forward_upgrades(
-    session: airhttp.ClientSession, websockets_peer: WebsocketsPeer, open_proxy: URL
-) -> None:
-    # ws:// goes to the proxy in absolute form, as aiohttp's does (no CONNECT);
-    # proxy.py answers such an upgrade with 400 to both clients.
-    url = await websockets_peer.start()
-    with pytest.raises(airhttp.WSServerHandshakeError) as info:
-        await session.ws_connect(url, proxy=open_proxy)
-    assert (info.value.status, info.value.message) == (400, "Invalid response status")
-    assert websockets_peer.handshakes == []
-
-
-async def test_ws_goes_to_the_proxy_in_absolute_form_with_its_credentials(
-    peer: Peer, session: airhttp.ClientSession, upgrading_proxy: UpgradingProxy
-) -> None:
-    url = await peer.start()
-    proxy = await upgrading_proxy.start()
-    async with session.ws_connect(
-        url / "room" % {"n": "1"},
-        proxy=proxy,
-        proxy_auth=airhttp.BasicAuth("user", "pass"),
-        proxy_headers={"X-Proxy": "p"},
-    ) as ws:
-        assert await _echo(ws, "proxied") == "proxied"
-    (head,) = upgrading_proxy.heads
-    lines = head.decode().split("\r\n")
-    assert lines[0] == f"GET ws://127.0.0.1:{url.port}/room?n=1 HTTP/1.1"
-    assert "Proxy-Authorization: Basic dXNlcjpwYXNz" in lines
-    # Unlike aiohttp, proxy_headers go with absolute-form requests too (docs/proxies.md).
-    assert "X-Proxy: p" in lines
-    assert "Upgrade: websocket" in lines
-    assert peer.handshakes[0].path_qs == "/room?n=1"
-    assert await peer.next_client_close() == (1000, "")

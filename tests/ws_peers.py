@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import re
 import ssl
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -34,7 +34,10 @@ from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFact
 from websockets.http11 import Request, Response
 from yarl import URL
 
+import airhttp
+
 from .conftest import WebServer
+from .tcp_support import LoopbackServer, pipe
 
 __all__ = (
     "PEER_NAMES",
@@ -53,6 +56,7 @@ __all__ = (
     "relay_to",
 )
 
+# tests/conftest.py's `peer` fixture runs each of these.
 PEER_NAMES: Final = ("websockets", "aiohttp")
 # How long a "deaf" handler keeps its socket paused when the test does not end first.
 _DEAF_LIMIT: Final = 2.0
@@ -359,66 +363,32 @@ def make_peer(name: str) -> Peer:
 # --- a byte-counting TCP relay ------------------------------------------------------------------
 
 
-class TcpRelay:
+class TcpRelay(LoopbackServer):
     """Forwards one port to another and counts the bytes each way (to see compression work)."""
 
     def __init__(self, target: URL) -> None:
+        super().__init__()
         self._target = target
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
         self.upstream = 0  # client -> server
         self.downstream = 0  # server -> client
 
     async def start(self) -> URL:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        port = self._server.sockets[0].getsockname()[1]
-        return self._target.with_port(port)
+        listening = await super().start()
+        return self._target.with_port(listening.port)
 
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         host, port = self._target.host, self._target.port
         assert host is not None and port is not None
         up_reader, up_writer = await asyncio.open_connection(host, port)
-        try:
-            await asyncio.gather(
-                self.pipe(reader, up_writer, self._count_up),
-                self.pipe(up_reader, writer, self._count_down),
-            )
-        finally:
-            self._tasks.discard(task)
+        await asyncio.gather(
+            pipe(reader, up_writer, self._count_up), pipe(up_reader, writer, self._count_down)
+        )
 
     def _count_up(self, size: int) -> None:
         self.upstream += size
 
     def _count_down(self, size: int) -> None:
         self.downstream += size
-
-    @staticmethod
-    async def pipe(
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        count: Callable[[int], None] | None,
-    ) -> None:
-        try:
-            while data := await reader.read(2**16):
-                if count is not None:
-                    count(len(data))
-                writer.write(data)
-                await writer.drain()
-        except ConnectionError:
-            pass
-        finally:
-            writer.close()
 
 
 @contextlib.asynccontextmanager
@@ -434,7 +404,7 @@ async def relay_to(target: URL) -> AsyncIterator[tuple[TcpRelay, URL]]:
 # --- an HTTP proxy that forwards upgrades -------------------------------------------------------
 
 
-class UpgradingProxy:
+class UpgradingProxy(LoopbackServer):
     """A forward proxy for absolute-form requests that keeps relaying after a 101.
 
     proxy.py answers an absolute-form upgrade with 400; this one turns the request
@@ -443,27 +413,10 @@ class UpgradingProxy:
     """
 
     def __init__(self) -> None:
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        super().__init__()
         self.heads: list[bytes] = []
 
-    async def start(self) -> URL:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        port = self._server.sockets[0].getsockname()[1]
-        return URL.build(scheme="http", host="127.0.0.1", port=port)
-
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             self.heads.append(head)
@@ -475,11 +428,13 @@ class UpgradingProxy:
             forwarded = "\r\n".join([f"{method} {url.raw_path_qs} {version}", *kept])
             up_reader, up_writer = await asyncio.open_connection(url.host, url.port)
             up_writer.write(forwarded.encode("latin-1") + b"\r\n\r\n")
-            await asyncio.gather(
-                TcpRelay.pipe(reader, up_writer, None), TcpRelay.pipe(up_reader, writer, None)
-            )
+            await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
             writer.close()
-            self._tasks.discard(task)
+
+
+async def echo(ws: airhttp.ClientWebSocketResponse, text: str) -> str:
+    await ws.send_str(text)
+    return await ws.receive_str()

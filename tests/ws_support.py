@@ -1,7 +1,8 @@
 """The server side of a WebSocket, spoken by hand for the client tests: handshake and frames.
 
 Test scaffolding only: written from RFC 6455 without airhttp's own framing code, so a
-bug there cannot hide itself; every server listens on loopback.
+bug there cannot hide itself; every server listens on loopback. The last section runs a
+scenario with airhttp's client and with aiohttp's, for the tests that use it as the oracle.
 """
 
 from __future__ import annotations
@@ -31,10 +32,19 @@ PONG: Final = 0xA
 # How long a test server waits for the client before it gives up on a step.
 PATIENCE: Final = 1.0
 
+# The error airhttp (and aiohttp) give once the transport is gone: on a send, or as
+# exception() after the server dropped TCP.
+CANNOT_WRITE: Final = "Cannot write to closing transport"
+
 
 def accept_for(key: str) -> str:
     """The Sec-WebSocket-Accept answer to `key` (RFC 6455 section 4.2.2, step 5.4)."""
     return base64.b64encode(hashlib.sha1(key.encode("ascii") + GUID).digest()).decode("ascii")
+
+
+def reference_mask(payload: bytes, key: bytes) -> bytes:
+    """RFC 6455 section 5.3 read literally: octet i XOR key octet i mod 4."""
+    return bytes(octet ^ key[i % 4] for i, octet in enumerate(payload))
 
 
 def server_frame(
@@ -43,28 +53,39 @@ def server_frame(
     *,
     fin: bool = True,
     rsv: int = 0,
+    length_bits: int | None = None,
     mask_key: bytes | None = None,
+    declared_length: int | None = None,
 ) -> bytes:
-    """One frame as a server sends it: unmasked unless a test asks for the violation."""
+    """One frame as a server sends it (RFC 6455 section 5.2): unmasked unless a test asks.
+
+    `length_bits` forces the 7/16/64-bit length form (non-minimal forms included);
+    `declared_length` lies about the payload size.
+    """
+    size = len(payload) if declared_length is None else declared_length
+    if length_bits is None:
+        length_bits = 7 if size <= 125 else 16 if size <= 0xFFFF else 64
     first = (0x80 if fin else 0) | (rsv << 4) | opcode
     mask_bit = 0x80 if mask_key is not None else 0
-    size = len(payload)
-    if size < 126:
+    if length_bits == 7:
         head = bytes((first, mask_bit | size))
-    elif size < 1 << 16:
+    elif length_bits == 16:
         head = bytes((first, mask_bit | 126)) + struct.pack("!H", size)
     else:
         head = bytes((first, mask_bit | 127)) + struct.pack("!Q", size)
     if mask_key is None:
         return head + payload
-    masked = bytes(octet ^ mask_key[i % 4] for i, octet in enumerate(payload))
-    return head + mask_key + masked
+    return head + mask_key + reference_mask(payload, mask_key)
+
+
+def close_body(code: int, reason: bytes = b"") -> bytes:
+    """A CLOSE frame's payload: the code in two octets, then the reason."""
+    return struct.pack("!H", code) + reason
 
 
 def close_frame(code: int | None = None, reason: bytes = b"") -> bytes:
     """A server CLOSE frame; code None gives the empty body (no status code)."""
-    body = b"" if code is None else struct.pack("!H", code) + reason
-    return server_frame(CLOSE, body)
+    return server_frame(CLOSE, b"" if code is None else close_body(code, reason))
 
 
 @dataclass(frozen=True)
@@ -83,6 +104,13 @@ class ClientFrame:
         if self.opcode != CLOSE or len(self.payload) < 2:
             return None
         return int(struct.unpack("!H", self.payload[:2])[0])
+
+
+def wire(frames: list[ClientFrame]) -> list[tuple[int, bytes]]:
+    """What the client sent, as (opcode, payload), after checking each frame is well formed."""
+    for frame in frames:
+        assert frame.fin and frame.rsv == 0 and frame.masked and len(frame.mask_key) == 4, frame
+    return [(frame.opcode, frame.payload) for frame in frames]
 
 
 @dataclass(frozen=True)
@@ -222,7 +250,7 @@ class Peer:
             return None
         payload = bytes(buf[pos : pos + size])
         if masked:
-            payload = bytes(octet ^ mask_key[i % 4] for i, octet in enumerate(payload))
+            payload = reference_mask(payload, mask_key)
         del buf[: pos + size]
         return ClientFrame(
             fin=bool(first & 0x80),
@@ -292,6 +320,34 @@ class Peer:
 Script = Callable[[Peer], Awaitable[Any]]
 
 
+async def hold_until_eof(peer: Peer) -> list[ClientFrame]:
+    """A server that answers nothing: every frame until the client hangs up."""
+    return await peer.frames_until_eof()
+
+
+async def echo_close(peer: Peer) -> list[ClientFrame]:
+    """A server that answers the client's CLOSE: every frame up to EOF."""
+    return await peer.echo_close()
+
+
+async def hang_up(peer: Peer) -> None:
+    """A server that drops TCP right after the handshake."""
+
+
+def sends(
+    *chunks: bytes, after: asyncio.Event | None = None, then: Script = hold_until_eof
+) -> Script:
+    """A server that sends `chunks` (once `after` is set, if given), then runs `then`."""
+
+    async def script(peer: Peer) -> Any:
+        if after is not None:
+            await after.wait()
+        peer.send(*chunks)
+        return await then(peer)
+
+    return script
+
+
 class ScriptedServer:
     """Runs a script per connection, after the handshake unless told otherwise."""
 
@@ -346,6 +402,33 @@ async def serve(
     return server
 
 
-async def hold_until_eof(peer: Peer) -> list[ClientFrame]:
-    """A server that answers nothing: every frame until the client hangs up."""
-    return await peer.frames_until_eof()
+# --- aiohttp's client as the oracle ----------------------------------------------------
+
+Scenario = Callable[[Any, RawServer], Awaitable[Any]]
+
+
+async def run_both(raw_server: RawServer, scenario: Scenario) -> tuple[Any, Any]:
+    """The scenario's observables with airhttp, then with aiohttp (the reference)."""
+    import aiohttp
+
+    import airhttp
+
+    ours = await scenario(airhttp, raw_server)
+    theirs = await scenario(aiohttp, raw_server)
+    return ours, theirs
+
+
+def observe_message(msg: Any) -> tuple[Any, ...]:
+    data = msg.data
+    if isinstance(data, BaseException):
+        data = (type(data).__name__, getattr(data, "code", None), str(data))
+    return (int(msg.type), data, msg.extra)
+
+
+def observe_state(ws: Any) -> tuple[Any, ...]:
+    code = ws.close_code
+    return (ws.closed, None if code is None else int(code))
+
+
+def observe_error(exc: BaseException | None) -> tuple[str, str] | None:
+    return None if exc is None else (type(exc).__name__, str(exc))

@@ -6,6 +6,7 @@ Bytes and header values in, bytes and parameters out: no sockets, no frames, no 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import zlib
 from typing import Final
@@ -50,15 +51,27 @@ _RESPONSE_PARAMS: Final = frozenset(
 _TOKEN: Final = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _QUOTED: Final = r'"(?:[^"\\]|\\.)*"'
 _OWS: Final = r"[ \t]*"
-# RFC 9110 section 5.6.1: empty list elements (", ,") are skipped.
-_EXTENSION_RE: Final = re.compile(rf"[ \t,]*({_TOKEN})")
-_PARAM_RE: Final = re.compile(
-    rf"{_OWS};{_OWS}({_TOKEN})(?:{_OWS}={_OWS}(?:({_TOKEN})|({_QUOTED})))?"
-)
-_EXTENSION_END_RE: Final = re.compile(rf"{_OWS}(?:,|\Z)")
-_NOTHING_LEFT_RE: Final = re.compile(r"[ \t,]*\Z")
-_TOKEN_RE: Final = re.compile(_TOKEN)
-_ESCAPE_RE: Final = re.compile(r"\\(.)")
+
+
+class _Grammar:
+    """The compiled patterns; built on the first negotiation, not at import (cold start)."""
+
+    def __init__(self) -> None:
+        # RFC 9110 section 5.6.1: empty list elements (", ,") are skipped.
+        self.extension = re.compile(rf"[ \t,]*({_TOKEN})")
+        self.param = re.compile(
+            rf"{_OWS};{_OWS}({_TOKEN})(?:{_OWS}={_OWS}(?:({_TOKEN})|({_QUOTED})))?"
+        )
+        self.extension_end = re.compile(rf"{_OWS}(?:,|\Z)")
+        self.nothing_left = re.compile(r"[ \t,]*\Z")
+        self.token = re.compile(_TOKEN)
+        self.escape = re.compile(r"\\(.)")
+
+
+@functools.cache
+def _grammar() -> _Grammar:
+    return _Grammar()
+
 
 _Params = list[tuple[str, str | None]]
 
@@ -116,24 +129,25 @@ def negotiate(header_value: str, compress: int) -> DeflateParams | None:
 
 def _parse_extensions(value: str) -> list[tuple[str, _Params]]:
     """Split a Sec-WebSocket-Extensions value into (extension, [(param, value)]) pairs."""
+    grammar = _grammar()
     extensions: list[tuple[str, _Params]] = []
     pos = 0
-    while not _NOTHING_LEFT_RE.match(value, pos):
-        start = _EXTENSION_RE.match(value, pos)
+    while not grammar.nothing_left.match(value, pos):
+        start = grammar.extension.match(value, pos)
         if start is None:
             raise _malformed(value)
         pos = start.end()
         params: _Params = []
-        while (param := _PARAM_RE.match(value, pos)) is not None:
+        while (param := grammar.param.match(value, pos)) is not None:
             name, token, quoted = param.groups()
             if quoted is not None:
                 # RFC 6455 section 9.1: a quoted value must still be a token once unescaped.
-                token = _ESCAPE_RE.sub(r"\1", quoted[1:-1])
-                if not _TOKEN_RE.fullmatch(token):
+                token = grammar.escape.sub(r"\1", quoted[1:-1])
+                if not grammar.token.fullmatch(token):
                     raise _malformed(value)
             params.append((name, token))
             pos = param.end()
-        end = _EXTENSION_END_RE.match(value, pos)
+        end = grammar.extension_end.match(value, pos)
         if end is None:
             raise _malformed(value)
         pos = end.end()

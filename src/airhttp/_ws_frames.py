@@ -438,7 +438,7 @@ def build_frame(
 ) -> bytes:
     """Encode one frame; `mask_key` (4 bytes) masks it as a client must, None leaves it bare.
 
-    The caller supplies the key (os.urandom(4) in the I/O layer) so output is
+    The caller supplies the key (`_ws_writer` draws them from os.urandom) so output is
     deterministic under test. `rsv1` marks the first frame of a compressed message
     (permessage-deflate); `build_compressed_frame` sets it for a whole message.
     """

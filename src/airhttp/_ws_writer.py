@@ -7,7 +7,6 @@ and waits for the transport when its buffer is full.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from typing import Final
 
@@ -21,33 +20,21 @@ __all__ = ("WebSocketWriter",)
 # Mask keys (RFC 6455 section 5.3: unpredictable, from a strong source) are drawn from
 # the OS in batches: one getrandom() call per 256 frames instead of one per frame.
 _KEYS_PER_BATCH: Final = 256
+# Opcodes from CLOSE (0x8) up are control frames: never compressed (RFC 7692 section 6).
 _OP_CLOSE: Final = 0x8
-# Only data frames are compressed (RFC 7692 section 6): control frames stay plain.
-_FIRST_CONTROL_OPCODE: Final = 0x8
 
 
 class WebSocketWriter:
     """Frames, masks and writes messages for one client WebSocket connection."""
 
-    __slots__ = ("_closing", "_deflate", "_key_pos", "_keys", "_protocol", "_transport")
+    __slots__ = ("_closing", "_deflate", "_key_pos", "_keys", "_protocol")
 
-    def __init__(
-        self,
-        protocol: BaseProtocol,
-        transport: asyncio.Transport,
-        *,
-        deflate: PerMessageDeflate | None = None,
-    ) -> None:
+    def __init__(self, protocol: BaseProtocol, *, deflate: PerMessageDeflate | None = None) -> None:
         self._protocol = protocol
-        self._transport = transport
         self._deflate = deflate
         self._keys = b""
         self._key_pos = 0
         self._closing = False
-
-    @property
-    def deflate(self) -> PerMessageDeflate | None:
-        return self._deflate
 
     def _mask_key(self) -> bytes:
         pos = self._key_pos
@@ -64,12 +51,12 @@ class WebSocketWriter:
         connection's context; None or 0 uses the connection's setting, as aiohttp
         does. Nothing is compressed unless the server agreed to permessage-deflate.
         """
-        transport = self._transport
-        if self._closing or transport.is_closing():
+        transport = self._protocol.transport
+        if self._closing or transport is None or transport.is_closing():
             raise ClientConnectionResetError("Cannot write to closing transport")
         deflate = self._deflate
         rsv1 = False
-        if deflate is not None and opcode < _FIRST_CONTROL_OPCODE:
+        if deflate is not None and opcode < _OP_CLOSE:
             if compress:
                 payload = deflate.compress_once(payload, compress)
             else:
@@ -83,6 +70,12 @@ class WebSocketWriter:
     async def send_frame(self, payload: bytes, opcode: int, compress: int | None = None) -> None:
         """Write one message, then wait while the transport's buffer is over its limit."""
         self.write_frame(payload, opcode, compress)
-        protocol = self._protocol
-        if protocol.writing_paused:
-            await protocol.wait_for_drain()
+        if self._protocol.writing_paused:
+            await self.drain()
+
+    async def drain(self) -> None:
+        """Wait for the transport's buffer to fall below its limit, as a send does."""
+        try:
+            await self._protocol.wait_for_drain()
+        except ConnectionResetError:
+            raise ClientConnectionResetError("Cannot write to closing transport") from None

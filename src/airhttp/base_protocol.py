@@ -19,6 +19,7 @@ class BaseProtocol(asyncio.BufferedProtocol):
         "_connection_lost",
         "_drain_waiter",
         "_loop",
+        "_lost_error",
         "_paused",
         "_reading_paused",
         "transport",
@@ -30,6 +31,7 @@ class BaseProtocol(asyncio.BufferedProtocol):
         self._drain_waiter: asyncio.Future[None] | None = None
         self._reading_paused = False
         self._connection_lost = False
+        self._lost_error: BaseException | None = None
         self.transport: asyncio.Transport | None = None
 
     @property
@@ -64,7 +66,12 @@ class BaseProtocol(asyncio.BufferedProtocol):
         if waiter is None:
             waiter = self._loop.create_future()
             self._drain_waiter = waiter
+        # Shared by every writer waiting: shielded so one cancelled writer does not cancel
+        # the others. It only ever gets a result, so nothing is left unretrieved when all
+        # of them are cancelled; a lost connection is reported here instead.
         await asyncio.shield(waiter)
+        if self._connection_lost:
+            raise self._lost_error or ConnectionResetError("Connection lost")
 
     # --- read side: a StreamReader asks us to stop and restart reading ------------
 
@@ -96,11 +103,9 @@ class BaseProtocol(asyncio.BufferedProtocol):
     def connection_lost(self, exc: BaseException | None) -> None:
         self._connection_lost = True
         self.transport = None
+        self._lost_error = exc
         waiter = self._drain_waiter
         if waiter is not None:
             self._drain_waiter = None
             if not waiter.done():
-                if exc is None:
-                    waiter.set_exception(ConnectionResetError("Connection lost"))
-                else:
-                    waiter.set_exception(exc)
+                waiter.set_result(None)

@@ -45,7 +45,14 @@ from .client_exceptions import (
     NonHttpUrlClientError,
 )
 from .client_middlewares import ClientMiddlewareType, build_client_middlewares
-from .client_ws import ClientWebSocketResponse, ClientWSTimeout, upgrade, ws_timeout_from
+from .client_ws import (
+    DEFAULT_WS_CLIENT_TIMEOUT,
+    ClientWebSocketResponse,
+    ClientWSTimeout,
+    shutdown_all,
+    upgrade,
+    ws_timeout_from,
+)
 from .connector import TCPConnector
 from .cookiejar import CookieJar
 from .helpers import (
@@ -321,7 +328,11 @@ class ClientSession:
         The upgrade is an ordinary request of this session (cookies, auth, default
         headers, middlewares, redirects, proxies); `client_ws.upgrade` checks the answer.
         """
-        ws_timeout = ws_timeout_from(timeout, receive_timeout)
+        if max_msg_size < 0:
+            raise ValueError(f"max_msg_size must be >= 0 (0 = no limit), not {max_msg_size}")
+        ws_timeout = ws_timeout_from(
+            DEFAULT_WS_CLIENT_TIMEOUT if timeout is _SENTINEL else timeout, receive_timeout
+        )
         protocols = tuple(protocols)
         key = make_key()
         real_headers = request_headers(
@@ -659,9 +670,8 @@ class ClientSession:
     async def close(self) -> None:
         """Close the session and, if it owns it, the connector."""
         if not self.closed:
-            for ws in list(self._websockets):
-                # A CLOSE frame (1001, going away) for every WebSocket still open.
-                ws._shutdown()
+            # A CLOSE frame (1001, going away) for every WebSocket still open.
+            shutdown_all(self._websockets)
             if self._connector is not None and self._connector_owner:
                 await self._connector.close()
             self._connector = None

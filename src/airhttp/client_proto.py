@@ -299,9 +299,13 @@ class ResponseHandler(BaseProtocol):
             raise RuntimeError("The connection has not been upgraded")
         self._sink = sink
         tail = self.upgrade_tail()
+        if self._reading_paused:
+            # Paused only to bound the tail; from here the sink decides.
+            self.resume_reading()
         if tail:
             sink.feed_data(tail)
         if self.transport is None:
+            self._sink = None
             sink.connection_lost(self._exception)
 
     # --- the transport's side ------------------------------------------------------------
@@ -320,8 +324,11 @@ class ResponseHandler(BaseProtocol):
             sink = self._sink
             if sink is not None:
                 sink.feed_data(data)
-            else:
-                self._upgrade_tail += data
+                return
+            self._upgrade_tail += data
+            if len(self._upgrade_tail) > self._read_bufsize:
+                # Nobody has taken the connection over yet: stop reading until someone does.
+                self.pause_reading()
             return
         parser = self._parser
         parser.feed_data(data)
@@ -357,8 +364,9 @@ class ResponseHandler(BaseProtocol):
         self._eof = True
         if self._state is _AWAITING_HEAD or self._state is _RECEIVING_BODY:
             self._end_on_close(exc)
-        if self._state is not _RECEIVING_BODY:
-            # A compressed body that fully arrived is still expanded as it is read.
+        if self._state is not _RECEIVING_BODY and self._state is not _UPGRADED:
+            # A compressed body that fully arrived is still expanded as it is read; an
+            # upgraded connection's last bytes still go to whoever attaches to it.
             self._state = _CLOSED
         if not self._closed.done():
             self._closed.set_result(None)

@@ -14,7 +14,7 @@ import json
 import sys
 import warnings
 from collections import deque
-from collections.abc import Awaitable, Callable, MutableSet, Sequence
+from collections.abc import Awaitable, Callable, Iterable, MutableSet, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -51,6 +51,7 @@ __all__ = (
     "DEFAULT_WS_CLIENT_TIMEOUT",
     "ClientWSTimeout",
     "ClientWebSocketResponse",
+    "shutdown_all",
     "upgrade",
     "ws_timeout_from",
 )
@@ -135,9 +136,10 @@ class ClientWebSocketResponse:
         self._last_rx = loop.time()
         self._heartbeat_handle: asyncio.TimerHandle | None = None
         self._pong_handle: asyncio.TimerHandle | None = None
-        self._conn.attach_sink(_Sink(self))
-        if heartbeat is not None and not self._ended:
+        if heartbeat is not None:
             self._heartbeat_handle = loop.call_at(self._last_rx + heartbeat, self._heartbeat_due)
+        # Last: bytes that came with the 101 (even a CLOSE) are fed from here on.
+        self._conn.attach_sink(_Sink(self))
 
     # --- what the user reads ---------------------------------------------------------
 
@@ -194,9 +196,11 @@ class ClientWebSocketResponse:
                 if kind is _PONG:
                     self._pong_arrived()
                 self._messages.append(message)
-                data_size = message.data
                 if kind is _TEXT or kind is _BINARY:
-                    self._queued += len(data_size)
+                    self._queued += len(message.data)
+                elif kind is _CLOSE:
+                    # The closing handshake has begun: no more pings from us.
+                    self._cancel_heartbeat()
             message = reader.next_message()
         if error is not None:
             self._end(error)
@@ -239,6 +243,9 @@ class ClientWebSocketResponse:
         assert heartbeat is not None
         now = self._loop.time()
         due = self._last_rx + heartbeat
+        if self._conn.reading_paused:
+            # We stopped reading (messages wait for receive()): the peer cannot be judged.
+            due = now + heartbeat
         if now < due:
             # Data arrived since the timer was set: the peer is alive, look again later.
             self._heartbeat_handle = self._loop.call_at(due, self._heartbeat_due)
@@ -265,8 +272,9 @@ class ClientWebSocketResponse:
         self._pong_handle = None
         heartbeat = self._heartbeat
         assert heartbeat is not None
-        if self._loop.time() - self._last_rx < heartbeat / 2:
-            # No PONG, but other data came in after the PING: the peer is alive.
+        if self._conn.reading_paused or self._loop.time() - self._last_rx < heartbeat / 2:
+            # No PONG, but other data came in after the PING (or we stopped reading and
+            # the PONG may be waiting unread): the peer is alive.
             self._heartbeat_handle = self._loop.call_at(
                 self._last_rx + heartbeat, self._heartbeat_due
             )
@@ -308,7 +316,7 @@ class ClientWebSocketResponse:
             raise TypeError(f"data argument must be str ({type(data)!r})")
         self._writer.write_frame(data.encode("utf-8"), _TEXT, compress)
         if self._conn.writing_paused:
-            await self._conn.wait_for_drain()
+            await self._writer.drain()
 
     async def send_bytes(
         self, data: bytes | bytearray | memoryview, compress: int | None = None
@@ -317,7 +325,7 @@ class ClientWebSocketResponse:
             raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
         self._writer.write_frame(bytes(data), _BINARY, compress)
         if self._conn.writing_paused:
-            await self._conn.wait_for_drain()
+            await self._writer.drain()
 
     async def send_json(
         self,
@@ -341,33 +349,46 @@ class ClientWebSocketResponse:
 
     async def close(self, *, code: int = WSCloseCode.OK, message: bytes | str = b"") -> bool:
         """Send a CLOSE frame and wait (up to ws_close) for the server's; True if this closed."""
-        if self._waiting and self._close_wait is None:
-            # A receive() in another task returns CLOSING; this call reads the answer.
-            wait = self._close_wait = self._loop.create_future()
-            self._wake()
-            await wait
-        if self._closed:
-            return False
         # Checked before anything changes: a bad code or reason leaves the socket as it was.
         payload = close_payload(code) + _as_bytes(message)
         if len(payload) > MAX_CONTROL_PAYLOAD:
             raise ValueError("Close reason cannot be longer than 123 bytes")
+        if self._closed:
+            return False
         self._closed = True
         self._cancel_heartbeat()
         try:
-            await self._writer.send_frame(payload, WSMsgType.CLOSE)
-        except (ClientConnectionResetError, ConnectionError) as exc:
+            if self._waiting:
+                # A receive() in another task returns CLOSING; this call reads the answer.
+                wait = self._close_wait = self._loop.create_future()
+                self._wake()
+                await wait
+            # Written without waiting for the buffer to drain: a peer that stopped
+            # reading must not hold close() past its ws_close deadline.
+            self._writer.write_frame(payload, WSMsgType.CLOSE)
+        except ClientConnectionResetError as exc:
             self._close_code = WSCloseCode.ABNORMAL_CLOSURE
             self._exception = exc
             self._response.close()
             return True
+        except asyncio.CancelledError:
+            self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+            self._abort()
+            raise
         if self._closing or self._ended:
             # The server's CLOSE already came, or nothing more can: no answer to wait for.
             self._response.close()
             return True
-        await self._await_peer_close()
-        self._response.close()
+        if await self._await_peer_close():
+            self._response.close()
+        else:
+            self._abort()
         return True
+
+    def _abort(self) -> None:
+        """Drop the connection now, unsent bytes and all (a peer that does not read)."""
+        self._conn.abort()
+        self._response.close()
 
     def _shutdown(self) -> None:
         """The session is closing: say goodbye (1001) without waiting for the answer."""
@@ -383,7 +404,8 @@ class ClientWebSocketResponse:
         self._response.close()
         self._end(None)
 
-    async def _await_peer_close(self) -> None:
+    async def _await_peer_close(self) -> bool:
+        """Read until the server's CLOSE; False if the wait ended without it."""
         timeout = self._timeout.ws_close
         deadline = None if timeout is None else self._loop.time() + timeout
         while True:
@@ -392,20 +414,20 @@ class ClientWebSocketResponse:
             except asyncio.TimeoutError as exc:
                 self._close_code = WSCloseCode.ABNORMAL_CLOSURE
                 self._exception = exc
-                return
+                return False
             except asyncio.CancelledError:
                 self._close_code = WSCloseCode.ABNORMAL_CLOSURE
-                self._response.close()
+                self._abort()
                 raise
             if message is None:
                 # The peer hung up (or broke the protocol) instead of answering.
                 self._close_code = WSCloseCode.ABNORMAL_CLOSURE
                 error = self._end_error
                 self._exception = error if isinstance(error, WebSocketError) else EofStream()
-                return
+                return True
             if message.type is _CLOSE:
                 self._close_code = message.data
-                return
+                return True
 
     async def _next_message(self, deadline: float | None) -> WSMessage | None:
         """The next queued message, waiting until `deadline`; None once nothing will come."""
@@ -483,13 +505,14 @@ class ClientWebSocketResponse:
             self._waiting = False
             if handle is not None:
                 handle.cancel()
-        close_wait = self._close_wait
-        if close_wait is None:
-            return False
-        # close() in another task woke us: it takes over the connection.
-        self._close_wait = None
-        close_wait.set_result(None)
-        return True
+            close_wait = self._close_wait
+            if close_wait is not None:
+                # close() in another task woke us (or waits for us to leave): it takes
+                # over the connection.
+                self._close_wait = None
+                if not close_wait.done():
+                    close_wait.set_result(None)
+        return close_wait is not None
 
     async def _on_ended(self) -> WSMessage:
         """receive() found nothing left: report why the connection ended."""
@@ -556,25 +579,25 @@ class ClientWebSocketResponse:
 
 
 def ws_timeout_from(timeout: Any, receive_timeout: float | None) -> ClientWSTimeout:
-    """ws_connect's ClientWSTimeout, folding in the deprecated float forms."""
-    if timeout is None:
-        result = ClientWSTimeout()
-    elif isinstance(timeout, ClientWSTimeout):
+    """ws_connect's ClientWSTimeout, folding in the deprecated float forms (as aiohttp)."""
+    if isinstance(timeout, ClientWSTimeout):
         result = timeout
-    elif isinstance(timeout, (int, float)):
+    else:
         warnings.warn(
             "parameter 'timeout' of type 'float' is deprecated, please use "
-            f"'timeout=ClientWSTimeout(ws_close={timeout})'",
+            "'timeout=ClientWSTimeout(ws_close=...)'",
             DeprecationWarning,
             stacklevel=3,
         )
-        result = ClientWSTimeout(ws_close=timeout)
-    else:
-        result = DEFAULT_WS_CLIENT_TIMEOUT
+        if timeout is None or isinstance(timeout, (int, float)):
+            result = ClientWSTimeout(ws_close=timeout)
+        else:
+            # Not a number of seconds (aiohttp would fail in close() later): the default.
+            result = DEFAULT_WS_CLIENT_TIMEOUT
     if receive_timeout is not None:
         warnings.warn(
             "float parameter 'receive_timeout' is deprecated, please use parameter "
-            f"'timeout=ClientWSTimeout(ws_receive={receive_timeout})'",
+            "'timeout=ClientWSTimeout(ws_receive=...)'",
             DeprecationWarning,
             stacklevel=3,
         )
@@ -625,25 +648,34 @@ async def upgrade(
             headers=response.headers,
         ) from None
     connection = response.connection
-    if connection is None or connection.protocol is None or connection.transport is None:
+    if connection is None or connection.protocol is None:
         response.close()
         raise ClientConnectionResetError("Connection closed during the WebSocket handshake")
-    deflate = None if outcome.deflate is None else PerMessageDeflate(outcome.deflate)
-    reader = WebSocketReader(max_msg_size=max_msg_size, deflate=deflate)
-    writer = WebSocketWriter(connection.protocol, connection.transport, deflate=deflate)
     params = outcome.deflate
-    ws = response_class(
-        reader,
-        writer,
-        outcome.protocol,
-        response,
-        timeout,
-        autoclose,
-        autoping,
-        response._loop,
-        heartbeat=heartbeat,
-        compress=0 if params is None else params.client_max_window_bits,
-        client_notakeover=False if params is None else params.client_no_context_takeover,
-    )
+    try:
+        deflate = None if params is None else PerMessageDeflate(params)
+        ws = response_class(
+            WebSocketReader(max_msg_size=max_msg_size, deflate=deflate),
+            WebSocketWriter(connection.protocol, deflate=deflate),
+            outcome.protocol,
+            response,
+            timeout,
+            autoclose,
+            autoping,
+            asyncio.get_running_loop(),
+            heartbeat=heartbeat,
+            compress=0 if params is None else params.client_max_window_bits,
+            client_notakeover=False if params is None else params.client_no_context_takeover,
+        )
+    except BaseException:
+        # Whatever failed (a custom ws_response_class, say), the socket is not left open.
+        response.close()
+        raise
     registry.add(ws)
     return ws
+
+
+def shutdown_all(sockets: Iterable[ClientWebSocketResponse]) -> None:
+    """Send CLOSE 1001 (going away) on each open socket and close it: the session ends."""
+    for ws in list(sockets):
+        ws._shutdown()
