@@ -23,6 +23,9 @@ from .ws_support import (
     close_frame,
     echo_close,
     handshake_response,
+    observe_message,
+    run_both,
+    sends,
     serve,
     server_frame,
 )
@@ -205,3 +208,36 @@ async def test_messages_that_came_with_the_101_survive_the_server_leaving(
         assert ws.closed
         assert ws.close_code == 1000
     await server.result()
+
+
+async def test_decode_text_false_hands_text_over_as_bytes_like_aiohttp(
+    raw_server: RawServer,
+) -> None:
+    """aiohttp 3.14: ws_connect(decode_text=False) gives TEXT data as UTF-8 bytes, and
+    receive_str()/receive_json() still work on them."""
+
+    async def scenario(lib: Any, raw_server: RawServer) -> Any:
+        text = "h\u00e9llo".encode()
+        big = ('{"k": "' + "\u00e9" * 200 + '"}').encode()
+        server = await serve(
+            raw_server,
+            sends(
+                server_frame(TEXT, text),
+                server_frame(TEXT, b'{"a": 1}'),
+                server_frame(TEXT, big[:100], fin=False),
+                server_frame(0x0, big[100:]),
+                then=echo_close,
+            ),
+        )
+        async with lib.ClientSession() as session:
+            async with session.ws_connect(server.url, decode_text=False) as ws:
+                first = observe_message(await ws.receive())
+                as_json = await ws.receive_json()
+                fragmented = await ws.receive_str()
+        await server.result()
+        return first, as_json, fragmented
+
+    ours, theirs = await run_both(raw_server, scenario)
+    assert ours == theirs
+    assert ours[0] == (1, "h\u00e9llo".encode(), "")
+    assert isinstance(ours[2], bytes)

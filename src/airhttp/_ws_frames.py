@@ -106,6 +106,7 @@ class WebSocketReader:
     __slots__ = (
         "_buf",
         "_control",
+        "_decode_text",
         "_decoder",
         "_deflate",
         "_error",
@@ -127,11 +128,14 @@ class WebSocketReader:
         *,
         max_msg_size: int = DEFAULT_MAX_MSG_SIZE,
         deflate: PerMessageDeflate | None = None,
+        decode_text: bool = True,
     ) -> None:
         if max_msg_size < 0:
             raise ValueError(f"max_msg_size must be >= 0 (0 = no limit), not {max_msg_size}")
         self._max_msg_size = max_msg_size
         self._deflate = deflate
+        # False: TEXT messages are handed over as their (validated) UTF-8 bytes.
+        self._decode_text = decode_text
         self._buf = bytearray()
         self._messages: deque[WSMessage] = deque()
         self._error: WebSocketError | None = None
@@ -188,6 +192,7 @@ class WebSocketReader:
         """
         size = len(data)
         limit = self._max_msg_size
+        decode_text = self._decode_text
         append = self._messages.append
         pos = 0
         while size - pos >= 2:
@@ -211,7 +216,7 @@ class WebSocketReader:
                     text = data[start:end].decode("utf-8")
                 except UnicodeDecodeError:
                     break
-                append(WSMessage(WSMsgType.TEXT, text, ""))
+                append(WSMessage(WSMsgType.TEXT, text if decode_text else data[start:end], ""))
             else:
                 append(WSMessage(WSMsgType.BINARY, data[start:end], ""))
             pos = end
@@ -381,7 +386,10 @@ class WebSocketReader:
             text = "".join(self._msg_text) + tail
             self._msg_text.clear()
             self._decoder.reset()
-            self._messages.append(WSMessage(WSMsgType.TEXT, text, ""))
+            if not self._decode_text:
+                self._messages.append(WSMessage(WSMsgType.TEXT, text.encode("utf-8"), ""))
+            else:
+                self._messages.append(WSMessage(WSMsgType.TEXT, text, ""))
         else:
             data = bytes(self._msg_binary)
             self._msg_binary.clear()

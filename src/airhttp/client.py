@@ -322,6 +322,7 @@ class ClientSession:
         proxy_headers: Any = None,
         compress: int = 0,
         max_msg_size: int = 4 * 1024 * 1024,
+        decode_text: bool = True,
     ) -> _WSRequestContextManager:
         """Open a WebSocket: await it, or `async with` it to close the socket at the end.
 
@@ -365,6 +366,7 @@ class ClientSession:
                 autoclose=autoclose,
                 autoping=autoping,
                 heartbeat=heartbeat,
+                decode_text=decode_text,
                 response_class=self._ws_response_class,
                 registry=self._websockets,
             )

@@ -534,13 +534,15 @@ class ClientWebSocketResponse:
         self._response.close()
         return WS_CLOSED_MESSAGE
 
-    async def receive_str(self, *, timeout: float | None = None) -> str:
+    async def receive_str(self, *, timeout: float | None = None) -> str | bytes:
         message = await self.receive(timeout)
         if message.type is not _TEXT:
             raise WSMessageTypeError(
                 f"Received message {int(message.type)}:{message.data!r} is not WSMsgType.TEXT"
             )
-        return str(message.data)
+        # bytes when the socket was opened with decode_text=False, as in aiohttp.
+        data: str | bytes = message.data
+        return data
 
     async def receive_bytes(self, *, timeout: float | None = None) -> bytes:
         message = await self.receive(timeout)
@@ -551,7 +553,7 @@ class ClientWebSocketResponse:
         return bytes(message.data)
 
     async def receive_json(
-        self, *, loads: Callable[[str], Any] = json.loads, timeout: float | None = None
+        self, *, loads: Callable[[Any], Any] = json.loads, timeout: float | None = None
     ) -> Any:
         return loads(await self.receive_str(timeout=timeout))
 
@@ -625,6 +627,7 @@ async def upgrade(
     autoclose: bool,
     autoping: bool,
     heartbeat: float | None,
+    decode_text: bool,
     response_class: type[ClientWebSocketResponse],
     registry: MutableSet[ClientWebSocketResponse],
 ) -> ClientWebSocketResponse:
@@ -655,7 +658,7 @@ async def upgrade(
     try:
         deflate = None if params is None else PerMessageDeflate(params)
         ws = response_class(
-            WebSocketReader(max_msg_size=max_msg_size, deflate=deflate),
+            WebSocketReader(max_msg_size=max_msg_size, deflate=deflate, decode_text=decode_text),
             WebSocketWriter(connection.protocol, deflate=deflate),
             outcome.protocol,
             response,
