@@ -20,7 +20,7 @@ from yarl import URL
 import airhttp
 from airhttp import _client_request, hdrs, payload
 from airhttp._client_request import ClientRequest
-from airhttp.client_exceptions import ClientPayloadError, InvalidURL
+from airhttp.client_exceptions import ClientConnectionError, ClientPayloadError, InvalidURL
 from airhttp.connector import TCPConnector
 
 from .conftest import RawServer, WebServer
@@ -258,11 +258,11 @@ async def test_default_headers_come_in_aiohttp_order() -> None:
     assert req.headers["Accept"] == "*/*"
 
 
-async def test_user_agent_names_python_and_airhttp() -> None:
+async def test_user_agent_names_python_aiohttp_and_airhttp() -> None:
+    # aiohttp's form (server-side checks look for "aiohttp/"), with airhttp's version added.
     major, minor = __import__("sys").version_info[:2]
-    assert (
-        _request().headers["User-Agent"] == f"Python/{major}.{minor} airhttp/{airhttp.__version__}"
-    )
+    expected = f"Python/{major}.{minor} aiohttp/3.13.3 airhttp/{airhttp.__version__}"
+    assert _request().headers["User-Agent"] == expected == airhttp.http.SERVER_SOFTWARE
 
 
 def test_accept_encoding_offers_br_and_zstd_only_with_their_backends(
@@ -1099,5 +1099,7 @@ async def test_error_raised_by_the_body_iterator_reaches_the_caller(echo: URL) -
         raise RuntimeError("producer failed")
 
     async with airhttp.ClientSession(timeout=_QUICK) as session:
-        with pytest.raises(RuntimeError, match="producer failed"):
+        # As aiohttp: a ClientError whose cause is the iterator's own exception.
+        with pytest.raises(ClientConnectionError, match="producer failed") as info:
             await session.post(echo / "echo", data=broken())
+    assert isinstance(info.value.__cause__, RuntimeError)

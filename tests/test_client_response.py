@@ -933,7 +933,7 @@ def _morsel_view(morsel: Morsel[str] | None) -> Any:
         ("a;b=1", None),
         ("a=x\ty", None),
         ("a=1; path=/\x01", None),
-        ("a=\xe4", None),
+        ("a=\xe4", ("a", "\xe4", "\xe4", {})),
         ("a\x7fb=1", None),
     ],
 )

@@ -358,10 +358,11 @@ def test_token_names_with_all_allowed_punctuation_are_accepted() -> None:
     assert out.head.headers[name] == "v"
 
 
-def test_obs_fold_is_joined_with_one_space() -> None:
+def test_obs_fold_drops_the_line_end_and_keeps_the_blanks_around_it() -> None:
+    # As aiohttp's default parser does: only the CRLF of each obs-fold goes.
     data = response("HTTP/1.1 200 OK\nX-A: b  \n   c  \n\td\nX-B: e\nContent-Length: 0\n")
     out = parse(data)
-    assert out.head.headers["X-A"] == "b c d"
+    assert out.head.headers["X-A"] == "b     c  \td"
     assert out.head.headers["X-B"] == "e"
 
 
@@ -411,9 +412,11 @@ def test_bare_cr_between_lines_is_rejected() -> None:
 
 
 def test_field_line_longer_than_limit_is_rejected() -> None:
-    data = response("HTTP/1.1 200 OK\nX-A: " + "a" * 100 + "\nContent-Length: 0\n")
+    data = response("HTTP/1.1 200 OK\nX-A: " + "a" * 120 + "\nContent-Length: 0\n")
     assert isinstance(parse_error(data, max_field_size=50), LineTooLong)
-    assert isinstance(parse_error(data[:90], max_field_size=50), LineTooLong)
+    # Unfinished, it is refused once it could not fit even as a long name and value.
+    assert isinstance(parse_error(data[:130], max_field_size=50), LineTooLong)
+    assert parse(data[:100], max_field_size=50).error is None
 
 
 def test_field_line_at_limit_is_accepted() -> None:
@@ -453,11 +456,12 @@ def test_unterminated_head_is_capped_before_it_ends() -> None:
         "GET", RequestSettings(max_line_size=20, max_field_size=20, max_headers=4)
     )
     parser.feed_data(b"HTTP/1.1 200 OK\r\n")
-    with pytest.raises(LineTooLong):
+    with pytest.raises(BadHttpMessage, match="Too many headers"):
         for _ in range(100):
             parser.feed_data(b"X: 1\r\n")
             assert parser.next_event() is NEED_DATA
-    assert parser.buffered < 200
+    # The cap: the status line, then max_headers + 1 fields of two max_field_size parts.
+    assert parser.buffered <= 20 + 16 + 5 * (2 * 20 + 4) + 4 + 6
 
 
 def test_limits_of_the_next_exchange_apply_to_the_next_response() -> None:
@@ -777,7 +781,7 @@ def test_trailer_section_may_end_with_bare_lf() -> None:
         (b"X-T: a\x00b\r\n\r\n", InvalidHeader),
         (b"X-T\r\n\r\n", InvalidHeader),
         (b"X-T: " + b"a" * 60 + b"\r\n\r\n", LineTooLong),
-        (b"X-T: " + b"a" * 60, LineTooLong),
+        (b"X-T: " + b"a" * 120, LineTooLong),
         (b"A: 1\r\nB: 2\r\nC: 3\r\n\r\n", BadHttpMessage),
     ],
 )
@@ -791,7 +795,7 @@ def test_unterminated_trailer_section_is_capped() -> None:
     parser.start_response("GET", RequestSettings(max_field_size=30, max_headers=4))
     parser.feed_data(chunked(b"0\r\n"))
     assert isinstance(parser.next_event(), RawResponseMessage)
-    with pytest.raises(LineTooLong):
+    with pytest.raises(BadHttpMessage, match="Too many headers"):
         for _ in range(100):
             parser.feed_data(b"T: 1\r\n")
             assert parser.next_event() is NEED_DATA

@@ -8,7 +8,6 @@ some of them with aiohttp's client too, as the oracle for behaviour meant to mat
 from __future__ import annotations
 
 import base64
-import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -151,7 +150,8 @@ async def upgrade_request_of(raw_server: RawServer, **kwargs: Any) -> UpgradeReq
 
 
 def user_agent() -> str:
-    return f"Python/{sys.version_info[0]}.{sys.version_info[1]} airhttp/{airhttp.__version__}"
+    # aiohttp's form with airhttp's version added (http.SERVER_SOFTWARE).
+    return airhttp.http.SERVER_SOFTWARE
 
 
 async def test_default_upgrade_request_head(raw_server: RawServer) -> None:

@@ -5,6 +5,7 @@ This module only gathers the public names; it holds no logic of its own.
 
 from . import hdrs
 from ._httpversion import HttpVersion, HttpVersion10, HttpVersion11
+from ._install import install_as_aiohttp
 from ._version import __version__ as __version__
 from .client import ClientSession, ClientTimeout, request
 from .client_exceptions import (
@@ -36,6 +37,7 @@ from .client_exceptions import (
     SocketTimeoutError,
     TooManyRedirects,
     UnixClientConnectorError,
+    UploadAbortedError,
     WSMessageTypeError,
     WSServerHandshakeError,
 )
@@ -54,7 +56,7 @@ from .connector import (
 )
 from .cookiejar import CookieJar, DummyCookieJar
 from .formdata import FormData
-from .helpers import BasicAuth, ChainMapProxy, ETag
+from .helpers import BasicAuth, ChainMapProxy, ETag, encode_basic_auth
 from .http_websocket import WebSocketError, WSCloseCode, WSMessage, WSMsgType
 from .multipart import (
     BadContentDispositionHeader,
@@ -199,6 +201,7 @@ __all__ = (
     "TraceResponseChunkReceivedParams",
     "UnixClientConnectorError",
     "UnixConnector",
+    "UploadAbortedError",
     "WSCloseCode",
     "WSMessage",
     "WSMessageTypeError",
@@ -206,6 +209,8 @@ __all__ = (
     "WSServerHandshakeError",
     "WebSocketError",
     "content_disposition_filename",
+    "encode_basic_auth",
+    "install_as_aiohttp",
     "get_payload",
     "hdrs",
     "parse_content_disposition",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
+import io
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from http.cookies import Morsel, SimpleCookie
@@ -22,7 +22,6 @@ from ._client_response import ClientResponse
 from ._httpversion import HttpVersion, HttpVersion10, HttpVersion11
 from ._proxy import prepare_proxied_headers
 from ._reqrep_types import ConnectionKey, Fingerprint, RequestInfo
-from ._version import __version__
 from .client_exceptions import (
     ClientConnectionError,
     ClientOSError,
@@ -32,6 +31,7 @@ from .client_exceptions import (
 from .compression_utils import HAS_BROTLI, HAS_ZSTD
 from .formdata import FormData
 from .helpers import BasicAuth, basicauth_from_netrc, netrc_from_env
+from .http import SERVER_SOFTWARE
 from .http_writer import StreamWriter, serialize_headers
 
 if TYPE_CHECKING:
@@ -86,10 +86,6 @@ def _default_accept_encoding() -> str:
     return ", ".join(encodings)
 
 
-def _user_agent() -> str:
-    return f"Python/{sys.version_info[0]}.{sys.version_info[1]} airhttp/{__version__}"
-
-
 def _parse_version(version: str) -> HttpVersion:
     major, dot, minor = version.partition(".")
     try:
@@ -104,6 +100,20 @@ def _close_in_background(body: payload.Payload) -> None:
     task = asyncio.ensure_future(body.close())
     _CLOSING.add(task)
     task.add_done_callback(_CLOSING.discard)
+
+
+def _discard_unsent(data: Any) -> None:
+    """Close the files a refused request's `data` holds (a file, a payload, a form)."""
+    if isinstance(data, io.IOBase):
+        data.close()
+        return
+    if isinstance(data, FormData):
+        try:
+            data = data()
+        except Exception:
+            return  # a form that cannot be built has no payload to close
+    if isinstance(data, payload.Payload) and payload.needs_close(data):
+        _close_in_background(data)
 
 
 class ClientRequest:
@@ -366,6 +376,9 @@ class ClientRequest:
         elif compress:
             encoding = compress.lower() if isinstance(compress, str) else "deflate"
             if encoding not in _COMPRESSIONS:
+                # aiohttp would send this request and then close the body's files; we
+                # refuse it, so we close them here rather than leave them to the GC.
+                _discard_unsent(data)
                 raise ValueError(
                     f"compress={compress!r} is not supported: use 'deflate' or 'gzip', "
                     "or send pre-compressed data with a Content-Encoding header"
@@ -650,6 +663,7 @@ class ClientRequest:
         await writer.write_headers(status_line, self.headers)
         task = self.loop.create_task(self._write_body(writer, conn, self._continue, content_length))
         self._writer_task = task
+        protocol.read_timeout_after(task)
         return task
 
     def _content_length(self) -> int | None:
@@ -753,7 +767,13 @@ class ClientRequest:
             raise
         except Exception as exc:
             if protocol is not None:
-                protocol.fail(exc)
+                # As aiohttp: whatever the body's own code raised reaches the caller as
+                # a ClientError, with the original as its cause.
+                failed = ClientConnectionError(
+                    f"Failed to send bytes into the underlying connection {conn!r}: {exc!r}"
+                )
+                failed.__cause__ = exc
+                protocol.fail(failed)
         finally:
             self._writer_task = None
 
@@ -779,7 +799,7 @@ class ClientRequest:
         uploaded is closed when its upload ends.
         """
         body = self._body
-        if isinstance(body, bytes) or body.autoclose:
+        if isinstance(body, bytes) or not payload.needs_close(body):
             return
         task = self._writer_task
         if task is not None and not task.done():
@@ -800,4 +820,5 @@ class ClientRequest:
         return f"<ClientRequest({self.method} {self.url})>"
 
 
-_USER_AGENT: Final = _user_agent()
+# http.SERVER_SOFTWARE names aiohttp as well, for servers that look for it.
+_USER_AGENT: Final = SERVER_SOFTWARE

@@ -196,6 +196,8 @@ class ClientResponse:
     _closed = True
     _released = False
     _in_context = False
+    # The limits of the stream made from a body that arrived whole (read_bufsize).
+    _read_bufsize = 2**16
 
     def __init__(
         self,
@@ -380,6 +382,9 @@ class ClientResponse:
             body = protocol.take_body()
             if body is not None:
                 self._arrived = body
+                read_bufsize = protocol.read_bufsize
+                if read_bufsize != 2**16:
+                    self._read_bufsize = read_bufsize
             else:
                 self._content = protocol.payload()
             self._response_eof()
@@ -428,13 +433,16 @@ class ClientResponse:
             or (status is not None and status < 200)
         ):
             return EMPTY_PAYLOAD
-        stream = StreamReader(_NO_FLOW_CONTROL, 2**16, loop=self._loop)  # type: ignore[arg-type]
+        stream = StreamReader(_NO_FLOW_CONTROL, self._read_bufsize, loop=self._loop)  # type: ignore[arg-type]
         body = self._arrived
         if body is not None:
             # From now on the stream is the body: read() drains it like any other.
             self._arrived = None
-            if body and self._body is None:
+            if self._body is None:
                 stream.feed_data(body)
+            else:
+                # read() already handed it out: the stream shows it as read, as aiohttp's.
+                stream.total_bytes = len(body)
         stream.feed_eof()
         if self._released:
             stream.set_exception(_connection_closed())

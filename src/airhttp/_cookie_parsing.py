@@ -1,22 +1,36 @@
-"""Set-Cookie lines and cookie dates (RFC 6265 5.1.1, 5.2): one tokenizer, two builders.
+"""Set-Cookie lines, cookie dates (RFC 6265 5.1.1, 5.2) and saved jars, read into values.
 
-Pure string work, no storage and no I/O: the jar decides what to keep, the response shows it.
+One tokenizer and its builders: CookieSpecs for the jar, Morsels for the response. Pure
+data work, no storage and no I/O: the jar decides what to keep, the response shows it.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime
+import io
+import json
 import logging
+import pickle
 import re
-from collections.abc import Iterable
-from http.cookies import Morsel, SimpleCookie
-from typing import Any, Final, NamedTuple
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from http.cookies import BaseCookie, Morsel, SimpleCookie
+from math import isfinite
+from typing import Any, Final, NamedTuple, TypeVar
 
 _internal_logger: Final = logging.getLogger("airhttp.internal")
 
-# RFC 6265 section 6.1 minimum a user agent should support; more is a memory DoS vector.
+# RFC 6265 section 6.1 minimum a user agent should support (UTF-8 bytes of name and value,
+# as aiohttp 3.14 counts them); more is a memory DoS vector.
 _MAX_NAME_VALUE_SIZE: Final = 4096
+# Limits aiohttp 3.14 puts on one line's attributes, measured on it: tokens read, and the
+# length of one attribute value (a longer one is dropped, the rest still read).
+_MAX_ATTRIBUTES: Final = 32
+_MAX_ATTRIBUTE_VALUE: Final = 1024
+# Past 10**15 seconds every Max-Age means "after year 9999"; int() of thousands of digits
+# would raise (and is quadratic), so longer ones are clamped without converting them.
+_MAX_AGE_DIGITS: Final = 15
 # RFC 6265bis Set-Cookie parsing, step 1: a CTL other than HTAB rejects the whole line.
 CTL_RE: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # Names stay printable ASCII without the characters that would break the Cookie header.
@@ -135,10 +149,50 @@ def _parse_max_age(text: str) -> int | None:
     digits = text[1:] if text[:1] == "-" else text
     if not digits or not digits.isascii() or not digits.isdigit():
         return None
+    if len(digits) > _MAX_AGE_DIGITS:
+        huge = 10**_MAX_AGE_DIGITS
+        return -huge if text[0] == "-" else huge
     return int(text)
 
 
-# --- one Set-Cookie line, tokenized (RFC 6265 5.2) ------------------------------------------
+# --- one Set-Cookie line, tokenized ---------------------------------------------------------
+#
+# The name-value pair follows RFC 6265 5.2: it ends at the first ";" unless it is one whole
+# quoted-string. The attributes are read as aiohttp 3.14 reads them (measured by running
+# it): one token at a time, split by ";" or by blanks, so "Path=/ Max-Age=0" with its ";"
+# missing still sets both. A token that does not parse is skipped up to the next ";".
+
+
+def _char_class(excluded: str) -> str:
+    """A regex class of the printable ASCII characters that are not in `excluded`."""
+    kept = "".join(chr(code) for code in range(0x21, 0x7F) if chr(code) not in excluded)
+    return "[" + re.escape(kept) + "]"
+
+
+_AV_NAME: Final = _char_class('";=\\')
+_AV_PLAIN: Final = _char_class('";\\')
+_AV_QUOTED: Final = r'"(?:[^\\"]|\\.)*"'
+# A quote that is never closed: the value is the text as sent, up to the next ";".
+_AV_OPEN_QUOTE: Final = r'"[^";]*'
+# The two dates with blanks in them that aiohttp reads whole: RFC 1123 / RFC 850 (day name
+# of 3 letters or a "...day" of up to 9) and asctime. Others end at their first blank.
+_AV_DATE: Final = (
+    r"\w{3}(?:\w{0,3}day)?,\s[\w\s-]{9,11}\s[\d:]{8}\s(?:GMT|[+-]\d{4})"
+    r"|\w{3}\s+\w{3}\s+[\s\d]\d\s+\d\d:\d\d:\d\d\s+\d{4}"
+)
+_ATTRIBUTE_RE: Final = re.compile(
+    rf"[ \t]*({_AV_NAME}+)"
+    rf"(?:[ \t]*=[ \t]*(?:({_AV_QUOTED})|({_AV_DATE})|({_AV_PLAIN}*)|({_AV_OPEN_QUOTE})))?"
+    r"[ \t]*(?:[ \t]|;|\Z)",
+    re.ASCII,
+)
+_SEPARATORS: Final = "; \t"
+# Where a date read past its first blank stops: ";", or a blank before a known attribute.
+_DATE_STOP_RE: Final = re.compile(
+    r";|[ \t]+(?=(?:expires|max-age|path|domain|secure|httponly|samesite|partitioned"
+    r"|comment|version)(?:[ \t]*[=;]|[ \t]|\Z))",
+    re.IGNORECASE,
+)
 
 
 def _closing_quote(header: str, opening: int) -> int:
@@ -181,6 +235,18 @@ def _unescape(inner: str) -> str:
     return "".join(parts)
 
 
+def _utf8_over(limit: int, text: str) -> bool:
+    """Whether non-ASCII `text` takes more than `limit` UTF-8 bytes, as aiohttp counts.
+
+    Text that cannot be encoded (a lone surrogate: a byte the header decoding could not
+    read) is over any limit, so it never reaches the jar or a Cookie header.
+    """
+    try:
+        return len(text.encode()) > limit
+    except UnicodeEncodeError:
+        return True
+
+
 class _SetCookieLine(NamedTuple):
     name: str
     # The value as sent, quotes and escapes included: what goes back out in Cookie.
@@ -188,12 +254,75 @@ class _SetCookieLine(NamedTuple):
     # `coded` unquoted when it is one whole quoted-string, else `coded` itself.
     value: str
     quoted: bool
-    # (lower-cased name, stripped value, had "=") for each ";"-separated attribute.
-    attributes: list[tuple[str, str, bool]]
+    # (lower-cased name, value unquoted, or None without "=") for each attribute read.
+    attributes: list[tuple[str, str | None]]
+
+
+def _whole_expires(header: str, start: int) -> tuple[str, int] | None:
+    """An Expires date read past its first blank, as RFC 6265 5.2.1 reads it, and the end.
+
+    aiohttp keeps only the first word of a date it does not recognise ("Tue,"), which can
+    never parse, so a server's "Expires=Thu, 01 Jan 1970 00:00:00 UTC" would not delete.
+    The date stops at ";" or at the next attribute name, so a missing ";" still works.
+    """
+    stop_at = _DATE_STOP_RE.search(header, start)
+    if stop_at is None:
+        stop = resume = len(header)
+    else:
+        stop = stop_at.start()
+        resume = stop_at.end()
+    text = header[start:stop].strip(_BLANKS)
+    if parse_cookie_date(text) is None:
+        return None
+    return text, resume
+
+
+def _scan_attributes(header: str, pos: int) -> list[tuple[str, str | None]]:
+    """The cookie-av tokens after the name-value pair, at most 32 of them."""
+    attributes: list[tuple[str, str | None]] = []
+    end = len(header)
+    match = _ATTRIBUTE_RE.match
+    for _ in range(_MAX_ATTRIBUTES):
+        if pos >= end:
+            break
+        token = match(header, pos)
+        if token is None:
+            # Junk: skip to the next ";" and the separators after it (one token's cost).
+            semicolon = header.find(";", pos)
+            if semicolon < 0:
+                break
+            pos = semicolon + 1
+            while pos < end and header[pos] in _SEPARATORS:
+                pos += 1
+            continue
+        pos = token.end()
+        key, quoted, date, plain, open_quote = token.groups()
+        key = key.lower()
+        raw = quoted or date or open_quote or plain
+        if raw is None:
+            attributes.append((key, None))
+            continue
+        if (
+            key == "expires"
+            and plain is not None
+            and "=" not in plain  # no date holds one: this is the next attribute
+            and parse_cookie_date(plain) is None
+        ):
+            longer = _whole_expires(header, token.start(4))
+            if longer is not None:
+                raw, pos = longer
+        if (
+            "\t" in raw
+            or len(raw) > _MAX_ATTRIBUTE_VALUE
+            or (not raw.isascii() and _utf8_over(_MAX_ATTRIBUTE_VALUE, raw))
+        ):
+            continue
+        attributes.append((key, _unescape(raw[1:-1]) if quoted else raw))
+    return attributes
 
 
 def _split_set_cookie(header: str) -> _SetCookieLine | None:
-    """Tokenize one Set-Cookie value (RFC 6265 5.2); None when the line must be ignored."""
+    """Tokenize one Set-Cookie value; None when the line must be ignored."""
     if CTL_RE.search(header) is not None:
         return None
     equals = header.find("=")
@@ -230,14 +359,62 @@ def _split_set_cookie(header: str) -> _SetCookieLine | None:
         if value_end < 0:
             value_end = end
         coded = value = header[start:value_end].rstrip(_BLANKS)
-    attributes = []
-    if value_end < end:
-        for attribute in header[value_end + 1 :].split(";"):
-            key, has_equals, attr_value = attribute.partition("=")
-            attributes.append(
-                (key.strip(_BLANKS).lower(), attr_value.strip(_BLANKS), bool(has_equals))
-            )
+    attributes = _scan_attributes(header, value_end + 1) if value_end < end else []
     return _SetCookieLine(name, coded, value, quoted, attributes)
+
+
+def _named_line(header: str) -> _SetCookieLine | None:
+    """The tokenized line if its name and value can be stored and sent.
+
+    In aiohttp's order: an illegal name is logged, then the value is checked.
+    """
+    line = _split_set_cookie(header)
+    if line is None:
+        return None
+    name = line.name
+    if BAD_NAME_RE.search(name) is not None:
+        _internal_logger.warning("Can not load cookies: Illegal cookie name %r", name)
+        return None
+    coded = line.coded
+    # A tab inside the value (not around it) ignores the line, as in aiohttp.
+    if len(name) + len(coded) > _MAX_NAME_VALUE_SIZE or "\t" in coded:
+        return None
+    if not coded.isascii() and _utf8_over(_MAX_NAME_VALUE_SIZE, name + coded):
+        return None
+    return line
+
+
+# aiohttp keeps at most this many cookies from one response.
+_MAX_RESPONSE_COOKIES: Final = 50
+
+_Cookie = TypeVar("_Cookie")
+
+
+def read_set_cookies(
+    headers: Iterable[str], build: Callable[[str], _Cookie | None]
+) -> list[_Cookie]:
+    """A response's Set-Cookie values, each read by `build`: the first 50 that are valid.
+
+    What is dropped is counted on the debug log, as aiohttp does.
+    """
+    kept: list[_Cookie] = []
+    invalid = over = 0
+    for header in headers:
+        cookie = build(header)
+        if cookie is None:
+            invalid += 1
+        elif len(kept) >= _MAX_RESPONSE_COOKIES:
+            over += 1
+        else:
+            kept.append(cookie)
+    if invalid or over:
+        _internal_logger.debug(
+            "Ignored %d invalid Set-Cookie field(s) and %d over the %d-cookie limit",
+            invalid,
+            over,
+            _MAX_RESPONSE_COOKIES,
+        )
+    return kept
 
 
 # --- the jar's view: a CookieSpec for the storage model -------------------------------------
@@ -282,13 +459,14 @@ class CookieSpec:
         self.version = ""
 
     def set_expires(self, text: str) -> None:
-        # 5.2.1: a date that does not parse leaves the attribute out entirely.
+        # 5.2.1: a date that does not parse is ignored, so an earlier valid one stays.
         moment = parse_cookie_date(text)
         if moment is not None:
             self.expires = moment
             self.expires_text = text
 
     def set_max_age(self, text: str) -> None:
+        # 5.2.2: so is a Max-Age that is not an integer.
         seconds = _parse_max_age(text)
         if seconds is not None:
             self.max_age = seconds
@@ -315,50 +493,65 @@ class CookieSpec:
         return spec
 
 
+def _apply_attribute(spec: CookieSpec, key: str, value: str | None) -> None:
+    # The storage rules use the last valid Expires/Max-Age and the last non-empty Domain
+    # (RFC 6265 5.2.1-5.2.3, 5.3); the Morsel shows what they used, as aiohttp shows it.
+    text = value or ""
+    if key == "expires":
+        spec.set_expires(text)
+    elif key == "max-age":
+        spec.set_max_age(text)
+    elif key == "domain":
+        if text:
+            spec.domain = text
+    elif key == "path":
+        # 5.2.4: the last Path wins even when it is invalid (it then means the default).
+        spec.path = text
+    elif key == "secure":
+        spec.secure = True
+    elif key == "httponly":
+        spec.httponly = True
+    elif key == "partitioned":
+        spec.partitioned = True
+    elif key == "samesite":
+        spec.samesite = text
+    elif key == "comment":
+        spec.comment = text
+    elif key == "version":
+        spec.version = text
+
+
+def _shown_value(line: _SetCookieLine) -> str:
+    """The value a Morsel shows: unquoted whenever quotes wrap it, as SimpleCookie does."""
+    coded = line.coded
+    if not line.quoted and len(coded) >= 2 and coded[0] == '"' == coded[-1]:
+        return _unescape(coded[1:-1])
+    return line.value
+
+
 def parse_set_cookie(header: str) -> CookieSpec | None:
-    """One Set-Cookie value as the jar reads it (RFC 6265 5.2); None when it is ignored."""
-    line = _split_set_cookie(header)
-    if line is None or BAD_NAME_RE.search(line.name) is not None:
+    """One Set-Cookie value as the jar reads it; None when it is ignored."""
+    line = _named_line(header)
+    if line is None:
         return None
-    # The jar follows RFC 6265 storage rules: 6.1 caps what one cookie may cost.
-    if len(line.name) + len(line.coded) > _MAX_NAME_VALUE_SIZE:
-        return None
-    # The jar follows RFC 6265 5.2: a value that only looks quoted is kept as it was sent.
-    spec = CookieSpec(line.name, line.value, line.coded)
-    # The jar follows RFC 6265 5.2 here too: an attribute without "=" has an empty value.
-    for key, attr_value, _ in line.attributes:
+    spec = CookieSpec(line.name, _shown_value(line), line.coded)
+    last_expires: str | None = None
+    last_max_age = ""
+    for key, value in line.attributes:
+        _apply_attribute(spec, key, value)
         if key == "expires":
-            spec.set_expires(attr_value)
+            last_expires = value or ""
         elif key == "max-age":
-            spec.set_max_age(attr_value)
-        elif key == "domain":
-            # 5.2.3: an empty Domain is ignored, so an earlier one stays.
-            if attr_value:
-                spec.domain = attr_value
-        elif key == "path":
-            # 5.2.4: the last Path wins even when it is invalid (it then means the default).
-            spec.path = attr_value
-        elif key == "secure":
-            spec.secure = True
-        elif key == "httponly":
-            spec.httponly = True
-        elif key == "partitioned":
-            spec.partitioned = True
-        elif key == "samesite":
-            if attr_value:
-                spec.samesite = attr_value
-        elif key == "comment":
-            spec.comment = attr_value
-        elif key == "version":
-            spec.version = attr_value
+            last_max_age = value or ""
+    # aiohttp reads Expires only without a (non-empty) Max-Age, and only then does it hide
+    # a date it cannot read.
+    if last_max_age and last_expires is not None:
+        spec.expires_text = last_expires
     return spec
 
 
 # --- the response's view: Set-Cookie as a SimpleCookie, as aiohttp shows it ----------------
 
-# aiohttp keeps at most this many cookies from one response.
-_MAX_RESPONSE_COOKIES: Final = 50
-_VALUE_CHARS: Final = frozenset(chr(c) for c in range(0x20, 0x7F))
 _FLAG_ATTRIBUTES: Final = frozenset({"secure", "httponly"})
 _VALUE_ATTRIBUTES: Final = frozenset(
     {"expires", "path", "comment", "domain", "max-age", "version", "samesite"}
@@ -369,58 +562,147 @@ MORSEL_HAS_PARTITIONED: Final = Morsel().isReservedKey("partitioned")
 
 def morsel_from_set_cookie(header: str) -> Morsel[str] | None:
     """One Set-Cookie value as a Morsel, as aiohttp shows it; None when it is ignored."""
-    line = _split_set_cookie(header)
+    line = _named_line(header)
     if line is None:
         return None
-    name = line.name
-    if BAD_NAME_RE.search(name) is not None:
-        _internal_logger.warning("Can not load cookies: Illegal cookie name %r", name)
-        return None
-    coded = line.coded
-    # The response mirrors aiohttp's SimpleCookie parsing, which drops non-printable values.
-    if not _VALUE_CHARS.issuperset(coded):
-        return None
-    value = line.value
-    # The response mirrors SimpleCookie, which unquotes any value wrapped in quotes.
-    if not line.quoted and len(coded) >= 2 and coded[0] == '"' == coded[-1]:
-        value = _unescape(coded[1:-1])
     morsel: Morsel[str] = Morsel()
     # __setstate__ takes the name as sent: Morsel.set() refuses names servers do use.
     morsel.__setstate__(  # type: ignore[attr-defined]
-        {"key": name, "value": value, "coded_value": coded}
+        {"key": line.name, "value": _shown_value(line), "coded_value": line.coded}
     )
-    for key, attr_value, has_equals in line.attributes:
-        # The response mirrors SimpleCookie: it knows fewer attributes and needs "=" on them.
+    for key, attr_value in line.attributes:
         if key in _FLAG_ATTRIBUTES or (key == "partitioned" and MORSEL_HAS_PARTITIONED):
             morsel[key] = True
-        elif has_equals and key in _VALUE_ATTRIBUTES:
-            # As SimpleCookie reads them, only a date holds blanks; elsewhere the first
-            # word is the value (none at all for a value of only Unicode blanks).
-            if key != "expires":
-                words = attr_value.split(None, 1)
-                attr_value = words[0] if words else ""
-            morsel[key] = attr_value
+        elif key in _VALUE_ATTRIBUTES:
+            morsel[key] = attr_value or ""
     return morsel
 
 
 def response_cookies(headers: Iterable[str]) -> SimpleCookie:
     """A response's Set-Cookie values as one SimpleCookie; the last of a name wins."""
     cookies = SimpleCookie()
-    kept = invalid = over = 0
-    for header in headers:
-        morsel = morsel_from_set_cookie(header)
-        if morsel is None:
-            invalid += 1
-        elif kept >= _MAX_RESPONSE_COOKIES:
-            over += 1
-        else:
-            kept += 1
-            cookies[morsel.key] = morsel
-    if invalid or over:
-        _internal_logger.debug(
-            "Ignored %d invalid Set-Cookie field(s) and %d over the %d-cookie limit",
-            invalid,
-            over,
-            _MAX_RESPONSE_COOKIES,
-        )
+    for morsel in read_set_cookies(headers, morsel_from_set_cookie):
+        cookies[morsel.key] = morsel
     return cookies
+
+
+# --- saved jars: save()'s JSON and aiohttp 3.13's pickles, read back as CookieSpecs -------
+
+# Protocols 2 and up (every pickle aiohttp wrote) open with the PROTO opcode.
+_PICKLE_PROTOCOL_MARK: Final = b"\x80"
+_PICKLE_CLASSES: Final = {
+    ("collections", "defaultdict"): defaultdict,
+    ("http.cookies", "SimpleCookie"): SimpleCookie,
+    ("http.cookies", "BaseCookie"): BaseCookie,
+    ("http.cookies", "Morsel"): Morsel,
+}
+
+
+class _NotACookiePickle(ValueError, pickle.UnpicklingError):
+    """ValueError like every unreadable cookie file; UnpicklingError as aiohttp raises."""
+
+
+class _CookieUnpickler(pickle.Unpickler):
+    """Rebuilds the {(domain, path): SimpleCookie} aiohttp pickled, and nothing else."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        found = _PICKLE_CLASSES.get((module, name))
+        if found is None:
+            raise pickle.UnpicklingError(f"{module}.{name} is not part of a cookie file")
+        return found
+
+
+def _legacy_pickle_cookies(raw: bytes, file_name: str) -> list[tuple[CookieSpec, str | None]]:
+    """The Morsels of an aiohttp 3.13 pickle file, each as a shared or Domain cookie.
+
+    Those files did not record which cookies were host-only; aiohttp 3.14 reads them all
+    as domain cookies too.
+    """
+    refusal = f"{file_name!r} is not a cookie file"
+    try:
+        data = _CookieUnpickler(io.BytesIO(raw)).load()
+    except Exception as exc:  # every way a hostile or truncated pickle can fail
+        raise _NotACookiePickle(refusal) from exc
+    if not isinstance(data, Mapping):
+        raise _NotACookiePickle(refusal)
+    loaded: list[tuple[CookieSpec, str | None]] = []
+    for group in data.values():
+        if not isinstance(group, BaseCookie):
+            raise _NotACookiePickle(refusal)
+        for morsel in group.values():
+            if isinstance(morsel, Morsel) and isinstance(morsel.key, str) and morsel.key:
+                loaded.append((CookieSpec.from_morsel(morsel), None))
+    return loaded
+
+
+def _saved_entries(data: Any) -> list[Any]:
+    if not isinstance(data, dict):
+        raise ValueError("a cookie file holds a JSON object")
+    entries: list[Any] = []
+    for group in data.values():
+        if not isinstance(group, dict):
+            raise ValueError("a cookie file groups cookies in JSON objects")
+        for entry in group.values():
+            if not isinstance(entry, dict):
+                raise ValueError("a saved cookie is a JSON object")
+            entries.append(entry)
+    return entries
+
+
+def _loaded_cookie(entry: dict[str, Any]) -> tuple[CookieSpec | None, str | None]:
+    """One saved entry as (spec, host that set it) for the storage rules; None spec skips it."""
+    name = entry.get("key")
+    value = entry.get("value")
+    if not isinstance(name, str) or not isinstance(value, str):
+        raise ValueError("a saved cookie needs a string key and value")
+    coded = entry.get("coded_value", value)
+    domain = entry.get("domain", "")
+    path = entry.get("path", "/")
+    expires = entry.get("expires_timestamp")
+    if not isinstance(coded, str) or not isinstance(domain, str) or not isinstance(path, str):
+        raise ValueError("a saved cookie has string coded_value, domain and path")
+    if expires is not None and (
+        isinstance(expires, bool) or not isinstance(expires, (int, float)) or not isfinite(expires)
+    ):
+        raise ValueError("expires_timestamp must be a finite number")
+    host_only = entry.get("host_only") is True
+    if (
+        not name
+        or BAD_NAME_RE.search(name) is not None
+        or CTL_RE.search(value) is not None
+        or (host_only and not domain)
+    ):
+        return None, None
+    spec = CookieSpec(name, value, coded)
+    spec.path = path
+    spec.secure = entry.get("secure") is True
+    spec.httponly = entry.get("httponly") is True
+    spec.partitioned = entry.get("partitioned") is True
+    for attribute in ("samesite", "comment", "version"):
+        text = entry.get(attribute)
+        if isinstance(text, str):
+            setattr(spec, attribute, text)
+    if expires is not None:
+        spec.expires = float(expires)
+    if host_only:
+        # Stored as if its host had set it again, so the host-only rules apply unchanged.
+        return spec, domain.lower()
+    spec.domain = domain
+    return spec, None
+
+
+def read_cookie_file(raw: bytes, file_name: str) -> list[tuple[CookieSpec, str | None]]:
+    """The cookies of a saved jar, each with the host that set it (None: a domain cookie).
+
+    JSON as CookieJar.save() writes it, or a pickle file of aiohttp 3.13 and older through
+    an unpickler that knows the cookie classes only. ValueError when it is neither, before
+    anything is stored; single cookies the jar could never hold are left out.
+    """
+    if raw[:1] == _PICKLE_PROTOCOL_MARK:
+        return _legacy_pickle_cookies(raw, file_name)
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except ValueError as exc:
+        raise ValueError(f"{file_name!r} is not a JSON cookie file") from exc
+    loaded = [_loaded_cookie(entry) for entry in _saved_entries(data)]
+    return [(spec, host) for spec, host in loaded if spec is not None]

@@ -6,7 +6,7 @@ Pure functions and lookup tables over bytes and str; no parser state, no I/O, no
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Final, cast
 
 from multidict import istr
 
@@ -28,6 +28,9 @@ __all__ = (
     "MAX_CONTENT_LENGTH_DIGITS",
     "PREVIEW",
     "VERSIONS",
+    "check_field_sizes",
+    "check_status_size",
+    "field_size_cap",
     "find_block_end",
     "is_chunked",
     "parse_content_length",
@@ -102,37 +105,90 @@ def find_block_end(buf: bytes | bytearray, start: int, stop: int) -> tuple[int, 
     return -1, -1
 
 
-def split_block(
-    buf: bytes | bytearray,
-    start: int,
-    last: int,
-    first_limit: int,
-    field_limit: int,
-    max_fields: int,
-    has_status: bool,
-) -> list[str]:
-    """Cut buf[start:last] into decoded lines, enforcing line endings and size limits."""
-    raw_lines = buf[start:last].split(b"\n")
-    if len(raw_lines) - has_status > max_fields:
-        # RFC 9110 §5.4: a client may refuse fields beyond what it is willing to process.
-        raise BadHttpMessage("Too many headers received")
+def split_block(buf: bytes | bytearray, start: int, last: int, has_status: bool) -> list[str]:
+    """Cut buf[start:last] into decoded lines, refusing a bare CR (RFC 9112 §2.2)."""
     lines: list[str] = []
-    limit = first_limit
-    for raw in raw_lines:
+    for raw in bytes(buf[start:last]).split(b"\n"):
         if raw[-1:] == b"\r":
             raw = raw[:-1]
-        # Length first, as the check on a still incomplete head does.
-        if len(raw) > limit:
-            raise LineTooLong(preview(raw), limit, len(raw))
-        limit = field_limit
-        if b"\r" in raw:
-            # RFC 9112 §2.2: a bare CR outside a CRLF must be rejected.
-            line = raw.decode(ENCODING, ERRORS)
+        line = raw.decode(ENCODING, ERRORS)
+        if "\r" in line:
             if has_status and not lines:
                 raise BadStatusLine(line)
             raise InvalidHeader(line)
-        lines.append(raw.decode(ENCODING, ERRORS))
+        lines.append(line)
     return lines
+
+
+# Size limits: aiohttp's default (C) parser, observed as a black box (3.13 and 3.14
+# alike), does not bound whole lines. It bounds the reason phrase by max_line_size and,
+# by max_field_size, each field value counted from its first non-blank byte (trailing
+# blanks and obs-fold continuations included), the first field of a section adding its
+# name, and each field name together with the previous field's name. Too many fields
+# fail once the field past max_headers is complete. We refuse exactly what it refuses.
+
+
+def _size(text: str) -> int:
+    """Length in received bytes of a line decoded with ENCODING/ERRORS."""
+    return len(text) if text.isascii() else len(text.encode(ENCODING, ERRORS))
+
+
+def _too_long(seen: str, limit: int, *, status: bool = False) -> LineTooLong:
+    # aiohttp quotes up to 100 bytes of what it had read, always followed by "...";
+    # for the reason phrase it quotes a bytearray.
+    quote = seen.encode(ENCODING, ERRORS)[:PREVIEW] + b"..."
+    # LineTooLong is typed for str | bytes; the bytearray is only ever shown by repr().
+    return LineTooLong(cast(bytes, bytearray(quote)) if status else quote, limit)
+
+
+def check_status_size(line: str, limit: int) -> None:
+    """Refuse a reason phrase longer than `limit` bytes (the rest of the line is fixed)."""
+    reason = line[13:]
+    if len(reason) > limit and _size(reason) > limit:
+        raise _too_long(reason, limit, status=True)
+
+
+def check_field_sizes(
+    lines: list[str], limit: int, max_fields: int, *, trailers: bool = False
+) -> None:
+    """Refuse the field lines of one section (head or trailers) that break a limit.
+
+    Past `max_fields`, the field after the next one is refused once its name is read
+    (in the trailers, the next one itself).
+    """
+    in_loop_cap = max_fields if trailers else max_fields + 1
+    prev = ""
+    count = 0
+    value = ""
+    size = 0
+    for line in lines:
+        if count and line[:1] in (" ", "\t"):
+            # obs-fold: the continuation line counts whole, its indent too.
+            value += line
+            size += _size(line)
+            if size > limit:
+                raise _too_long(value, limit)
+            continue
+        name, _, value = line.partition(":")
+        name_size = _size(name)
+        if _size(prev) + name_size > limit:
+            raise _too_long(prev + name, limit)
+        # RFC 9110 §5.4: a client may refuse fields beyond what it is willing to process.
+        if count >= in_loop_cap:
+            raise BadHttpMessage("Too many headers received")
+        count += 1
+        value = value.lstrip(" \t")
+        size = _size(value) + (name_size if count == 1 else 0)
+        if size > limit:
+            raise _too_long(value, limit)
+        prev = name
+    if count > max_fields:
+        raise BadHttpMessage("Too many headers received")
+
+
+def field_size_cap(limit: int, max_fields: int) -> int:
+    """The most bytes a section within these limits can take (indents aside)."""
+    return (max_fields + 1) * (2 * limit + 4) + 4
 
 
 def parse_status_line(line: str) -> tuple[HttpVersion, bool, int, str]:
@@ -165,17 +221,18 @@ def _intern_name(name: str) -> istr:
 def parse_field_lines(lines: list[str]) -> list[tuple[str, str]]:
     """Strict field-line parser for the slow path and trailers (RFC 9112 §5)."""
     pairs: list[tuple[str, str]] = []
+    unstripped = ""
     for line in lines:
         if line.startswith((" ", "\t")):
-            # RFC 9112 §5.2: a user agent replaces each obs-fold with SP.
             if not pairs:
                 # RFC 9112 §2.2: whitespace before the first field line; reject it.
                 raise InvalidHeader(line)
             if "\x00" in line:
                 raise InvalidHeader(line)
-            name, value = pairs[-1]
-            more = line.strip(" \t")
-            pairs[-1] = (name, f"{value} {more}" if value and more else value or more)
+            # RFC 9112 §5.2 lets a user agent replace each obs-fold with SP; aiohttp
+            # drops only the CRLF and keeps the blanks around it, and so do we.
+            unstripped += line
+            pairs[-1] = (pairs[-1][0], unstripped.strip(" \t"))
             continue
         name, sep, value = line.partition(":")
         # RFC 9112 §5.1: no whitespace between field name and colon; name is a token.
@@ -185,6 +242,7 @@ def parse_field_lines(lines: list[str]) -> list[tuple[str, str]]:
         if "\x00" in value:
             raise InvalidHeader(line)
         # RFC 9112 §5: field-line = field-name ":" OWS field-value OWS
+        unstripped = value
         pairs.append((_intern_name(name), value.strip(" \t")))
     return pairs
 

@@ -148,6 +148,8 @@ def _unescape(value: str) -> str:
 # RFC 5987 §3.2.1 ext-value pieces: charset, language and value-chars are all drawn
 # from the token characters minus the apostrophe that separates them.
 _EXT_VALUE_CHARS: Final = _DISPOSITION_TOKEN_CHARS - {"'"}
+# Stripped from the start of quoted Content-Disposition values (see below).
+_PATH_LEAD: Final = "\\/"
 
 
 def _decode_ext_value(value: str) -> str | None:
@@ -220,8 +222,9 @@ def parse_content_disposition(header: str | None) -> tuple[str | None, dict[str,
             continue
         stripped = value.rstrip()
         if _is_quoted(stripped):
-            # aiohttp drops leading backslashes of plain parameters; so do we.
-            params[key] = _unescape(stripped[1:-1].lstrip("\\"))
+            # As aiohttp: leading backslashes and slashes of quoted values are dropped, so a
+            # filename="/etc/passwd" cannot name an absolute path.
+            params[key] = _unescape(stripped[1:-1].lstrip(_PATH_LEAD))
         elif _is_token(value):
             params[key] = value
         else:
@@ -232,7 +235,7 @@ def parse_content_disposition(header: str | None) -> tuple[str | None, dict[str,
             if not _is_quoted(value):
                 warnings.warn(BadContentDispositionHeader(header), stacklevel=2)
                 return None, {}
-            params[key] = _unescape(value[1:-1].lstrip("\\"))
+            params[key] = _unescape(value[1:-1].lstrip(_PATH_LEAD))
     return disptype.lower(), params
 
 

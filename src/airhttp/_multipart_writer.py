@@ -17,7 +17,14 @@ from urllib.parse import urlencode
 from . import hdrs
 from ._mime import TOKEN_CHARS
 from .abc import AbstractStreamWriter
-from .payload import JsonPayload, LookupError, Payload, StringPayload, get_payload
+from .payload import (
+    JsonPayload,
+    LookupError,
+    Payload,
+    StringPayload,
+    get_payload,
+    needs_close,
+)
 
 __all__ = ("MultipartWriter",)
 
@@ -260,8 +267,9 @@ class MultipartWriter(Payload):
             await writer.write(separator)
 
     async def close(self) -> None:
-        """Close every part."""
-        self._consumed = True
+        """Close the parts that hold something; the body is spent if one held a file."""
+        if not self.autoclose:
+            self._consumed = True
         for part, _, _ in self._parts:
-            if not part.consumed:
+            if not part.consumed and needs_close(part):
                 await part.close()

@@ -22,7 +22,7 @@ from ._redirects import redirect_becomes_get, redirect_target, replayable_body
 from ._request_timer import RequestTimer, uncancel_current_task
 from ._ws_handshake import make_key
 from .client_exceptions import TooManyRedirects
-from .payload import Payload
+from .payload import Payload, needs_close
 from .tracing import Trace
 
 if TYPE_CHECKING:
@@ -203,7 +203,7 @@ def finish(
     if (
         callable(raise_for_status)
         or state.traces
-        or (isinstance(body, Payload) and not body.autoclose)
+        or (isinstance(body, Payload) and needs_close(body))
     ):
         return _finish_awaiting(state, req, resp, raise_for_status)
     if raise_for_status:
@@ -228,7 +228,7 @@ async def _finish_awaiting(
     elif raise_for_status:
         resp.raise_for_status()
     body = req.body
-    if isinstance(body, Payload) and not body.autoclose:
+    if isinstance(body, Payload) and needs_close(body):
         await req.close_body()
     resp.history = tuple(state.history)
     for trace in state.traces:

@@ -37,14 +37,44 @@ from ._request_timer import RequestTimer
 from ._settings import RequestSettings
 from ._ssl_params import merge_ssl_params
 from ._timeouts import DEFAULT_TIMEOUT, ClientTimeout
+from ._ws_frames import WebSocketReader as WebSocketReader
 from ._ws_handshake import make_key, request_headers
+from ._ws_writer import WebSocketWriter as WebSocketWriter
 from .abc import AbstractCookieJar
 from .client_exceptions import (
+    ClientConnectionError,
+    ClientConnectionResetError,
+    ClientConnectorCertificateError,
+    ClientConnectorDNSError,
+    ClientConnectorError,
+    ClientConnectorSSLError,
+    ClientError,
+    ClientHttpProxyError,
+    ClientOSError,
+    ClientPayloadError,
+    ClientProxyConnectionError,
+    ClientResponseError,
+    ClientSSLError,
+    ConnectionTimeoutError,
+    ContentTypeError,
+    InvalidURL,
     InvalidUrlClientError,
     InvalidUrlRedirectClientError,
     NonHttpUrlClientError,
+    NonHttpUrlRedirectClientError,
+    RedirectClientError,
+    ServerConnectionError,
+    ServerDisconnectedError,
+    ServerFingerprintMismatch,
+    ServerTimeoutError,
+    SocketTimeoutError,
+    TooManyRedirects,
+    UploadAbortedError,
+    WSMessageTypeError,
+    WSServerHandshakeError,
 )
 from .client_middlewares import ClientMiddlewareType, build_client_middlewares
+from .client_reqrep import RequestInfo
 from .client_ws import (
     DEFAULT_WS_CLIENT_TIMEOUT,
     ClientWebSocketResponse,
@@ -53,8 +83,13 @@ from .client_ws import (
     upgrade,
     ws_timeout_from,
 )
-from .connector import TCPConnector
+from .connector import HTTP_AND_EMPTY_SCHEMA_SET as HTTP_AND_EMPTY_SCHEMA_SET
+from .connector import NamedPipeConnector, TCPConnector, UnixConnector
 from .cookiejar import CookieJar
+from .helpers import DEBUG as DEBUG
+from .helpers import DEFAULT_CHUNK_SIZE as DEFAULT_CHUNK_SIZE
+from .helpers import EMPTY_BODY_METHODS as EMPTY_BODY_METHODS
+from .helpers import IDEMPOTENT_METHODS as IDEMPOTENT_METHODS
 from .helpers import (
     BasicAuth,
     basicauth_from_netrc,
@@ -62,8 +97,18 @@ from .helpers import (
     netrc_from_env,
     strip_auth_from_url,
 )
-from .payload import JsonPayload
+from .helpers import TimeoutHandle as TimeoutHandle
+from .helpers import sentinel as sentinel
+from .http_websocket import WS_KEY as WS_KEY
+from .http_websocket import WSHandshakeError as WSHandshakeError
+from .payload import JsonBytesPayload, JsonPayload
 from .tracing import Trace, TraceConfig
+from .typedefs import JSONBytesEncoder as JSONBytesEncoder
+from .typedefs import JSONEncoder as JSONEncoder
+from .typedefs import LooseCookies as LooseCookies
+from .typedefs import LooseHeaders as LooseHeaders
+from .typedefs import Query as Query
+from .typedefs import StrOrURL as StrOrURL
 
 if sys.version_info >= (3, 11):
     from typing import Unpack
@@ -73,7 +118,51 @@ elif TYPE_CHECKING:
 if TYPE_CHECKING:
     import ssl
 
-__all__ = ("ClientSession", "ClientTimeout", "request")
+__all__ = (
+    "BaseConnector",
+    "ClientConnectionError",
+    "ClientConnectionResetError",
+    "ClientConnectorCertificateError",
+    "ClientConnectorDNSError",
+    "ClientConnectorError",
+    "ClientConnectorSSLError",
+    "ClientError",
+    "ClientHttpProxyError",
+    "ClientOSError",
+    "ClientPayloadError",
+    "ClientProxyConnectionError",
+    "ClientRequest",
+    "ClientResponse",
+    "ClientResponseError",
+    "ClientSSLError",
+    "ClientSession",
+    "ClientTimeout",
+    "ClientWSTimeout",
+    "ClientWebSocketResponse",
+    "ConnectionTimeoutError",
+    "ContentTypeError",
+    "Fingerprint",
+    "InvalidURL",
+    "InvalidUrlClientError",
+    "InvalidUrlRedirectClientError",
+    "NamedPipeConnector",
+    "NonHttpUrlClientError",
+    "NonHttpUrlRedirectClientError",
+    "RedirectClientError",
+    "RequestInfo",
+    "ServerConnectionError",
+    "ServerDisconnectedError",
+    "ServerFingerprintMismatch",
+    "ServerTimeoutError",
+    "SocketTimeoutError",
+    "TCPConnector",
+    "TooManyRedirects",
+    "UnixConnector",
+    "UploadAbortedError",
+    "WSMessageTypeError",
+    "WSServerHandshakeError",
+    "request",
+)
 
 _HTTP_SCHEMES: Final = frozenset({"http", "https"})
 _WS_SCHEMES: Final = frozenset({"ws", "wss"})
@@ -144,6 +233,7 @@ class ClientSession:
         skip_auto_headers: Iterable[str] | None = None,
         auth: BasicAuth | None = None,
         json_serialize: Callable[[Any], str] = json.dumps,
+        json_serialize_bytes: Callable[[Any], bytes] | None = None,
         request_class: type[ClientRequest] = ClientRequest,
         response_class: type[ClientResponse] = ClientResponse,
         ws_response_class: type[ClientWebSocketResponse] = ClientWebSocketResponse,
@@ -191,6 +281,7 @@ class ClientSession:
         self._default_auth = auth
         self._version = version
         self._json_serialize = json_serialize
+        self._json_serialize_bytes = json_serialize_bytes
         self._raise_for_status = raise_for_status
         self._trust_env = trust_env
         self._requote_redirect_url = requote_redirect_url
@@ -466,6 +557,10 @@ class ClientSession:
         if not isinstance(chunked, bool) and chunked is not None:
             warnings.warn("Chunk size is deprecated #1615", DeprecationWarning, stacklevel=3)
         if json is not None:
+            dumps_bytes = self._json_serialize_bytes
+            if dumps_bytes is not None:
+                # aiohttp 3.14: the bytes serializer wins when both are given.
+                return JsonBytesPayload(json, dumps=dumps_bytes)
             return JsonPayload(json, dumps=self._json_serialize)
         return data
 

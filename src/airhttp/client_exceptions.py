@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from multidict import MultiMapping
 from yarl import URL
+
+from .typedefs import StrOrURL
 
 if TYPE_CHECKING:
     from ._interfaces import ReceivedResponse
@@ -44,11 +47,24 @@ __all__ = (
     "ServerFingerprintMismatch",
     "ServerTimeoutError",
     "SocketTimeoutError",
+    "StrOrURL",
     "TooManyRedirects",
     "UnixClientConnectorError",
+    "UploadAbortedError",
     "WSMessageTypeError",
     "WSServerHandshakeError",
+    "cert_errors",
+    "cert_errors_bases",
+    "ssl_error_bases",
+    "ssl_errors",
 )
+
+# The ssl errors the connector maps, and the bases of the classes it maps them to.
+ssl_errors: tuple[type[ssl.SSLError]] = (ssl.SSLError,)
+cert_errors: tuple[type[ssl.CertificateError]] = (ssl.CertificateError,)
+
+
+_CODE_DEPRECATED = "code property is deprecated, use status instead"
 
 
 class ClientError(Exception):
@@ -101,10 +117,12 @@ class ClientResponseError(ClientError):
     @property
     def code(self) -> int:
         """Deprecated alias of `status`."""
+        warnings.warn(_CODE_DEPRECATED, DeprecationWarning, stacklevel=2)
         return self.status
 
     @code.setter
     def code(self, value: int) -> None:
+        warnings.warn(_CODE_DEPRECATED, DeprecationWarning, stacklevel=2)
         self.status = value
 
 
@@ -292,6 +310,13 @@ class ClientSSLError(ClientConnectorError):
     """TLS failed while connecting."""
 
 
+ssl_error_bases: tuple[type[ClientSSLError], type[ssl.SSLError]] = (ClientSSLError, ssl.SSLError)
+cert_errors_bases: tuple[type[ClientSSLError], type[ssl.CertificateError]] = (
+    ClientSSLError,
+    ssl.CertificateError,
+)
+
+
 class ClientConnectorSSLError(ClientSSLError, ssl.SSLError):
     """The TLS handshake failed."""
 
@@ -334,3 +359,7 @@ class ClientConnectorCertificateError(ClientSSLError, ssl.CertificateError):
 
 class WSMessageTypeError(TypeError):
     """A WebSocket message was not of the type asked for."""
+
+
+class UploadAbortedError(ClientError):
+    """The request body was not sent to the end (aiohttp 3.14 upload tracking)."""

@@ -9,17 +9,55 @@ from __future__ import annotations
 import hashlib
 import inspect
 import os
-from collections.abc import Awaitable, Callable
-from typing import Final, Protocol, TypeVar
+import re
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Final, Protocol, TypedDict, TypeVar
 
 from multidict import MultiMapping, MutableMultiMapping
 from yarl import URL
 
 from . import hdrs
 from .client_exceptions import ClientError
-from .payload import BytesPayload
+from .client_reqrep import ClientHandlerType, ClientRequest, ClientResponse
+from .payload import BytesPayload, Payload
 
-__all__ = ("DigestAuthMiddleware",)
+__all__ = (
+    "CHALLENGE_FIELDS",
+    "QUOTED_AUTH_FIELDS",
+    "SUPPORTED_ALGORITHMS",
+    "ClientHandlerType",
+    "ClientRequest",
+    "ClientResponse",
+    "DigestAuthChallenge",
+    "DigestAuthMiddleware",
+    "DigestFunctions",
+    "Payload",
+    "escape_quotes",
+    "parse_header_pairs",
+    "unescape_quotes",
+)
+
+
+class DigestAuthChallenge(TypedDict, total=False):
+    """The parameters of a Digest challenge this middleware reads (RFC 7616 section 3.3)."""
+
+    realm: str
+    nonce: str
+    qop: str
+    algorithm: str
+    opaque: str
+    domain: str
+    stale: str
+
+
+# The challenge parameters that matter; a Digest challenge with none of them is no
+# challenge at all, and its 401 is handed back as it is (as aiohttp does).
+CHALLENGE_FIELDS: Final = ("realm", "nonce", "qop", "algorithm", "opaque", "domain", "stale")
+# Authorization parameters sent as quoted-strings (RFC 7616 section 3.4); the others
+# (algorithm, qop, nc) are tokens.
+QUOTED_AUTH_FIELDS: Final = frozenset(
+    {"username", "realm", "nonce", "uri", "response", "opaque", "cnonce"}
+)
 
 
 class _DigestRequest(Protocol):
@@ -55,7 +93,7 @@ _HashFactory = Callable[[bytes], "hashlib._Hash"]
 
 # RFC 7616 section 3.4.2 names MD5, SHA-256 and SHA-512-256 plus their "-sess" variants;
 # servers in the wild also send SHA (SHA-1), SHA-512 and the undashed spellings.
-_HASHES: Final[dict[str, _HashFactory]] = {
+DigestFunctions: Final[dict[str, _HashFactory]] = {
     "MD5": hashlib.md5,
     "MD5-SESS": hashlib.md5,
     "SHA": hashlib.sha1,
@@ -69,7 +107,9 @@ _HASHES: Final[dict[str, _HashFactory]] = {
     "SHA512-SESS": hashlib.sha512,
     "SHA-512-SESS": hashlib.sha512,
 }
-_SUPPORTED_ALGORITHMS: Final = ", ".join(sorted(_HASHES))
+_HASHES: Final = DigestFunctions
+SUPPORTED_ALGORITHMS: Final = tuple(sorted(DigestFunctions))
+_SUPPORTED_ALGORITHMS: Final = ", ".join(SUPPORTED_ALGORITHMS)
 
 _TOKEN_END: Final = frozenset(' \t,="')
 _WHITESPACE: Final = frozenset(" \t")
@@ -82,9 +122,38 @@ def _new_cnonce() -> str:
     return os.urandom(8).hex()
 
 
+def escape_quotes(value: str) -> str:
+    """Backslash-escape the backslashes and double quotes of `value` (RFC 9110 5.6.4)."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+_QUOTED_PAIR: Final = re.compile(r'\\([\\"])')
+
+
+def unescape_quotes(value: str) -> str:
+    """Undo `escape_quotes`: a backslash before a backslash or a double quote is dropped."""
+    return _QUOTED_PAIR.sub(r"\1", value)
+
+
 def _quote(value: str) -> str:
     """Render `value` as an RFC 9110 section 5.6.4 quoted-string."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + escape_quotes(value) + '"'
+
+
+def parse_header_pairs(header: str) -> dict[str, str]:
+    """The parameters of the first challenge of a WWW-Authenticate value, names as given.
+
+    A leading auth-scheme token is skipped; the next token without "=" (another
+    challenge's scheme) ends the parameters. Quoted values are unescaped.
+    """
+    pairs: dict[str, str] = {}
+    for index, (name, value) in enumerate(_tokens(header)):
+        if value is None:
+            if index == 0:
+                continue
+            break
+        pairs[name] = value
+    return pairs
 
 
 def _parse_challenges(header: str) -> list[tuple[str, _Challenge]]:
@@ -95,6 +164,17 @@ def _parse_challenges(header: str) -> list[tuple[str, _Challenge]]:
     """
     challenges: list[tuple[str, _Challenge]] = []
     params: _Challenge | None = None
+    for token, value in _tokens(header):
+        if value is None:
+            params = {}
+            challenges.append((token.lower(), params))
+        elif params is not None:
+            params[token.lower()] = value
+    return challenges
+
+
+def _tokens(header: str) -> Iterator[tuple[str, str | None]]:
+    """The `name=value` parameters and bare tokens (schemes) of a WWW-Authenticate value."""
     pos = 0
     end = len(header)
     while pos < end:
@@ -111,15 +191,12 @@ def _parse_challenges(header: str) -> list[tuple[str, _Challenge]]:
             while pos < end and header[pos] in _WHITESPACE:
                 pos += 1
             value, pos = _read_param_value(header, pos)
-            if params is not None:
-                params[token.lower()] = value
+            yield token, value
         elif token:
-            params = {}
-            challenges.append((token.lower(), params))
+            yield token, None
         elif pos < end:
             # A stray quote or "=" where a token was expected: skip it and resync.
             pos += 1
-    return challenges
 
 
 def _read_param_value(header: str, pos: int) -> tuple[str, int]:
@@ -222,7 +299,7 @@ class DigestAuthMiddleware:
             request.headers[hdrs.AUTHORIZATION] = self._authorization(request, self._challenge)
         response = await handler(request)
         challenge = self._digest_challenge(response)
-        if challenge is None:
+        if challenge is None or not any(field in challenge for field in CHALLENGE_FIELDS):
             return response
         error = _challenge_error(challenge)
         if error is not None:

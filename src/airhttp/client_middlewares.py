@@ -6,15 +6,18 @@ Only composes callables; it never looks inside requests or responses.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .client_reqrep import ClientRequest, ClientResponse
+from .client_reqrep import ClientHandlerType, ClientRequest, ClientResponse
 
-__all__ = ("ClientHandlerType", "ClientMiddlewareType", "build_client_middlewares")
+__all__ = (
+    "ClientHandlerType",
+    "ClientMiddlewareType",
+    "ClientRequest",
+    "ClientResponse",
+    "build_client_middlewares",
+)
 
-ClientHandlerType = Callable[["ClientRequest"], Awaitable["ClientResponse"]]
-ClientMiddlewareType = Callable[["ClientRequest", ClientHandlerType], Awaitable["ClientResponse"]]
+ClientMiddlewareType = Callable[[ClientRequest, ClientHandlerType], Awaitable[ClientResponse]]
 
 
 def _bind(middleware: ClientMiddlewareType, next_handler: ClientHandlerType) -> ClientHandlerType:

@@ -23,7 +23,7 @@ from .client_exceptions import (
     SocketTimeoutError,
 )
 from .compression_utils import BodyDecompressor, make_decompressor
-from .http_exceptions import BadHttpMessage, HttpProcessingError
+from .http_exceptions import BadHttpMessage, ContentEncodingError, HttpProcessingError
 from .http_parser import (
     CONNECTION_CLOSED,
     NEED_DATA,
@@ -80,6 +80,7 @@ class _BodyDecoder:
 
     def feed(self, data: bytes) -> None:
         if data:
+            self._sink.count_raw_bytes(len(data))
             self._pending.append(data)
 
     def pump(self) -> bool:
@@ -121,6 +122,7 @@ class ResponseHandler(BaseProtocol):
         "_decoder",
         "_eof",
         "_exception",
+        "_head_pending",
         "_head_waiter",
         "_last_read",
         "_message",
@@ -135,6 +137,7 @@ class ResponseHandler(BaseProtocol):
         "_sock_read",
         "_state",
         "_upgrade_tail",
+        "_upload",
         "_view",
     )
 
@@ -145,6 +148,9 @@ class ResponseHandler(BaseProtocol):
         self._read_buffer = bytearray(_READ_BUFFER_SIZE)
         self._view = memoryview(self._read_buffer)
         self._head_waiter: asyncio.Future[RawResponseMessage] | None = None
+        # The final head has been parsed but is handed out only once the read it came
+        # in is parsed too (see _on_head).
+        self._head_pending = False
         self._continue_waiter: asyncio.Future[bool] | None = None
         self._body_withheld = False
         self._message: RawResponseMessage | None = None
@@ -161,6 +167,8 @@ class ResponseHandler(BaseProtocol):
         self._exception: BaseException | None = None
         self._sock_read: float | None = None
         self._read_handle: asyncio.TimerHandle | None = None
+        # The request body's writer while sock_read waits for it to finish.
+        self._upload: asyncio.Future[None] | None = None
         self._last_read = 0.0
         self._closed: asyncio.Future[None] = loop.create_future()
 
@@ -203,9 +211,17 @@ class ResponseHandler(BaseProtocol):
 
     def close(self) -> None:
         self._drop_transport(abort=False)
+        self._fail_closed_body()
 
     def abort(self) -> None:
         self._drop_transport(abort=True)
+        self._fail_closed_body()
+
+    def _fail_closed_body(self) -> None:
+        # Closed on our side (the pool or the session closing) mid-body: aiohttp's reader
+        # then fails with this plain RuntimeError, not with a payload error.
+        if self._state is _RECEIVING_BODY:
+            self._fail_current(RuntimeError("Connection closed."), None)
 
     def _drop_transport(self, *, abort: bool) -> None:
         self._cancel_read_timer()
@@ -240,6 +256,8 @@ class ResponseHandler(BaseProtocol):
         self._on_complete = None
         self._read_bufsize = settings.read_bufsize
         self._auto_decompress = settings.auto_decompress
+        self._upload = None
+        self._head_pending = False
         if self._exception is not None or self.transport is None:
             self._state = _CLOSED
             waiter.set_exception(self._exception or ServerDisconnectedError())
@@ -252,6 +270,34 @@ class ResponseHandler(BaseProtocol):
                 self._last_read + sock_read, self._on_read_timeout
             )
         return waiter
+
+    def read_timeout_after(self, upload: asyncio.Future[None]) -> None:
+        """Start sock_read only once `upload`, the request body's writer, is done.
+
+        As aiohttp does: a slow upload is not a slow server. An in-memory body is
+        written at once, so its exchange keeps the timer armed by expect_response.
+        """
+        if self._sock_read is None or upload.done():
+            return
+        self._cancel_read_timer()
+        self._upload = upload
+        upload.add_done_callback(self._on_upload_done)
+
+    def _on_upload_done(self, upload: asyncio.Future[None]) -> None:
+        if upload is not self._upload:
+            return  # a later exchange owns the timer now
+        self._upload = None
+        sock_read = self._sock_read
+        state = self._state
+        if sock_read is None or (state is not _AWAITING_HEAD and state is not _RECEIVING_BODY):
+            return
+        self._last_read = now = self._loop.time()
+        self._read_handle = self._loop.call_at(now + sock_read, self._on_read_timeout)
+
+    @property
+    def read_bufsize(self) -> int:
+        """The current exchange's read_bufsize: its body's stream limits derive from it."""
+        return self._read_bufsize
 
     def response_head(self) -> asyncio.Future[RawResponseMessage]:
         """The future of the armed exchange's final head (it may have resolved already)."""
@@ -337,6 +383,8 @@ class ResponseHandler(BaseProtocol):
         except HttpProcessingError as exc:
             self._die(exc, exc)
             return
+        if self._head_pending:
+            self._release_head()
         state = self._state
         if state is _IDLE and parser.buffered:
             # Bytes that answer no request (RFC 9112 9.3: a client must not pipeline
@@ -356,6 +404,8 @@ class ResponseHandler(BaseProtocol):
             self._process_events(parser)
         except HttpProcessingError as exc:
             self._die(exc, exc)
+        if self._head_pending:
+            self._release_head()
         return False
 
     def connection_lost(self, exc: BaseException | None) -> None:
@@ -393,6 +443,8 @@ class ResponseHandler(BaseProtocol):
             self._process_events(parser)
         except HttpProcessingError as perr:
             self._die(perr, perr)
+        if self._head_pending:
+            self._release_head()
         decoder = self._decoder
         body_received = decoder is not None and decoder.input_ended
         if (self._state is _AWAITING_HEAD or self._state is _RECEIVING_BODY) and not (
@@ -446,10 +498,18 @@ class ResponseHandler(BaseProtocol):
         if message.compression is not None and self._auto_decompress:
             payload = self._make_payload()
             self._decoder = _BodyDecoder(message.compression, self._read_bufsize, payload, self)
+        # Handed out once the rest of this read is parsed: aiohttp parses a whole read
+        # before it gives out the head, so a broken body in the same read fails the
+        # head itself (ClientResponseError 400) rather than the body.
+        self._head_pending = True
+
+    def _release_head(self) -> None:
+        self._head_pending = False
         # The waiter stays set until the next exchange: ClientResponse.start() may come
         # to it after the head has already arrived.
         waiter = self._head_waiter
-        if waiter is not None and not waiter.done():
+        message = self._message
+        if waiter is not None and not waiter.done() and message is not None:
             waiter.set_result(message)
 
     def _on_end_of_message(self) -> None:
@@ -479,6 +539,9 @@ class ResponseHandler(BaseProtocol):
         try:
             done = decoder.pump()
         except HttpProcessingError as exc:
+            # aiohttp reports content it cannot decode from the body, even in the head's read.
+            if self._head_pending:
+                self._release_head()
             self._die(exc, exc)
             return
         if done:
@@ -515,7 +578,7 @@ class ResponseHandler(BaseProtocol):
     def _die(self, exc: BaseException, cause: BaseException | None) -> None:
         """The connection is dead: remember why, close it, and tell the current exchange."""
         self._exception = exc
-        self.close()
+        self._drop_transport(abort=False)
         self._fail_current(exc, cause)
 
     def _withhold_body(self) -> None:
@@ -537,8 +600,11 @@ class ResponseHandler(BaseProtocol):
             return
         if self._state is not _RECEIVING_BODY:
             return
-        if isinstance(exc, (HttpProcessingError, ServerDisconnectedError)):
-            err: BaseException = ClientPayloadError(f"Response payload is not completed: {exc!r}")
+        if isinstance(exc, ContentEncodingError):
+            # As aiohttp words it: the decoding error's own text, not "not completed".
+            err: BaseException = ClientPayloadError(str(exc))
+        elif isinstance(exc, (HttpProcessingError, ServerDisconnectedError)):
+            err = ClientPayloadError(f"Response payload is not completed: {exc!r}")
         else:
             err = exc
         err.__cause__ = cause

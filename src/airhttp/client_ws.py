@@ -26,11 +26,13 @@ from ._ws_handshake import check_response
 from ._ws_writer import WebSocketWriter
 from .client_exceptions import (
     ClientConnectionResetError,
+    ClientError,
     ServerTimeoutError,
     WSMessageTypeError,
     WSServerHandshakeError,
 )
 from .client_proto import ResponseHandler
+from .helpers import calculate_timeout_when, set_result
 from .http_websocket import (
     WS_CLOSED_MESSAGE,
     WS_CLOSING_MESSAGE,
@@ -38,9 +40,18 @@ from .http_websocket import (
     WSCloseCode,
     WSHandshakeError,
     WSMessage,
+    WSMessageDecodeText,
+    WSMessageNoDecodeText,
     WSMsgType,
 )
 from .streams import EofStream
+from .typedefs import (
+    DEFAULT_JSON_DECODER,
+    DEFAULT_JSON_ENCODER,
+    JSONBytesEncoder,
+    JSONDecoder,
+    JSONEncoder,
+)
 
 if sys.version_info >= (3, 11):
     from typing import Self
@@ -48,9 +59,19 @@ elif TYPE_CHECKING:
     from typing_extensions import Self
 
 __all__ = (
+    "DEFAULT_JSON_DECODER",
+    "DEFAULT_JSON_ENCODER",
     "DEFAULT_WS_CLIENT_TIMEOUT",
+    "ClientError",
     "ClientWSTimeout",
     "ClientWebSocketResponse",
+    "JSONBytesEncoder",
+    "JSONDecoder",
+    "JSONEncoder",
+    "WSMessageDecodeText",
+    "WSMessageNoDecodeText",
+    "calculate_timeout_when",
+    "set_result",
     "shutdown_all",
     "upgrade",
     "ws_timeout_from",

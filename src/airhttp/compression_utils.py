@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import Executor
 from types import ModuleType
-from typing import Final, Protocol, cast
+from typing import Any, Final, Protocol, TypedDict, cast
 
 from .http_exceptions import ContentEncodingError
 
@@ -20,10 +20,19 @@ __all__ = (
     "ACCEPT_ENCODING",
     "HAS_BROTLI",
     "HAS_ZSTD",
+    "MAX_DECOMPRESS_MEMBERS",
     "MAX_SYNC_CHUNK_SIZE",
+    "ZLIB_MAX_LENGTH_UNLIMITED",
+    "ZSTD_MAX_LENGTH_UNLIMITED",
     "BodyDecompressor",
     "BrotliDecompressor",
+    "Buffer",
+    "CompressObjArgs",
+    "DecompressionBaseHandler",
+    "TooManyMembersError",
+    "ZLibBackend",
     "ZLibBackendProtocol",
+    "ZLibBackendWrapper",
     "ZLibCompressObjProtocol",
     "ZLibCompressor",
     "ZLibDecompressObjProtocol",
@@ -39,8 +48,27 @@ __all__ = (
 MAX_SYNC_CHUNK_SIZE: Final = 4096
 
 _GZIP_WBITS_OFFSET: Final = 16
+# The `max_length` that means "no bound" to zlib's and to zstd's decompress().
+ZLIB_MAX_LENGTH_UNLIMITED: Final = 0
+ZSTD_MAX_LENGTH_UNLIMITED: Final = -1
+# More gzip members than this in one input chunk is taken as an attack, not a body: each
+# member costs a new decompressor, so tiny members would make decoding CPU-bound.
+MAX_DECOMPRESS_MEMBERS: Final = 1024
 
-_Data = bytes | bytearray | memoryview
+Buffer = bytes | bytearray | memoryview
+_Data = Buffer
+
+
+class TooManyMembersError(ValueError):
+    """A compressed stream held more members than `MAX_DECOMPRESS_MEMBERS` in one input."""
+
+
+class CompressObjArgs(TypedDict, total=False):
+    """The keyword arguments `ZLibCompressor` passes on to `compressobj()`."""
+
+    wbits: int
+    strategy: int
+    level: int
 
 
 # --- the zlib-like backend -------------------------------------------------------------
@@ -108,18 +136,67 @@ class ZLibBackendProtocol(Protocol):
     def decompress(self, data: bytes, /, wbits: int = ..., bufsize: int = ...) -> bytes: ...
 
 
-_zlib_backend: ZLibBackendProtocol = zlib
+class ZLibBackendWrapper:
+    """The zlib-like module in use, behind one object that `set_zlib_backend` repoints."""
+
+    __slots__ = ("_zlib_backend",)
+
+    def __init__(self, _zlib_backend: ZLibBackendProtocol) -> None:
+        self._zlib_backend = _zlib_backend
+
+    @property
+    def name(self) -> str:
+        return getattr(self._zlib_backend, "__name__", "undefined")
+
+    @property
+    def MAX_WBITS(self) -> int:
+        return self._zlib_backend.MAX_WBITS
+
+    @property
+    def Z_FULL_FLUSH(self) -> int:
+        return self._zlib_backend.Z_FULL_FLUSH
+
+    @property
+    def Z_SYNC_FLUSH(self) -> int:
+        return self._zlib_backend.Z_SYNC_FLUSH
+
+    @property
+    def Z_BEST_SPEED(self) -> int:
+        return self._zlib_backend.Z_BEST_SPEED
+
+    @property
+    def Z_FINISH(self) -> int:
+        return self._zlib_backend.Z_FINISH
+
+    @property
+    def error(self) -> type[Exception]:
+        return self._zlib_backend.error
+
+    def compressobj(self, *args: Any, **kwargs: Any) -> ZLibCompressObjProtocol:
+        return self._zlib_backend.compressobj(*args, **kwargs)
+
+    def decompressobj(self, *args: Any, **kwargs: Any) -> ZLibDecompressObjProtocol:
+        return self._zlib_backend.decompressobj(*args, **kwargs)
+
+    def compress(self, data: Buffer, *args: Any, **kwargs: Any) -> bytes:
+        return self._zlib_backend.compress(bytes(data), *args, **kwargs)
+
+    def decompress(self, data: Buffer, *args: Any, **kwargs: Any) -> bytes:
+        return self._zlib_backend.decompress(bytes(data), *args, **kwargs)
+
+
+# Every gzip/deflate (de)compressor, for request and response bodies, is made through this.
+ZLibBackend: Final = ZLibBackendWrapper(zlib)
 
 
 def set_zlib_backend(lib: ZLibBackendProtocol) -> None:
-    """Use `lib` (e.g. `isal.isal_zlib`) for every zlib (de)compressor created from now on."""
-    global _zlib_backend
-    _zlib_backend = lib
+    """Use `lib` (e.g. `zlib_ng.zlib_ng`) for every zlib (de)compressor created from now on."""
+    ZLibBackend._zlib_backend = lib
 
 
 def encoding_to_mode(encoding: str | None = None, suppress_deflate_header: bool = False) -> int:
     """Return the zlib `wbits` for a Content-Encoding: gzip framing, zlib or raw deflate."""
-    max_wbits = _zlib_backend.MAX_WBITS
+    max_wbits = ZLibBackend.MAX_WBITS
     if encoding == "gzip":
         return _GZIP_WBITS_OFFSET + max_wbits
     return -max_wbits if suppress_deflate_header else max_wbits
@@ -143,7 +220,7 @@ class ZLibCompressor:
         executor: Executor | None = None,
         max_sync_chunk_size: int | None = MAX_SYNC_CHUNK_SIZE,
     ) -> None:
-        backend = _zlib_backend
+        backend = ZLibBackend
         if wbits is None:
             wbits = encoding_to_mode(encoding, suppress_deflate_header)
         # Only pass what the caller chose so each backend keeps its own defaults.
@@ -186,16 +263,28 @@ class ZLibCompressor:
 # --- aiohttp's low-level decompressors ----------------------------------------------------
 
 
-class _ExecutorOffload:
-    """`decompress()` that runs inputs above `max_sync_chunk_size` in the executor."""
+class DecompressionBaseHandler(ABC):
+    """Base of aiohttp's low-level decompressors: `decompress()` moves inputs above
+    `max_sync_chunk_size` to the executor so one big chunk cannot stall the event loop."""
 
     __slots__ = ("_executor", "_max_sync_chunk_size")
 
-    _executor: Executor | None
-    _max_sync_chunk_size: int | None
+    def __init__(
+        self,
+        executor: Executor | None = None,
+        max_sync_chunk_size: int | None = MAX_SYNC_CHUNK_SIZE,
+    ) -> None:
+        self._executor = executor
+        self._max_sync_chunk_size = max_sync_chunk_size
 
+    @abstractmethod
     def decompress_sync(self, data: bytes, max_length: int = 0) -> bytes:
-        raise NotImplementedError
+        """Decompress `data` now; at most `max_length` bytes out (0: no bound)."""
+
+    @property
+    @abstractmethod
+    def data_available(self) -> bool:
+        """Whether a call with `b""` could still produce output."""
 
     async def decompress(self, data: bytes, max_length: int = 0) -> bytes:
         limit = self._max_sync_chunk_size
@@ -207,7 +296,7 @@ class _ExecutorOffload:
         return self.decompress_sync(data, max_length)
 
 
-class ZLibDecompressor(_ExecutorOffload):
+class ZLibDecompressor(DecompressionBaseHandler):
     """One zlib `decompressobj` with aiohttp's wrapper API (one gzip member, no sniffing)."""
 
     __slots__ = ("_decompressobj", "_error")
@@ -219,13 +308,12 @@ class ZLibDecompressor(_ExecutorOffload):
         executor: Executor | None = None,
         max_sync_chunk_size: int | None = MAX_SYNC_CHUNK_SIZE,
     ) -> None:
-        backend = _zlib_backend
+        backend = ZLibBackend
         self._decompressobj = backend.decompressobj(
             wbits=encoding_to_mode(encoding, suppress_deflate_header)
         )
         self._error = backend.error
-        self._executor = executor
-        self._max_sync_chunk_size = max_sync_chunk_size
+        super().__init__(executor, max_sync_chunk_size)
 
     def decompress_sync(self, data: bytes, max_length: int = 0) -> bytes:
         return self._decompressobj.decompress(data, max_length)
@@ -367,7 +455,7 @@ class _ZlibBody(BodyDecompressor):
 
     def __init__(self, encoding: str) -> None:
         super().__init__(encoding)
-        backend = _zlib_backend
+        backend = ZLibBackend
         self._backend = backend
         self._error = backend.error
         self._gzip = encoding == "gzip"
@@ -433,6 +521,7 @@ class _ZlibBody(BodyDecompressor):
         assert obj is not None
         parts = [out]
         size = len(out)
+        members = 1
         while obj.eof:
             self._more = False
             rest = obj.unused_data
@@ -441,6 +530,12 @@ class _ZlibBody(BodyDecompressor):
                 break
             if not self._gzip:
                 raise _decode_error(self.encoding)
+            members += 1
+            if members > MAX_DECOMPRESS_MEMBERS:
+                # As aiohttp 3.14: counted per input chunk, the body fails as undecodable.
+                raise _decode_error(self.encoding) from TooManyMembersError(
+                    f"Compressed stream has more than {MAX_DECOMPRESS_MEMBERS} members"
+                )
             obj = self._next_member()
             if 0 < max_length <= size:
                 self._pending = rest
@@ -722,7 +817,7 @@ def make_decompressor(encoding: str) -> BodyDecompressor:
 # --- aiohttp-compatible wrappers over the optional decoders ---------------------------------
 
 
-class _BoundedWrapper(_ExecutorOffload):
+class _BoundedWrapper(DecompressionBaseHandler):
     """Shared part of `BrotliDecompressor` and `ZSTDDecompressor`: aiohttp's API on a body."""
 
     __slots__ = ("_body",)
@@ -734,8 +829,7 @@ class _BoundedWrapper(_ExecutorOffload):
         max_sync_chunk_size: int | None,
     ) -> None:
         self._body = body
-        self._executor = executor
-        self._max_sync_chunk_size = max_sync_chunk_size
+        super().__init__(executor, max_sync_chunk_size)
 
     def decompress_sync(self, data: bytes, max_length: int = 0) -> bytes:
         return self._body.decompress(data, max_length)

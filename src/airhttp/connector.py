@@ -29,16 +29,32 @@ from ._reqrep_types import Fingerprint
 from ._ssl_params import merge_ssl_params
 from .abc import AbstractResolver, ResolveResult
 from .client_exceptions import (
+    ClientConnectionError,
     ClientConnectorCertificateError,
     ClientConnectorDNSError,
     ClientConnectorError,
     ClientConnectorSSLError,
+    ClientHttpProxyError,
     ClientProxyConnectionError,
     ConnectionTimeoutError,
+    InvalidUrlClientError,
     ServerFingerprintMismatch,
     UnixClientConnectorError,
+    cert_errors,
+    ssl_errors,
 )
 from .client_proto import ResponseHandler
+from .compression_utils import Buffer
+from .helpers import (
+    ceil_timeout,
+    client_logger,
+    is_canonical_ipv4_address,
+    is_ip_address,
+    noop,
+    sentinel,
+    set_exception,
+    set_result,
+)
 from .resolver import DefaultResolver
 
 if TYPE_CHECKING:
@@ -47,14 +63,40 @@ if TYPE_CHECKING:
     from ._timeouts import ClientTimeout
 
 __all__ = (
+    "EMPTY_SCHEMA_SET",
+    "HIGH_LEVEL_SCHEMA_SET",
+    "HTTP_AND_EMPTY_SCHEMA_SET",
+    "HTTP_SCHEMA_SET",
+    "WS_SCHEMA_SET",
     "AddrInfoType",
     "BaseConnector",
+    "Buffer",
+    "ClientConnectionError",
+    "ClientHttpProxyError",
     "Connection",
+    "InvalidUrlClientError",
     "NamedPipeConnector",
     "SocketFactoryType",
     "TCPConnector",
     "UnixConnector",
+    "ceil_timeout",
+    "cert_errors",
+    "client_logger",
+    "is_canonical_ipv4_address",
+    "is_ip_address",
+    "noop",
+    "sentinel",
+    "set_exception",
+    "set_result",
+    "ssl_errors",
 )
+
+# URL schemes by what handles them ("" is a relative URL's); aiohttp's names.
+EMPTY_SCHEMA_SET: Final = frozenset({""})
+HTTP_SCHEMA_SET: Final = frozenset({"http", "https"})
+WS_SCHEMA_SET: Final = frozenset({"ws", "wss"})
+HTTP_AND_EMPTY_SCHEMA_SET: Final = HTTP_SCHEMA_SET | EMPTY_SCHEMA_SET
+HIGH_LEVEL_SCHEMA_SET: Final = HTTP_AND_EMPTY_SCHEMA_SET | WS_SCHEMA_SET
 
 _T = TypeVar("_T")
 

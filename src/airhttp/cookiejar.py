@@ -1,6 +1,7 @@
 """The session cookie jar (RFC 6265 section 5): stores Set-Cookie results, picks what requests send.
 
-No network I/O; save()/load() use JSON only, so loading a cookie file never executes code.
+No network I/O. save() writes JSON; load() also reads aiohttp 3.13's pickle files, through
+an unpickler that knows the cookie classes only, so loading a cookie file never runs code.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import heapq
 import ipaddress
 import json
 import os
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from http.cookies import BaseCookie, Morsel, SimpleCookie
 from operator import attrgetter
@@ -20,11 +22,11 @@ from urllib.parse import quote
 from yarl import URL
 
 from ._cookie_parsing import (
-    BAD_NAME_RE,
-    CTL_RE,
     MORSEL_HAS_PARTITIONED,
     CookieSpec,
     parse_set_cookie,
+    read_cookie_file,
+    read_set_cookies,
 )
 from .abc import AbstractCookieJar, ClearCookiePredicate
 from .typedefs import LooseCookies, PathLike, StrOrURL
@@ -33,11 +35,18 @@ __all__ = ("CookieJar", "DummyCookieJar")
 
 # 9999-12-31T23:59:59Z: the latest moment a cookie date can name.
 _MAX_TIME: Final = 253402300799
-# RFC 6265 section 6.1 minimums a user agent should support; more is a memory DoS vector.
-_MAX_PER_DOMAIN_PER_RESPONSE: Final = 50
-_MAX_COOKIES: Final = 3000
-# Eviction sorts the whole jar, so it runs only after this much slack has built up.
-_EVICT_ABOVE: Final = _MAX_COOKIES + _MAX_COOKIES // 10
+# aiohttp 3.14's quotas (measured by running it; RFC 6265 6.1 asks for at least 50 a domain
+# and 3000 in all): past 180 cookies in one domain the least recently used go until 150
+# are left; a cookie that would be the 3301st first makes them go until 3000 are left.
+# The slack means the sort behind an eviction runs once per 30 (or 300) new cookies.
+_DOMAIN_QUOTA: Final = 180
+_DOMAIN_KEEP: Final = 150
+_JAR_QUOTA: Final = 3300
+_JAR_KEEP: Final = 3001
+# What one request carries at most, as aiohttp 3.14 sends it: 150 cookies, and a Cookie
+# value that fits a server's usual 8190-byte header line with "Cookie: " in front.
+_MAX_SENT: Final = 150
+_MAX_SENT_BYTES: Final = 8190 - len("Cookie: ")
 _SECURE_SCHEMES: Final = frozenset(("https", "wss"))
 _HOST_CACHE_SIZE: Final = 512
 _EMPTY_URL: Final = URL()
@@ -89,17 +98,12 @@ def _domain_match(host: str, domain: str) -> bool:
     return host == domain or (bool(domain) and host.endswith("." + domain))
 
 
-def _default_path(raw_path: str) -> str:
-    """RFC 6265 5.1.4: the directory of the request path."""
-    if not raw_path or raw_path[0] != "/":
+def _default_path(path: str) -> str:
+    """RFC 6265 5.1.4: the directory of the request path (decoded, as aiohttp shows it)."""
+    if not path or path[0] != "/":
         return "/"
-    slash = raw_path.rfind("/")
-    return raw_path[:slash] if slash > 0 else "/"
-
-
-def _path_key(path: str) -> str:
-    # The key shape aiohttp uses in `cookies`, host_only_cookies and saved files.
-    return path.rstrip("/")
+    slash = path.rfind("/")
+    return path[:slash] if slash > 0 else "/"
 
 
 def _canonical_domain(domain: str) -> str | None:
@@ -134,17 +138,18 @@ def _compute_expiry(spec: CookieSpec, now: float) -> float | None:
 
 def _resolve_path(path: str, default_path: str) -> str:
     """RFC 6265 5.3 step 7 (with 5.2.4): the Path attribute if it is absolute, else the default."""
-    return quote(path, safe=_PATH_SAFE) if path[:1] == "/" else default_path
+    return path if path[:1] == "/" else default_path
 
 
-def _take_response_slot(per_domain: dict[str, int], domain: str) -> bool:
-    """Count one more cookie for `domain` in this response; False once its cap is reached."""
-    # RFC 6265 6.1 asks for 50 per domain; one response setting thousands is a memory DoS.
-    stored = per_domain.get(domain, 0)
-    if stored >= _MAX_PER_DOMAIN_PER_RESPONSE:
-        return False
-    per_domain[domain] = stored + 1
-    return True
+def _matched_path(path: str) -> str:
+    """The path as a request's raw (encoded) path spells it, for 5.1.4 path-match.
+
+    aiohttp shows and keys cookies by the path as sent (or decoded), and we do too; but it
+    also compares that with the decoded request path, so a server's "Path=/caf%C3%A9"
+    never matches. Encoding both sides keeps "/caf%C3%A9" and "/café" one path.
+    """
+    # surrogateescape: a byte the header decoding could not read goes back out as that byte.
+    return quote(path, safe=_PATH_SAFE, errors="surrogateescape")
 
 
 def _build_shown_morsel(spec: CookieSpec, domain: str, path: str) -> Morsel[str]:
@@ -180,13 +185,16 @@ class _StoredCookie:
         "expires",
         "host_only",
         "last_used",
+        "match_path",
         "morsel",
         "name",
-        "order",
         "path",
+        "path_key",
         "path_prefix",
+        "rank",
         "secure",
         "send",
+        "send_size",
     )
 
     def __init__(
@@ -205,20 +213,27 @@ class _StoredCookie:
         self.name = name
         self.domain = domain
         self.path = path
+        # The identity aiohttp gives a cookie: "/a" and "/a/" are one path.
+        self.path_key = path.rstrip("/")
+        match_path = self.match_path = _matched_path(path)
         # 5.1.4 path-match is "equal, or a prefix ending at a /": one startswith() test.
-        self.path_prefix = path if path.endswith("/") else path + "/"
+        self.path_prefix = match_path if match_path.endswith("/") else match_path + "/"
         self.host_only = host_only
         self.secure = secure
         self.expires = expires
         self.morsel = morsel
         self.send = send
+        # Bytes of "name=value" in a Cookie header (the send Morsel's value is ASCII
+        # unless quote_cookie is off).
+        self.send_size = len(name) + 1 + len(send.coded_value.encode(errors="replace"))
         self.created = created
         self.last_used = last_used
-        # 5.4 step 2: longer paths first, then earlier creation times.
-        self.order = (-len(path), created)
+        # aiohttp's Cookie order within a domain: shorter paths first.
+        self.rank = len(self.path_key)
 
 
-_by_order: Final = attrgetter("order")
+_by_rank: Final = attrgetter("rank")
+_by_recency: Final = attrgetter("last_used", "created")
 _new_cookie_object: Final = BaseCookie.__new__
 
 
@@ -248,9 +263,13 @@ class CookieJar(AbstractCookieJar):
         self._reset()
 
     def _reset(self) -> None:
-        # domain -> {(path, name): cookie}; "" is the domain of shared cookies.
-        self._domains: dict[str, dict[tuple[str, str], _StoredCookie]] = {}
+        # domain -> path key -> name -> cookie; "" is the domain of shared cookies.
+        self._domains: dict[str, dict[str, dict[str, _StoredCookie]]] = {}
+        # The same {name: cookie} groups by (domain, path key), oldest group first: the
+        # order aiohttp iterates (and saves) in. An emptied group goes, as in aiohttp.
+        self._groups: dict[tuple[str, str], dict[str, _StoredCookie]] = {}
         self._count = 0
+        self._per_domain: dict[str, int] = {}
         self._expiry_heap: list[tuple[float, int, _StoredCookie]] = []
         self._next_expiry = float("inf")
         self._sequence = 0
@@ -276,12 +295,10 @@ class CookieJar(AbstractCookieJar):
         """A snapshot of the jar as {(domain, path without trailing /): SimpleCookie}."""
         self._do_expiration()
         view: dict[tuple[str, str], SimpleCookie] = {}
-        for cookie in self._all():
-            key = (cookie.domain, _path_key(cookie.path))
-            group = view.get(key)
-            if group is None:
-                group = view[key] = SimpleCookie()
-            dict.__setitem__(group, cookie.name, cookie.morsel)
+        for key, group in self._groups.items():
+            shown = view[key] = SimpleCookie()
+            for name, cookie in group.items():
+                dict.__setitem__(shown, name, cookie.morsel)
         return MappingProxyType(view)
 
     @property
@@ -289,7 +306,7 @@ class CookieJar(AbstractCookieJar):
         """(domain, path without trailing /, name) of every host-only cookie."""
         self._do_expiration()
         return frozenset(
-            (cookie.domain, _path_key(cookie.path), cookie.name)
+            (cookie.domain, cookie.path_key, cookie.name)
             for cookie in self._all()
             if cookie.host_only
         )
@@ -303,8 +320,8 @@ class CookieJar(AbstractCookieJar):
         return iter([cookie.morsel for cookie in self._all()])
 
     def _all(self) -> Iterator[_StoredCookie]:
-        for bucket in self._domains.values():
-            yield from bucket.values()
+        for group in self._groups.values():
+            yield from group.values()
 
     # -- removal -------------------------------------------------------------------------
 
@@ -323,11 +340,20 @@ class CookieJar(AbstractCookieJar):
             self._remove(cookie)
 
     def _remove(self, cookie: _StoredCookie) -> None:
-        bucket = self._domains[cookie.domain]
-        del bucket[cookie.path, cookie.name]
-        if not bucket:
-            del self._domains[cookie.domain]
+        domain, path_key = cookie.domain, cookie.path_key
+        paths = self._domains[domain]
+        group = paths[path_key]
+        del group[cookie.name]
+        if not group:
+            del paths[path_key], self._groups[domain, path_key]
+            if not paths:
+                del self._domains[domain]
         self._count -= 1
+        left = self._per_domain[domain] - 1
+        if left:
+            self._per_domain[domain] = left
+        else:
+            del self._per_domain[domain]
 
     def _do_expiration(self) -> None:
         """Drop every cookie whose expiry time has passed."""
@@ -337,24 +363,29 @@ class CookieJar(AbstractCookieJar):
 
     def _expire(self, now: float) -> None:
         heap = self._expiry_heap
-        domains = self._domains
         while heap and heap[0][0] <= now:
             cookie = heapq.heappop(heap)[2]
-            bucket = domains.get(cookie.domain)
             # Replaced or removed cookies leave their old entry behind; skip those.
-            if bucket is not None and bucket.get((cookie.path, cookie.name)) is cookie:
+            if self._is_live(cookie):
                 self._remove(cookie)
         self._next_expiry = heap[0][0] if heap else float("inf")
 
-    def _evict(self, now: float) -> None:
-        # 5.3 step 12: expired cookies go first, then the least recently used.
+    def _evict(self, newest: _StoredCookie, domain: str | None, keep: int, now: float) -> None:
+        """5.3 step 12: expired cookies go, then the least recently used but `newest`.
+
+        Down to `keep` cookies in `domain`, or in the whole jar for None.
+        """
         self._expire(now)
-        excess = self._count - _MAX_COOKIES
-        if excess <= 0:
-            return
-        oldest = sorted(self._all(), key=lambda cookie: (cookie.last_used, cookie.created))
-        for cookie in oldest[:excess]:
-            self._remove(cookie)
+        if domain is None:
+            pool = [cookie for cookie in self._all() if cookie is not newest]
+        else:
+            paths = self._domains.get(domain, {})
+            pool = [c for group in paths.values() for c in group.values() if c is not newest]
+        excess = len(pool) + self._is_live(newest) - keep
+        if excess > 0:
+            pool.sort(key=_by_recency)
+            for cookie in pool[:excess]:
+                self._remove(cookie)
 
     # -- storing -------------------------------------------------------------------------
 
@@ -378,38 +409,33 @@ class CookieJar(AbstractCookieJar):
                 text = str(value)
                 probe.set(name, text, _quote_value(text)[1])
                 specs.append(CookieSpec(name, text, probe.coded_value))
-        self._store_all(specs, host, _default_path(response_url.raw_path), None)
+        self._store_all(specs, host, _default_path(response_url.path))
 
     def update_cookies_from_headers(self, headers: Iterable[str], response_url: URL) -> None:
-        """Store the cookies of raw Set-Cookie values received from `response_url`."""
+        """Store the cookies of raw Set-Cookie values received from `response_url`.
+
+        As in aiohttp, the first 50 valid values count; illegal names are logged (warning)
+        and what was dropped is counted on the debug log of the `airhttp.internal` logger.
+        """
         host = response_url.raw_host
         if host is not None and not self._unsafe and _is_ip_address(host):
             return
-        specs = [spec for spec in map(parse_set_cookie, headers) if spec is not None]
+        specs = read_set_cookies(headers, parse_set_cookie)
         if specs:
-            self._store_all(specs, host, _default_path(response_url.raw_path), {})
+            self._store_all(specs, host, _default_path(response_url.path))
 
-    def _store_all(
-        self,
-        specs: list[CookieSpec],
-        host: str | None,
-        default_path: str,
-        per_domain: dict[str, int] | None,
-    ) -> None:
+    def _store_all(self, specs: list[CookieSpec], host: str | None, default_path: str) -> None:
         now = time()
         for spec in specs:
-            self._store(spec, host, default_path, now, per_domain)
-        if self._count > _EVICT_ABOVE:
-            self._evict(now)
+            self._store(spec, host, default_path, now)
+        self._end_batch(now)
 
-    def _store(
-        self,
-        spec: CookieSpec,
-        host: str | None,
-        default_path: str,
-        now: float,
-        per_domain: dict[str, int] | None,
-    ) -> None:
+    def _end_batch(self, now: float) -> None:
+        # Deleted cookies held their place only within this batch (as in aiohttp).
+        if now >= self._next_expiry:
+            self._expire(now)
+
+    def _store(self, spec: CookieSpec, host: str | None, default_path: str, now: float) -> None:
         """RFC 6265 5.3, the storage model, for one cookie."""
         expires = _compute_expiry(spec, now)
         placed = self._resolve_domain(spec.domain, host)
@@ -418,21 +444,18 @@ class CookieJar(AbstractCookieJar):
         domain, host_only = placed
         path = _resolve_path(spec.path, default_path)
 
-        bucket = self._domains.get(domain)
-        key = (path, spec.name)
-        old = bucket.get(key) if bucket is not None else None
-        if expires is not None and expires <= now:
-            # A date in the past is how servers delete a cookie: step 11.4 drops the old
-            # one, and the new one is expired, which 5.3 says must never stay stored.
-            if old is not None:
-                self._remove(old)
-            return
-        if per_domain is not None and not _take_response_slot(per_domain, domain):
-            return
-
+        paths = self._domains.get(domain)
+        group = paths.get(path.rstrip("/")) if paths is not None else None
+        old = group.get(spec.name) if group is not None else None
+        # A date in the past is how servers delete a cookie: step 11.4 replaces the old
+        # one by the expired one, which goes when the batch ends (_store_all). Until then
+        # it holds the cookie's place, as in aiohttp: deleted and set again in one
+        # response, a cookie keeps its position in the order.
         morsel = _build_shown_morsel(spec, domain, path)
         send = self._build_send_morsel(spec)
         created = self._take_creation_order(old)
+        # Setting a cookie counts as using it (aiohttp keeps a refreshed cookie too).
+        self._tick += 1
         cookie = _StoredCookie(
             spec.name,
             domain,
@@ -445,7 +468,9 @@ class CookieJar(AbstractCookieJar):
             created,
             self._tick,
         )
-        self._insert(bucket, key, cookie, old is not None)
+        self._insert(group, cookie, old is not None)
+        if old is None:
+            self._enforce_quotas(cookie, now)
 
     def _resolve_domain(self, attribute: str, host: str | None) -> tuple[str, bool] | None:
         """Steps 4-6: the cookie's domain and host-only flag, or None to ignore the cookie."""
@@ -493,20 +518,27 @@ class CookieJar(AbstractCookieJar):
         return self._sequence
 
     def _insert(
-        self,
-        bucket: dict[tuple[str, str], _StoredCookie] | None,
-        key: tuple[str, str],
-        cookie: _StoredCookie,
-        replacing: bool,
+        self, group: dict[str, _StoredCookie] | None, cookie: _StoredCookie, replacing: bool
     ) -> None:
         """Steps 11.4 and 12: the new cookie takes the old one's slot, or a new one."""
-        if bucket is None:
-            bucket = self._domains[cookie.domain] = {}
-        bucket[key] = cookie
+        if group is None:
+            paths = self._domains.get(cookie.domain)
+            if paths is None:
+                paths = self._domains[cookie.domain] = {}
+            group = paths[cookie.path_key] = {}
+            self._groups[cookie.domain, cookie.path_key] = group
+        group[cookie.name] = cookie
         if not replacing:
             self._count += 1
+            self._per_domain[cookie.domain] = self._per_domain.get(cookie.domain, 0) + 1
         if cookie.expires is not None:
             self._schedule(cookie, cookie.expires)
+
+    def _enforce_quotas(self, newest: _StoredCookie, now: float) -> None:
+        if self._per_domain.get(newest.domain, 0) > _DOMAIN_QUOTA:
+            self._evict(newest, newest.domain, _DOMAIN_KEEP, now)
+        if self._count > _JAR_QUOTA:
+            self._evict(newest, None, _JAR_KEEP, now)
 
     def _schedule(self, cookie: _StoredCookie, expires: float) -> None:
         heap = self._expiry_heap
@@ -521,16 +553,16 @@ class CookieJar(AbstractCookieJar):
             self._expiry_heap = live
 
     def _is_live(self, cookie: _StoredCookie) -> bool:
-        bucket = self._domains.get(cookie.domain)
-        return bucket is not None and bucket.get((cookie.path, cookie.name)) is cookie
+        group = self._groups.get((cookie.domain, cookie.path_key))
+        return group is not None and group.get(cookie.name) is cookie
 
     # -- sending -------------------------------------------------------------------------
 
     def _domains_for(self, host: str) -> tuple[str, ...]:
-        """The cookie domains that may match `host`: itself, its parents, then ""."""
+        """The cookie domains that may match `host`: "", its parents from the top, itself."""
         if _is_ip_address(host):
             # 5.1.3: an IP address only matches itself.
-            candidates: tuple[str, ...] = (host, "")
+            candidates: tuple[str, ...] = ("", host)
         else:
             parts = [host]
             dot = host.find(".")
@@ -540,7 +572,7 @@ class CookieJar(AbstractCookieJar):
                     parts.append(parent)
                 dot = host.find(".", dot + 1)
             parts.append("")
-            candidates = tuple(parts)
+            candidates = tuple(reversed(parts))
         cache = self._host_domains
         if len(cache) >= _HOST_CACHE_SIZE:
             cache.clear()
@@ -548,10 +580,14 @@ class CookieJar(AbstractCookieJar):
         return candidates
 
     def filter_cookies(self, request_url: URL = _EMPTY_URL) -> BaseCookie[str]:
-        """Return the cookies a request to `request_url` carries, in RFC 6265 5.4 order.
+        """Return the cookies a request to `request_url` carries, in aiohttp's order.
 
+        Shared cookies first, then domains from the parent down to the host, shorter paths
+        first, older first; of two with one name the later (more specific) one is sent.
         The Morsels are shared between calls: treat them as read-only.
         """
+        if type(request_url) is not URL:
+            request_url = _deprecated_url(request_url)
         # BaseCookie.__init__ only loads its optional input; skipping it saves ~30 ns a call.
         result: BaseCookie[str] = _new_cookie_object(BaseCookie)
         if not self._count:
@@ -572,27 +608,37 @@ class CookieJar(AbstractCookieJar):
         domains = self._domains
         found: list[_StoredCookie] = []
         for domain in candidates:
-            bucket = domains.get(domain)
-            if bucket is None:
+            paths = domains.get(domain)
+            if paths is None:
                 continue
-            for cookie in bucket.values():
-                if cookie.host_only and domain != host:
-                    continue
-                if cookie.secure and not secure:
-                    continue
-                if path != cookie.path and not path.startswith(cookie.path_prefix):
-                    continue
-                found.append(cookie)
+            start = len(found)
+            for group in paths.values():
+                for cookie in group.values():
+                    if cookie.host_only and domain != host:
+                        continue
+                    if cookie.secure and not secure:
+                        continue
+                    if path != cookie.match_path and not path.startswith(cookie.path_prefix):
+                        continue
+                    found.append(cookie)
+            if len(paths) > 1 and len(found) - start > 1:
+                # Stable: within one path, the group's (insertion) order stays.
+                found[start:] = sorted(found[start:], key=_by_rank)
         if not found:
             return result
-        if len(found) > 1:
-            found.sort(key=_by_order)
         tick = self._tick = self._tick + 1
-        # A BaseCookie holds one Morsel per name: the most specific path wins.
+        size = -2
+        # A BaseCookie holds one Morsel per name: the later one wins and takes its place.
         for cookie in found:
             cookie.last_used = tick
-            if cookie.name not in result:
-                dict.__setitem__(result, cookie.name, cookie.send)
+            size += cookie.send_size + 2  # "; " between them
+            name = cookie.name
+            if name in result:
+                dict.__delitem__(result, name)
+            dict.__setitem__(result, name, cookie.send)
+        # `size` counts replaced duplicates too: an upper bound, exact when none were.
+        if size > _MAX_SENT_BYTES or len(result) > _MAX_SENT:
+            return _within_request_limits(found)
         return result
 
     # -- persistence ---------------------------------------------------------------------
@@ -607,21 +653,18 @@ class CookieJar(AbstractCookieJar):
                 "key": cookie.name,
                 "value": morsel.value,
                 "coded_value": morsel.coded_value,
-                "path": cookie.path,
             }
-            if cookie.domain:
-                entry["domain"] = cookie.domain
-            for attribute in ("secure", "httponly", "partitioned"):
-                if morsel.get(attribute):
-                    entry[attribute] = True
-            for attribute in ("samesite", "comment", "version"):
+            # Morsel's attribute order, as aiohttp writes it (expires and max-age become
+            # expires_timestamp).
+            for attribute in _SAVED_ATTRIBUTES:
                 if morsel.get(attribute):
                     entry[attribute] = morsel[attribute]
             if cookie.host_only:
                 entry["host_only"] = True
             if cookie.expires is not None:
-                entry["expires_timestamp"] = cookie.expires
-            group = data.setdefault(f"{cookie.domain}|{_path_key(cookie.path)}", {})
+                expires = cookie.expires
+                entry["expires_timestamp"] = int(expires) if expires.is_integer() else expires
+            group = data.setdefault(f"{cookie.domain}|{cookie.path_key}", {})
             group[cookie.name] = entry
         # Cookies are credentials: a new file is readable by its owner only.
         descriptor = os.open(file_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -631,77 +674,63 @@ class CookieJar(AbstractCookieJar):
     def load(self, file_path: PathLike) -> None:
         """Replace the jar's contents with the cookies saved in `file_path`.
 
-        Raises ValueError (and keeps the current cookies) when the file is not a JSON cookie
-        file; individual cookies that break the storage rules or have expired are skipped.
+        Reads the JSON that save() writes, and the pickle files of aiohttp 3.13 and older
+        through an unpickler that knows the cookie classes only (anything else raises).
+        Raises ValueError (and keeps the current cookies) when the file is neither;
+        individual cookies that break the storage rules or have expired are skipped.
         """
         with open(file_path, "rb") as stream:
-            raw = stream.read()
-        try:
-            data = json.loads(raw.decode("utf-8"))
-        except ValueError as exc:
-            raise ValueError(f"{os.fspath(file_path)!r} is not a JSON cookie file") from exc
-        loaded = [_loaded_cookie(entry) for entry in _saved_entries(data)]
+            loaded = read_cookie_file(stream.read(), os.fspath(file_path))
         self._reset()
         now = time()
         for spec, host in loaded:
-            if spec is not None:
-                self._store(spec, host, "/", now, None)
-        if self._count > _EVICT_ABOVE:
-            self._evict(now)
+            self._store(spec, host, "/", now)
+        self._end_batch(now)
 
 
-def _saved_entries(data: Any) -> list[Any]:
-    if not isinstance(data, dict):
-        raise ValueError("a cookie file holds a JSON object")
-    entries: list[Any] = []
-    for group in data.values():
-        if not isinstance(group, dict):
-            raise ValueError("a cookie file groups cookies in JSON objects")
-        for entry in group.values():
-            if not isinstance(entry, dict):
-                raise ValueError("a saved cookie is a JSON object")
-            entries.append(entry)
-    return entries
+def _within_request_limits(found: list[_StoredCookie]) -> BaseCookie[str]:
+    """The last 150 cookies that fit the Cookie header's bytes, in order (as aiohttp)."""
+    last: dict[str, _StoredCookie] = {}
+    for cookie in found:
+        last.pop(cookie.name, None)
+        last[cookie.name] = cookie
+    kept: list[_StoredCookie] = []
+    size = -2
+    for cookie in reversed(last.values()):
+        if len(kept) == _MAX_SENT:
+            break
+        if size + 2 + cookie.send_size <= _MAX_SENT_BYTES:
+            size += 2 + cookie.send_size
+            kept.append(cookie)
+    result: BaseCookie[str] = _new_cookie_object(BaseCookie)
+    for cookie in reversed(kept):
+        dict.__setitem__(result, cookie.name, cookie.send)
+    return result
 
 
-def _loaded_cookie(entry: dict[str, Any]) -> tuple[CookieSpec | None, str | None]:
-    """One saved entry as (spec, host that set it) for the storage rules; None spec skips it."""
-    name = entry.get("key")
-    value = entry.get("value")
-    if not isinstance(name, str) or not isinstance(value, str):
-        raise ValueError("a saved cookie needs a string key and value")
-    coded = entry.get("coded_value", value)
-    domain = entry.get("domain", "")
-    path = entry.get("path", "/")
-    expires = entry.get("expires_timestamp")
-    if not isinstance(coded, str) or not isinstance(domain, str) or not isinstance(path, str):
-        raise ValueError("a saved cookie has string coded_value, domain and path")
-    if expires is not None and (isinstance(expires, bool) or not isinstance(expires, (int, float))):
-        raise ValueError("expires_timestamp must be a number")
-    host_only = entry.get("host_only") is True
-    if (
-        not name
-        or BAD_NAME_RE.search(name) is not None
-        or CTL_RE.search(value) is not None
-        or (host_only and not domain)
-    ):
-        return None, None
-    spec = CookieSpec(name, value, coded)
-    spec.path = path
-    spec.secure = entry.get("secure") is True
-    spec.httponly = entry.get("httponly") is True
-    spec.partitioned = entry.get("partitioned") is True
-    for attribute in ("samesite", "comment", "version"):
-        text = entry.get(attribute)
-        if isinstance(text, str):
-            setattr(spec, attribute, text)
-    if expires is not None:
-        spec.expires = float(expires)
-    if host_only:
-        # Stored as if its host had set it again, so the host-only rules apply unchanged.
-        return spec, domain.lower()
-    spec.domain = domain
-    return spec, None
+def _deprecated_url(request_url: Any) -> URL:
+    if isinstance(request_url, URL):  # a subclass
+        return request_url
+    # aiohttp's wording, missing space included, so filters written for it still match.
+    warnings.warn(
+        "filter_cookies expects yarl.URL instances only,"
+        f"and will stop working in 4.x, got {type(request_url)}",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return URL(request_url)
+
+
+_SAVED_ATTRIBUTES: Final = (
+    "path",
+    "comment",
+    "domain",
+    "secure",
+    "httponly",
+    "version",
+    "samesite",
+    "partitioned",
+)
 
 
 class DummyCookieJar(AbstractCookieJar):

@@ -29,6 +29,11 @@ _Field = tuple[MultiDict[str], dict[str, str], Any]
 
 
 def _check_header_safe(value: str) -> None:
+    if not isinstance(value, str):
+        # aiohttp's check is a regular expression: these are its errors for other types.
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            raise TypeError("cannot use a string pattern on a bytes-like object")
+        raise TypeError(f"expected string or bytes-like object, got {type(value).__name__!r}")
     if not _FORBIDDEN_CHARS.isdisjoint(value):
         raise ValueError(
             "Forbidden control character detected in headers. Potential header injection attack."
@@ -164,8 +169,16 @@ class FormData:
         writer = MultipartWriter("form-data")
         charset = self._charset
         for options, headers, value in self._fields:
+            content_type = headers.get(hdrs.CONTENT_TYPE)
             try:
-                part = get_payload(value, headers=headers, encoding=charset)
+                # The field's own type (and its charset) shapes the part, as in aiohttp:
+                # text is encoded with that charset unless the form names one.
+                if content_type is None:
+                    part = get_payload(value, headers=headers, encoding=charset)
+                else:
+                    part = get_payload(
+                        value, headers=headers, encoding=charset, content_type=content_type
+                    )
             except Exception as exc:
                 raise TypeError(
                     f"Can not serialize value type: {type(value)!r}\n"

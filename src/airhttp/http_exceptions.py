@@ -14,6 +14,7 @@ __all__ = (
     "BadStatusLine",
     "ContentEncodingError",
     "ContentLengthError",
+    "DecompressSizeError",
     "HttpBadRequest",
     "HttpProcessingError",
     "InvalidHeader",
@@ -77,6 +78,10 @@ class ContentEncodingError(PayloadEncodingError):
     """The body could not be decompressed."""
 
 
+class DecompressSizeError(PayloadEncodingError):
+    """Kept for code that names it; aiohttp deprecates it and airhttp never raises it."""
+
+
 class TransferEncodingError(PayloadEncodingError):
     """Chunked transfer coding is malformed or ended too soon."""
 
@@ -89,7 +94,10 @@ class LineTooLong(BadHttpMessage):
     """A status line, header line or chunk line passed its size limit."""
 
     def __init__(
-        self, line: str | bytes, limit: int | str = "Unknown", actual_size: int | str = "Unknown"
+        self,
+        line: str | bytes | bytearray,
+        limit: int | str = "Unknown",
+        actual_size: int | str = "Unknown",
     ) -> None:
         super().__init__(f"Got more than {limit} bytes when reading: {line!r}.")
         self.args = (line, limit, actual_size)

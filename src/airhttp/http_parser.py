@@ -6,9 +6,10 @@ No sockets, tasks, timers or decompression here; the client protocol drives it.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Final
+from typing import Final, cast
 
 from multidict import CIMultiDict, CIMultiDictProxy, istr
 
@@ -20,6 +21,9 @@ from ._head_syntax import (
     MAX_CONTENT_LENGTH_DIGITS,
     PREVIEW,
     VERSIONS,
+    check_field_sizes,
+    check_status_size,
+    field_size_cap,
     find_block_end,
     is_chunked,
     parse_content_length,
@@ -40,25 +44,92 @@ from ._http_events import (
 )
 from ._httpversion import HttpVersion, HttpVersion10, HttpVersion11
 from ._settings import DEFAULT_SETTINGS, RequestSettings
+from .base_protocol import BaseProtocol
+from .helpers import (
+    DEBUG,
+    DEFAULT_CHUNK_SIZE,
+    EMPTY_BODY_METHODS,
+    EMPTY_BODY_STATUS_CODES,
+    NO_EXTENSIONS,
+    BaseTimerContext,
+    set_exception,
+)
 from .http_exceptions import (
     BadHttpMessage,
+    BadHttpMethod,
     BadStatusLine,
+    ContentEncodingError,
     ContentLengthError,
     HttpProcessingError,
+    InvalidHeader,
+    InvalidURLError,
     LineTooLong,
     TransferEncodingError,
 )
+from .streams import EMPTY_PAYLOAD, StreamReader
+from .typedefs import RawHeaders
 
 __all__ = (
+    "ASCIISET",
     "CONNECTION_CLOSED",
+    "DEBUG",
+    "DEFAULT_CHUNK_SIZE",
+    "DIGITS",
+    "EMPTY_BODY_METHODS",
+    "EMPTY_BODY_STATUS_CODES",
+    "EMPTY_PAYLOAD",
+    "HEXDIGITS",
     "NEED_DATA",
+    "NO_EXTENSIONS",
     "PAUSED",
+    "SINGLETON_HEADERS",
+    "TOKENRE",
+    "VERSRE",
+    "BadHttpMessage",
+    "BadHttpMethod",
+    "BaseProtocol",
+    "BaseTimerContext",
+    "ContentEncodingError",
     "EndOfMessage",
     "Event",
+    "InvalidHeader",
+    "InvalidURLError",
+    "LineTooLong",
+    "RawHeaders",
     "RawResponseMessage",
+    "RawResponseMessagePy",
     "ResponseParser",
     "Sentinel",
+    "StreamReader",
+    "TransferEncodingError",
+    "set_exception",
 )
+
+# aiohttp's names for the grammar pieces of HTTP/1.1 heads, for code that imports them;
+# the parser below uses its own tables from _head_syntax.
+ASCIISET: Final = frozenset(string.printable)
+DIGITS: Final = re.compile(r"\d+", re.ASCII)
+HEXDIGITS: Final = re.compile(rb"[0-9a-fA-F]+")
+TOKENRE: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+VERSRE: Final = re.compile(r"HTTP/(\d)\.(\d)", re.ASCII)
+# Fields that may appear only once in a message (a repeat is refused as ambiguous).
+SINGLETON_HEADERS: Final = frozenset(
+    {
+        "content-length",
+        "content-location",
+        "content-range",
+        "content-type",
+        "etag",
+        "host",
+        "max-forwards",
+        "server",
+        "transfer-encoding",
+        "user-agent",
+    }
+)
+
+# The message type is the same for both of aiohttp's parsers; airhttp has one.
+RawResponseMessagePy = RawResponseMessage
 
 _CONTENT_LENGTH: Final = istr("Content-Length")
 _TRANSFER_ENCODING: Final = istr("Transfer-Encoding")
@@ -123,6 +194,7 @@ class ResponseParser:
         "_chunk_left",
         "_eof",
         "_error",
+        "_head_fields",
         "_is_connect",
         "_is_head",
         "_pos",
@@ -154,6 +226,8 @@ class ResponseParser:
         self._read_until_eof = True
         self._remaining = 0
         self._chunk_left = 0
+        # Fields in the head of a chunked response: the trailers' count adds to them.
+        self._head_fields = 0
         # The state is the reader for it, held as a plain function: a bound method
         # stored on self would make every parser a reference cycle.
         self._reader: Callable[[ResponseParser], Event] = _IDLE
@@ -238,8 +312,8 @@ class ResponseParser:
             self._buf = grown
 
     def _head_cap(self) -> int:
-        # The biggest head the line limits allow, with room for the line endings.
-        return self.max_line_size + self.max_headers * (self.max_field_size + 2) + 4
+        # The biggest head the limits allow, with room for the line endings.
+        return self.max_line_size + 16 + field_size_cap(self.max_field_size, self.max_headers)
 
     def _die(self, exc: HttpProcessingError) -> None:
         self._error = exc
@@ -302,10 +376,12 @@ class ResponseParser:
             if len(lines) > self.max_headers:
                 return self._read_head_slow()
             size = end - pos
+            # A head within both limits breaks none; a bigger one stays here only when
+            # no field line could break them either (not even two names added up).
             if (size > self.max_field_size or size > self.max_line_size) and (
                 not text.isascii()
-                or len(status) > self.max_line_size
-                or max(map(len, lines)) > self.max_field_size
+                or len(status) - 13 > self.max_line_size
+                or 2 * max(map(len, lines)) > self.max_field_size
             ):
                 return self._read_head_slow()
             intern = KNOWN_NAMES.get
@@ -333,7 +409,7 @@ class ResponseParser:
                 return self._read_head_slow()
             headers: CIMultiDict[str] = CIMultiDict(pairs)
         else:
-            if len(status) > self.max_line_size:
+            if len(status) - 13 > self.max_line_size:
                 return self._read_head_slow()
             headers = CIMultiDict()
         return self._finish_head(version, default_close, code, reason, headers, end + 4)
@@ -370,29 +446,38 @@ class ResponseParser:
                 raise BadHttpMessage("Connection closed before the response head was complete")
             return NEED_DATA
 
-        lines = split_block(
-            buf, pos, last, self.max_line_size, self.max_field_size, self.max_headers, True
-        )
+        lines = split_block(buf, pos, last, True)
         version, default_close, code, reason = parse_status_line(lines[0])
-        headers: CIMultiDict[str] = CIMultiDict(parse_field_lines(lines[1:]))
+        check_status_size(lines[0], self.max_line_size)
+        del lines[0]
+        check_field_sizes(lines, self.max_field_size, self.max_headers)
+        headers: CIMultiDict[str] = CIMultiDict(parse_field_lines(lines))
         return self._finish_head(version, default_close, code, reason, headers, end)
 
     def _check_partial_head(self, buf: bytes | bytearray, pos: int) -> None:
         """Refuse an incomplete head that already broke a limit, so buffering stays bounded."""
         n = len(buf)
-        first = buf.find(b"\n", pos, pos + self.max_line_size + 2)
+        # "HTTP/1.1 200 " comes before the reason phrase, a CR may end it.
+        status_cap = self.max_line_size + 14
+        first = buf.find(b"\n", pos, pos + status_cap + 1)
         if first < 0:
-            if n - pos > self.max_line_size + 1:
-                line = buf[pos : pos + PREVIEW + 1]
-                raise LineTooLong(preview(line), self.max_line_size, n - pos)
+            if n - pos > status_cap:
+                reason = bytes(buf[pos + 13 : pos + 13 + PREVIEW]).split(b"\n")[0]
+                quote = bytearray(reason.split(b"\r")[0] + b"...")
+                raise LineTooLong(cast(bytes, quote), self.max_line_size)
             return
         # rfind stops at the nearest LF, so this costs at most one line per call.
         last = buf.rfind(b"\n", first, n)
-        if n - last - 1 > self.max_field_size + 1:
-            line = buf[last + 1 : last + 2 + PREVIEW]
-            raise LineTooLong(preview(line), self.max_field_size, n - last - 1)
-        if n - pos > self._head_cap():
-            raise LineTooLong("response head", self._head_cap(), n - pos)
+        long_line = n - last - 1 > 2 * self.max_field_size + 2
+        if long_line or n - pos > self._head_cap():
+            # aiohttp checks a field once it is complete; a line this long cannot be
+            # within the limits, so it is checked now, after the lines before it.
+            lines = split_block(buf, pos, n if long_line else last, True)
+            parse_status_line(lines[0])
+            check_status_size(lines[0], self.max_line_size)
+            check_field_sizes(lines[1:], self.max_field_size, self.max_headers)
+            if n - pos > self._head_cap():
+                raise LineTooLong("response head", self._head_cap(), n - pos)
 
     def _finish_head(
         self,
@@ -417,6 +502,7 @@ class ResponseParser:
         chunked = False
         if codings is not None:
             chunked = _read_transfer_encoding(codings, lengths)
+            self._head_fields = len(headers)
             # RFC 9112 §6.1: TE in an HTTP/1.0 message means faulty framing; close after it.
             if version < HttpVersion11:
                 should_close = True
@@ -622,31 +708,29 @@ class ResponseParser:
             self._reader = _IDLE
             return END_NO_TRAILERS
         if n - pos >= 2 or (n - pos == 1 and buf[pos] != 13):
-            cap = self.max_headers * (self.max_field_size + 2) + 4
+            limit = self.max_field_size
+            # aiohttp lets head and trailer fields together pass max_headers by one.
+            room = self.max_headers + 1 - self._head_fields
+            cap = field_size_cap(limit, room)
             scan = self._scan
             last, end = find_block_end(buf, scan if scan > pos else pos, pos + cap)
             if last >= 0:
-                lines = split_block(
-                    buf,
-                    pos,
-                    last,
-                    self.max_field_size,
-                    self.max_field_size,
-                    self.max_headers,
-                    False,
-                )
+                lines = split_block(buf, pos, last, False)
+                check_field_sizes(lines, limit, room, trailers=True)
                 trailers: CIMultiDict[str] = CIMultiDict(parse_field_lines(lines))
                 self._pos = end
                 self._scan = 0
                 self._reader = _IDLE
                 return EndOfMessage(CIMultiDictProxy(trailers))
             # rfind stops at the nearest LF, so this costs at most one line per call.
-            line_start = buf.rfind(b"\n", pos, n) + 1 or pos
-            if n - line_start > self.max_field_size + 1:
-                raise LineTooLong(
-                    preview(buf[line_start : line_start + PREVIEW + 1]),
-                    self.max_field_size,
-                    n - line_start,
+            last = buf.rfind(b"\n", pos, n)
+            long_line = n - (last + 1 if last >= 0 else pos) > 2 * limit + 2
+            if long_line or (n - pos > cap and last > pos):
+                check_field_sizes(
+                    split_block(buf, pos, n if long_line else last, False),
+                    limit,
+                    room,
+                    trailers=True,
                 )
             if n - pos > cap:
                 raise LineTooLong("trailer section", cap, n - pos)

@@ -17,6 +17,9 @@ __all__ = (
     "WSCloseCode",
     "WSHandshakeError",
     "WSMessage",
+    "WSMessageDecodeText",
+    "WSMessageNoDecodeText",
+    "WSMessageTextBytes",
     "WSMsgType",
     "WebSocketError",
 )
@@ -80,6 +83,22 @@ class WSMessage(NamedTuple):
         """Decode the payload as JSON."""
         return loads(self.data)
 
+
+class WSMessageTextBytes(NamedTuple):
+    """aiohttp 3.14's type for a TEXT message kept as UTF-8 bytes (`decode_text=False`)."""
+
+    type: WSMsgType
+    data: Any
+    extra: str | None
+
+    def json(self, *, loads: Callable[[Any], Any] = json.loads) -> Any:
+        """Decode the payload as JSON."""
+        return loads(self.data)
+
+
+# What receive() returns with decode_text=True, and with decode_text=False (typing aids).
+WSMessageDecodeText = WSMessage
+WSMessageNoDecodeText = WSMessage | WSMessageTextBytes
 
 WS_CLOSED_MESSAGE: Final = WSMessage(WSMsgType.CLOSED, None, None)
 WS_CLOSING_MESSAGE: Final = WSMessage(WSMsgType.CLOSING, None, None)

@@ -16,9 +16,12 @@ from ._httpversion import HttpVersion, HttpVersion10, HttpVersion11
 from .abc import AbstractStreamWriter
 from .base_protocol import BaseProtocol
 from .client_exceptions import ClientConnectionResetError
-from .compression_utils import ZLibCompressor
+from .compression_utils import Buffer, ZLibCompressor
+from .helpers import NO_EXTENSIONS
 
 __all__ = (
+    "NO_EXTENSIONS",
+    "Buffer",
     "HttpVersion",
     "HttpVersion10",
     "HttpVersion11",

@@ -7,6 +7,7 @@ connections, framing (chunked, Content-Length) or compression of the message.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import codecs
 import enum
 import io
@@ -24,6 +25,7 @@ from multidict import CIMultiDict
 from . import hdrs
 from ._mime import content_disposition_header, parse_mimetype
 from .abc import AbstractStreamWriter
+from .helpers import DEFAULT_CHUNK_SIZE as DEFAULT_CHUNK_SIZE  # aiohttp's name here too
 from .helpers import guess_filename
 from .streams import StreamReader
 from .typedefs import JSONBytesEncoder, JSONEncoder, LooseHeaders
@@ -79,6 +81,11 @@ class Order(str, enum.Enum):
 def get_payload(data: Any, *args: Any, **kwargs: Any) -> Payload:
     """Wrap `data` in the payload class registered for its type."""
     return PAYLOAD_REGISTRY.get(data, *args, **kwargs)
+
+
+def register_payload(factory: type[Payload], type: Any, *, order: Order = Order.normal) -> None:
+    """Use `factory` for values of `type` in the default registry (aiohttp's function form)."""
+    PAYLOAD_REGISTRY.register(factory, type, order=order)
 
 
 class payload_type:  # lower-case: aiohttp's public spelling
@@ -173,6 +180,12 @@ class Payload(ABC):
     _default_content_type: ClassVar[str] = _OCTET_STREAM
     # Whether the payload holds nothing that needs an explicit close().
     _autoclose: ClassVar[bool] = False
+    # Whether the class was written outside airhttp (set for each subclass).
+    _foreign: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._foreign = not cls.__module__.startswith("airhttp.")
 
     def __init__(
         self,
@@ -184,10 +197,16 @@ class Payload(ABC):
         **kwargs: Any,
     ) -> None:
         self._value: Any = value
-        self._size: int | None = None
+        if self._foreign:
+            # aiohttp keeps a _size/_consumed that a subclass set before calling us or
+            # on the class; ours never do, and reading an unset slot costs ~0.5 us.
+            self._size = getattr(self, "_size", None)
+            self._consumed = getattr(self, "_consumed", False)
+        else:
+            self._size = None
+            self._consumed = False
         self._encoding = encoding
         self._filename = filename
-        self._consumed = False
         if content_type is _SENTINEL or content_type is None:
             guessed = mimetypes.guess_type(filename)[0] if filename is not None else None
             content_type = guessed or self._default_content_type
@@ -297,25 +316,11 @@ class Payload(ABC):
         await self.write(writer)
 
     async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
-        """Return the whole body as bytes."""
-        collector = _CollectingWriter()
-        await self.write(collector)  # type: ignore[arg-type]
-        return b"".join(collector.chunks)
+        """The whole body: `decode(encoding)` encoded again (`errors` unused), as in aiohttp."""
+        return self.decode(encoding).encode(encoding)
 
     async def close(self) -> None:
         """Release what the payload holds; it may not be writable afterwards."""
-
-
-class _CollectingWriter:
-    """A writer that keeps what it is given; lets as_bytes reuse write()."""
-
-    __slots__ = ("chunks",)
-
-    def __init__(self) -> None:
-        self.chunks: list[bytes] = []
-
-    async def write(self, chunk: bytes | bytearray | memoryview) -> None:
-        self.chunks.append(bytes(chunk))
 
 
 class BytesPayload(Payload):
@@ -466,6 +471,18 @@ class IOBasePayload(Payload):
         self._size = self._measure()
 
     @property
+    def size(self) -> int | None:
+        """Bytes from the start position to the end; None when unknown.
+
+        A file its owner closed raises the file's own ValueError here, as in aiohttp
+        (one we closed after sending it is `consumed`, refused later more clearly).
+        """
+        size = self._size
+        if size is None and not self._consumed and getattr(self._value, "closed", False):
+            self._value.seekable()
+        return size
+
+    @property
     def rewindable(self) -> bool:
         """Whether the file was seekable at creation, so every write starts over from there.
 
@@ -487,6 +504,8 @@ class IOBasePayload(Payload):
     def _read_first(self, size: int) -> bytes:
         if self._start is not None:
             self._value.seek(self._start)
+        elif getattr(self._value, "closed", False):
+            self._value.seekable()  # the file's own "I/O operation on closed file", as aiohttp
         return self._read(size)
 
     def _read(self, size: int) -> bytes:
@@ -535,6 +554,15 @@ class IOBasePayload(Payload):
             await asyncio.get_running_loop().run_in_executor(None, value.close)
 
 
+def _same_codec(file_encoding: str | None, target: str) -> bool:
+    if file_encoding is None:
+        return True
+    try:
+        return codecs.lookup(file_encoding).name == codecs.lookup(target).name
+    except builtins.LookupError:  # this module's LookupError is aiohttp's, not the codec one
+        return False
+
+
 class TextIOPayload(IOBasePayload):
     """A text file-like object, encoded chunk by chunk as it is read."""
 
@@ -550,7 +578,12 @@ class TextIOPayload(IOBasePayload):
     ) -> None:
         kwargs["encoding"], kwargs["content_type"] = _text_encoding(encoding, content_type)
         super().__init__(value, *args, **kwargs)
-        self._encoder = codecs.getincrementalencoder(self._encoding or "utf-8")()
+        target = self._encoding or "utf-8"
+        self._encoder = codecs.getincrementalencoder(target)()
+        if self._size is not None and not _same_codec(getattr(value, "encoding", None), target):
+            # The file's charset is not the one we send: its size on disk says nothing
+            # of ours (aiohttp announces it anyway and the server waits). Go chunked.
+            self._size = None
 
     def _read_first(self, size: int) -> bytes:
         # A fresh pass starts a fresh encoder, so a BOM leads each replay once.
@@ -734,6 +767,24 @@ class StreamReaderPayload(AsyncIterablePayload):
 
     def __init__(self, value: StreamReader, *args: Any, **kwargs: Any) -> None:
         super().__init__(value.iter_any(), *args, **kwargs)
+
+
+# Exact types whose close() has nothing to do: the common bodies skip the call.
+_QUIET_TYPES: Final = frozenset(
+    {BytesPayload, StringPayload, StringIOPayload, JsonPayload, JsonBytesPayload, BytesIOPayload}
+)
+_QUIET_CLOSES: Final = frozenset({Payload.close, BytesIOPayload.close, AsyncIterablePayload.close})
+
+
+def needs_close(body: Payload) -> bool:
+    """Whether `body.close()` has work to do once a request is done with the body.
+
+    True for a file and for a subclass with its own close(): aiohttp calls close() on
+    every request body."""
+    cls = body.__class__
+    if cls in _QUIET_TYPES:
+        return False
+    return not body.autoclose or cls.close not in _QUIET_CLOSES
 
 
 PAYLOAD_REGISTRY: Final = PayloadRegistry()

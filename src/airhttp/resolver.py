@@ -12,7 +12,10 @@ from typing import Any, Final
 
 from .abc import AbstractResolver, ResolveResult
 
-__all__ = ("AsyncResolver", "DefaultResolver", "ThreadedResolver")
+__all__ = ("AsyncResolver", "DefaultResolver", "ThreadedResolver", "aiodns_default")
+
+# Whether DefaultResolver is the aiodns one; it is not (getaddrinfo in a thread is).
+aiodns_default: Final = False
 
 _NUMERIC_SOCKET_FLAGS: Final = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
 _NAME_SOCKET_FLAGS: Final = socket.NI_NUMERICHOST | socket.NI_NUMERICSERV

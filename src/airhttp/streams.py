@@ -145,6 +145,7 @@ class StreamReader(AsyncStreamReaderMixin):
         "_offset",
         "_paused",
         "_protocol",
+        "_raw_bytes",
         "_size",
         "_waiter",
         "total_bytes",
@@ -179,6 +180,8 @@ class StreamReader(AsyncStreamReaderMixin):
         self._http_chunk_splits: collections.deque[int] | None = None
         self._chunk_end = 0
         self.total_bytes = 0
+        # Received bytes when they differ from those fed (a compressed body); else -1.
+        self._raw_bytes = -1
 
     def __repr__(self) -> str:
         info = [self.__class__.__name__]
@@ -196,6 +199,17 @@ class StreamReader(AsyncStreamReaderMixin):
 
     def get_read_buffer_limits(self) -> tuple[int, int]:
         return (self._low_water, self._high_water)
+
+    @property
+    def total_raw_bytes(self) -> int:
+        """Body bytes received so far, before any decompression (framing not counted)."""
+        raw = self._raw_bytes
+        return self.total_bytes if raw < 0 else raw
+
+    def count_raw_bytes(self, n: int) -> None:
+        """Record `n` received bytes that reach this stream only once decoded."""
+        raw = self._raw_bytes
+        self._raw_bytes = n if raw < 0 else raw + n
 
     # --- producer side ---------------------------------------------------------------
 

@@ -13,13 +13,14 @@ import attrs
 from multidict import CIMultiDict
 from yarl import URL
 
+from ._client_response import ClientResponse
 from ._signal import Signal
 
 if TYPE_CHECKING:
-    from ._client_response import ClientResponse
     from ._interfaces import SessionLike
 
 __all__ = (
+    "ClientResponse",
     "Trace",
     "TraceConfig",
     "TraceConnectionCreateEndParams",
