@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from airhttp import _body_decoders as body_decoders
 from airhttp import compression_utils as cu
 from airhttp.compression_utils import (
     BodyDecompressor,
@@ -55,8 +56,8 @@ def header_for(coding: str) -> str:
 
 def decoder_for(coding: str, monkeypatch: pytest.MonkeyPatch) -> BodyDecompressor:
     if coding == "zstd-zstandard":
-        monkeypatch.setattr(cu, "_zstd", None)
-        monkeypatch.setattr(cu, "_zstandard", zstandard)
+        monkeypatch.setattr(body_decoders, "_zstd", None)
+        monkeypatch.setattr(body_decoders, "_zstandard", zstandard)
     return make_decompressor(header_for(coding))
 
 
@@ -164,7 +165,7 @@ def test_ten_megabytes_of_zeros_come_out_in_bounded_steps(
 def test_legacy_brotli_without_output_limit_still_hands_out_bounded_slices(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(cu, "_BROTLI_BOUNDED", False)
+    monkeypatch.setattr(body_decoders, "_BROTLI_BOUNDED", False)
     dec = make_decompressor("br")
     out = drain(dec, brotli.compress(b"\0" * 1_000_000), 4096)
     assert out == b"\0" * 1_000_000
@@ -257,9 +258,9 @@ def test_unknown_coding_is_a_value_error() -> None:
 def test_known_coding_without_its_library_is_a_content_encoding_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(cu, "_brotli", None)
-    monkeypatch.setattr(cu, "_zstd", None)
-    monkeypatch.setattr(cu, "_zstandard", None)
+    monkeypatch.setattr(body_decoders, "_brotli", None)
+    monkeypatch.setattr(body_decoders, "_zstd", None)
+    monkeypatch.setattr(body_decoders, "_zstandard", None)
     with pytest.raises(ContentEncodingError, match="brotli"):
         make_decompressor("br")
     with pytest.raises(ContentEncodingError, match=r"backports\.zstd"):
@@ -439,9 +440,9 @@ async def test_legacy_brotli_and_zstd_decompressors_decode(kind: str) -> None:
 
 
 def test_legacy_wrappers_say_which_package_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cu, "_brotli", None)
-    monkeypatch.setattr(cu, "_zstd", None)
-    monkeypatch.setattr(cu, "_zstandard", None)
+    monkeypatch.setattr(body_decoders, "_brotli", None)
+    monkeypatch.setattr(body_decoders, "_zstd", None)
+    monkeypatch.setattr(body_decoders, "_zstandard", None)
     with pytest.raises(RuntimeError, match="Brotli"):
         cu.BrotliDecompressor()
     with pytest.raises(RuntimeError, match=r"backports\.zstd"):

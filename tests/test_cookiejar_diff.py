@@ -9,7 +9,6 @@ docs/migrating.md lists them. A property feeds both generated Set-Cookie lines.
 from __future__ import annotations
 
 import json
-import logging
 import pickle
 import time
 import warnings
@@ -28,43 +27,17 @@ import airhttp
 from airhttp import cookiejar as air_cookiejar
 from airhttp._cookie_parsing import MORSEL_HAS_PARTITIONED, response_cookies
 
-LIBS = (aiohttp, airhttp)
-_INTERNAL = ("aiohttp.internal", "airhttp.internal")
-PROBE_HOSTS = ("example.com", "sub.example.com", "other.com")
-PROBE_PATHS = ("/", "/a", "/a/", "/a/b", "/ab", "/x")
-
-
-# --- what code can observe, normalised ------------------------------------------------------
-
-_SHOWN = ("domain", "path", "expires", "max-age", "secure", "httponly", "samesite", "comment")
-_SHOWN += ("version", "partitioned") if MORSEL_HAS_PARTITIONED else ("version",)
-
-
-def _morsel(morsel: Morsel[str]) -> tuple[Any, ...]:
-    shown = tuple(morsel.get(key, "") for key in _SHOWN)
-    return (morsel.key, morsel.value, morsel.coded_value, *shown)
-
-
-def _jar(jar: Any) -> dict[str, Any]:
-    return {
-        "morsels": [_morsel(m) for m in jar],
-        "len": len(jar),
-        "host_only": sorted(jar.host_only_cookies),
-        "groups": [(key, list(group)) for key, group in jar.cookies.items()],
-    }
-
-
-def _sent(jar: Any, urls: list[str]) -> dict[str, list[tuple[str, str]]]:
-    return {u: [(k, m.coded_value) for k, m in jar.filter_cookies(URL(u)).items()] for u in urls}
-
-
-def _made_morsel(name: str, value: str, coded: str | None = None, **attrs: Any) -> Morsel[str]:
-    morsel: Morsel[str] = Morsel()
-    morsel.set(name, value, value if coded is None else coded)
-    for key, attr in attrs.items():
-        morsel[key.replace("_", "-")] = attr
-    return morsel
-
+from .cookie_support import (
+    LIBS,
+    PROBE_HOSTS,
+    PROBE_PATHS,
+    CapturedLogs,
+    Clock,
+    jar_view,
+    made_morsel,
+    morsel_view,
+    sent_coded,
+)
 
 # --- the jar on its own ---------------------------------------------------------------------
 
@@ -78,17 +51,9 @@ def _feed(jars: tuple[Any, ...], url: str, *lines: str) -> None:
         jar.update_cookies_from_headers(list(lines), URL(url))
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> _Clock:
-    fake = _Clock()
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock(time.time())
     monkeypatch.setattr(time, "time", fake)  # aiohttp's jar calls time.time()
     monkeypatch.setattr(air_cookiejar, "time", fake)
     return fake
@@ -110,7 +75,7 @@ async def test_filter_cookies_with_a_str_url_warns_as_aiohttp_does() -> None:
     assert caught["aiohttp.cookiejar"][0][0] is DeprecationWarning
 
 
-async def test_expired_cookies_leave_every_view_at_the_same_moment(clock: _Clock) -> None:
+async def test_expired_cookies_leave_every_view_at_the_same_moment(clock: Clock) -> None:
     """aiohttp hides a cookie from iteration, filter_cookies, `cookies`, clear() once due."""
     views: dict[str, list[Any]] = {}
     for jar in _both_jars():
@@ -131,7 +96,7 @@ async def test_expired_cookies_leave_every_view_at_the_same_moment(clock: _Clock
     assert views["airhttp.cookiejar"] == views["aiohttp.cookiejar"]
 
 
-async def test_len_counts_only_cookies_that_have_not_expired(clock: _Clock) -> None:
+async def test_len_counts_only_cookies_that_have_not_expired(clock: Clock) -> None:
     """Differs on purpose: aiohttp's len() and host_only_cookies count expired cookies."""
     aio, air = _both_jars()
     _feed((aio, air), "http://h.com/", "a=1; Max-Age=5", "b=2")
@@ -229,16 +194,18 @@ async def test_update_cookies_with_morsels_stores_what_aiohttp_stores() -> None:
     for jar in _both_jars():
         jar.update_cookies(
             {
-                "a": _made_morsel("a", "1", domain="example.com", path="/p"),
-                "b": _made_morsel("b", "2", max_age="9" * 40),
-                "c": _made_morsel("c", "3", max_age="0"),
-                "d": _made_morsel("d", "4", expires="Tue, 01 Jan 1980 12:00:00 GMT"),
-                "e": _made_morsel("e", "x y", '"x y"', secure=True),
+                "a": made_morsel("a", "1", domain="example.com", path="/p"),
+                "b": made_morsel("b", "2", max_age="9" * 40),
+                "c": made_morsel("c", "3", max_age="0"),
+                "d": made_morsel("d", "4", expires="Tue, 01 Jan 1980 12:00:00 GMT"),
+                "e": made_morsel("e", "x y", '"x y"', secure=True),
             },
             URL("http://www.example.com/dir/page"),
         )
         jar.update_cookies({"s": "plain", "t": 'q"q'})
-        stored.append((_jar(jar), _sent(jar, ["https://www.example.com/p/x", "http://a.com/"])))
+        stored.append(
+            (jar_view(jar), sent_coded(jar, ["https://www.example.com/p/x", "http://a.com/"]))
+        )
     assert stored[0] == stored[1]
 
 
@@ -266,7 +233,7 @@ PROBES = ["https://sub.example.com/dir/x", "http://example.com/p/x", "http://127
 @pytest.mark.parametrize("writer", LIBS, ids=lambda lib: f"saved-by-{lib.__name__}")
 @pytest.mark.parametrize("reader", LIBS, ids=lambda lib: f"loaded-by-{lib.__name__}")
 async def test_a_saved_jar_loads_the_same_in_either_library(
-    tmp_path: Any, clock: _Clock, writer: ModuleType, reader: ModuleType
+    tmp_path: Any, clock: Clock, writer: ModuleType, reader: ModuleType
 ) -> None:
     """aiohttp 3.14's save()/load(): JSON either can read, host-only and expiry kept."""
     path = tmp_path / "cookies.json"
@@ -275,8 +242,8 @@ async def test_a_saved_jar_loads_the_same_in_either_library(
     loaded.load(path)
     oracle = aiohttp.CookieJar(unsafe=True)
     oracle.load(path)
-    before = (_jar(loaded), _sent(loaded, PROBES))
-    assert before == (_jar(oracle), _sent(oracle, PROBES))
+    before = (jar_view(loaded), sent_coded(loaded, PROBES))
+    assert before == (jar_view(oracle), sent_coded(oracle, PROBES))
     clock.now += 501  # the Max-Age=500 cookie goes in both
     assert [m.key for m in loaded] == [m.key for m in oracle]
     assert "a" not in [m.key for m in loaded]
@@ -322,7 +289,7 @@ async def test_a_pickled_aiohttp_3_13_file_loads_as_aiohttp_3_14_loads_it(tmp_pa
     views = []
     for jar in _both_jars():
         jar.load(path)
-        views.append((_jar(jar), _sent(jar, ["https://x.www.h.com/p/y", "http://h.com/"])))
+        views.append((jar_view(jar), sent_coded(jar, ["https://x.www.h.com/p/y", "http://h.com/"])))
     assert views[0] == views[1]
 
 
@@ -546,42 +513,14 @@ async def test_generated_set_cookie_lines_leave_both_jars_the_same(
     headers = [line for line, _ in lines]
     seen = []
     for jar in _both_jars(unsafe=unsafe):
-        with _CapturedLogs() as records:
+        with CapturedLogs() as records:
             jar.update_cookies_from_headers(headers, URL(setter))
-        seen.append((_jar(jar), _sent(jar, FILTER_URLS), records))
+        seen.append((jar_view(jar), sent_coded(jar, FILTER_URLS), records))
     assert seen[0] == seen[1]
     # resp.cookies: aiohttp builds it from parse_set_cookie_headers (public in 3.14).
-    with _CapturedLogs():
+    with CapturedLogs():
         shown: SimpleCookie = SimpleCookie()
         for name, morsel in aiohttp.cookiejar.parse_set_cookie_headers(headers):
             shown[name] = morsel
         ours = response_cookies(headers)
-    assert [_morsel(m) for m in ours.values()] == [_morsel(m) for m in shown.values()]
-
-
-class _ListHandler(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[tuple[int, str]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append((record.levelno, record.getMessage()))
-
-
-class _CapturedLogs:
-    """The records of aiohttp.internal and airhttp.internal while the block runs."""
-
-    def __enter__(self) -> list[tuple[int, str]]:
-        self._handler = _ListHandler()
-        self._saved: list[tuple[logging.Logger, int]] = []
-        for name in _INTERNAL:
-            logger = logging.getLogger(name)
-            self._saved.append((logger, logger.level))
-            logger.setLevel(logging.DEBUG)
-            logger.addHandler(self._handler)
-        return self._handler.records
-
-    def __exit__(self, *exc: object) -> None:
-        for logger, level in self._saved:
-            logger.removeHandler(self._handler)
-            logger.setLevel(level)
+    assert [morsel_view(m) for m in ours.values()] == [morsel_view(m) for m in shown.values()]

@@ -12,45 +12,14 @@ import pickle
 import stat
 from collections import defaultdict
 from collections.abc import Iterator
-from http.cookies import Morsel, SimpleCookie
+from http.cookies import SimpleCookie
 
 import pytest
-from yarl import URL
 
-from airhttp import cookiejar
 from airhttp.cookiejar import CookieJar
 
-NOW = 1_700_000_000.0  # 2023-11-14T22:13:20Z
-FUTURE = "Wed, 21 Oct 2099 07:28:00 GMT"
-
-
-class Clock:
-    """Stands in for time.time() inside the cookiejar module."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock(NOW)
-    monkeypatch.setattr(cookiejar, "time", fake)
-    return fake
-
-
-def receive(jar: CookieJar, url: str, *headers: str) -> None:
-    jar.update_cookies_from_headers(list(headers), URL(url))
-
-
-def sent(jar: CookieJar, url: str | URL) -> dict[str, str]:
-    return {name: morsel.value for name, morsel in jar.filter_cookies(URL(url)).items()}
-
-
-def stored(jar: CookieJar) -> dict[tuple[str, str, str], Morsel[str]]:
-    return {(m["domain"], m["path"], m.key): m for m in jar}
+from .cookie_support import FUTURE, NOW, Clock, receive, sent, stored
+from .cookie_support import clock as clock
 
 
 @pytest.fixture

@@ -13,36 +13,11 @@ from http.cookies import Morsel
 import pytest
 from yarl import URL
 
-from airhttp import cookiejar
 from airhttp._cookie_parsing import parse_cookie_date, response_cookies
 from airhttp.cookiejar import CookieJar
 
-NOW = 1_700_000_000.0
-
-
-class Clock:
-    """Stands in for time.time() inside the cookiejar module."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock(NOW)
-    monkeypatch.setattr(cookiejar, "time", fake)
-    return fake
-
-
-def receive(jar: CookieJar, url: str, *headers: str) -> None:
-    jar.update_cookies_from_headers(list(headers), URL(url))
-
-
-def sent(jar: CookieJar, url: str) -> dict[str, str]:
-    return {name: morsel.value for name, morsel in jar.filter_cookies(URL(url)).items()}
+from .cookie_support import Clock, receive, sent
+from .cookie_support import clock as clock
 
 
 def attributes(header: str) -> dict[str, object]:

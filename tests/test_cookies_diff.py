@@ -21,13 +21,19 @@ import pytest
 from yarl import URL
 
 import airhttp
-from airhttp._cookie_parsing import MORSEL_HAS_PARTITIONED
 
 from .conftest import RawServer, read_request
-
-LIBS = (aiohttp, airhttp)
-_INTERNAL = ("aiohttp.internal", "airhttp.internal")
-
+from .cookie_support import (
+    LIBS,
+    PROBE_HOSTS,
+    PROBE_PATHS,
+    LoopbackResolver,
+    internal_records,
+    jar_view,
+    made_morsel,
+    morsel_view,
+    sent_coded,
+)
 
 # --- one server, two clients ---------------------------------------------------------------
 
@@ -51,28 +57,9 @@ class _AioLoopback(aiohttp.abc.AbstractResolver):
         pass
 
 
-class _AirLoopback(airhttp.abc.AbstractResolver):
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[airhttp.abc.ResolveResult]:
-        return [
-            airhttp.abc.ResolveResult(
-                hostname=host,
-                host="127.0.0.1",
-                port=port,
-                family=socket.AF_INET,
-                proto=0,
-                flags=socket.AI_NUMERICHOST,
-            )
-        ]
-
-    async def close(self) -> None:
-        pass
-
-
 def _session(lib: ModuleType, cookies: Any = None, **jar: Any) -> Any:
     """A session of `lib` whose every host name resolves to 127.0.0.1."""
-    resolver = _AioLoopback() if lib is aiohttp else _AirLoopback()
+    resolver = _AioLoopback() if lib is aiohttp else LoopbackResolver()
     return lib.ClientSession(
         connector=lib.TCPConnector(resolver=resolver),
         cookie_jar=lib.CookieJar(**jar),
@@ -120,40 +107,6 @@ def _url(port: int, host: str, path: str = "/") -> URL:
 
 # --- what code can observe, normalised ------------------------------------------------------
 
-_SHOWN = ("domain", "path", "expires", "max-age", "secure", "httponly", "samesite", "comment")
-_SHOWN += ("version", "partitioned") if MORSEL_HAS_PARTITIONED else ("version",)
-
-
-def _morsel(morsel: Morsel[str]) -> tuple[Any, ...]:
-    shown = tuple(morsel.get(key, "") for key in _SHOWN)
-    return (morsel.key, morsel.value, morsel.coded_value, *shown)
-
-
-def _jar(jar: Any) -> dict[str, Any]:
-    return {
-        "morsels": [_morsel(m) for m in jar],
-        "len": len(jar),
-        "host_only": sorted(jar.host_only_cookies),
-        "groups": [(key, list(group)) for key, group in jar.cookies.items()],
-    }
-
-
-def _sent(jar: Any, urls: list[str]) -> dict[str, list[tuple[str, str]]]:
-    return {u: [(k, m.coded_value) for k, m in jar.filter_cookies(URL(u)).items()] for u in urls}
-
-
-def _records(caplog: pytest.LogCaptureFixture, start: int) -> list[tuple[str, int, str]]:
-    # aiohttp logs on "aiohttp.internal", airhttp on "airhttp.internal": same level and text.
-    return [
-        ("internal", r.levelno, r.getMessage())
-        for r in caplog.records[start:]
-        if r.name in _INTERNAL
-    ]
-
-
-PROBE_HOSTS = ("example.com", "sub.example.com", "other.com")
-PROBE_PATHS = ("/", "/a", "/a/", "/a/b", "/ab", "/x")
-
 
 async def _through_session(
     lib: ModuleType,
@@ -169,16 +122,16 @@ async def _through_session(
         server.lines = lines
         async with session.get(setter.with_port(port)) as resp:
             await resp.read()
-            shown = [_morsel(m) for m in resp.cookies.values()]
+            shown = [morsel_view(m) for m in resp.cookies.values()]
         server.lines = []
-        observed: dict[str, Any] = {"resp.cookies": shown, "logs": _records(caplog, start)}
-        observed.update(_jar(session.cookie_jar))
+        observed: dict[str, Any] = {"resp.cookies": shown, "logs": internal_records(caplog, start)}
+        observed.update(jar_view(session.cookie_jar))
         for host in PROBE_HOSTS:
             for path in PROBE_PATHS:
                 async with session.get(_url(port, host, path)) as resp:
                     observed[f"Cookie to http://{host}{path}"] = await resp.text()
         https = [f"https://{host}{path}" for host in PROBE_HOSTS for path in PROBE_PATHS]
-        observed["filter_cookies https"] = _sent(session.cookie_jar, https)
+        observed["filter_cookies https"] = sent_coded(session.cookie_jar, https)
     return observed
 
 
@@ -307,26 +260,18 @@ async def test_the_users_missing_semicolon_case_is_dropped_as_expired(
 # --- request cookies: Morsels per request and per session ---------------------------------
 
 
-def _made_morsel(name: str, value: str, coded: str | None = None, **attrs: Any) -> Morsel[str]:
-    morsel: Morsel[str] = Morsel()
-    morsel.set(name, value, value if coded is None else coded)
-    for key, attr in attrs.items():
-        morsel[key.replace("_", "-")] = attr
-    return morsel
-
-
 MORSELS: dict[str, Callable[[], Any]] = {
-    "plain": lambda: {"a": _made_morsel("a", "1")},
-    "matching domain": lambda: {"a": _made_morsel("a", "1", domain="example.com")},
-    "other domain": lambda: {"a": _made_morsel("a", "1", domain="other.com")},
-    "secure over http": lambda: {"a": _made_morsel("a", "1", secure=True)},
-    "expired": lambda: {"a": _made_morsel("a", "1", expires="Tue, 01 Jan 1980 12:00:00 GMT")},
-    "max-age 0": lambda: {"a": _made_morsel("a", "1", max_age="0")},
-    "huge max-age": lambda: {"a": _made_morsel("a", "1", max_age="9" * 40)},
-    "coded value": lambda: {"a": _made_morsel("a", "x y", '"x y"')},
-    "key differs from the mapping's": lambda: {"b": _made_morsel("a", "1")},
+    "plain": lambda: {"a": made_morsel("a", "1")},
+    "matching domain": lambda: {"a": made_morsel("a", "1", domain="example.com")},
+    "other domain": lambda: {"a": made_morsel("a", "1", domain="other.com")},
+    "secure over http": lambda: {"a": made_morsel("a", "1", secure=True)},
+    "expired": lambda: {"a": made_morsel("a", "1", expires="Tue, 01 Jan 1980 12:00:00 GMT")},
+    "max-age 0": lambda: {"a": made_morsel("a", "1", max_age="0")},
+    "huge max-age": lambda: {"a": made_morsel("a", "1", max_age="9" * 40)},
+    "coded value": lambda: {"a": made_morsel("a", "x y", '"x y"')},
+    "key differs from the mapping's": lambda: {"b": made_morsel("a", "1")},
     "SimpleCookie": lambda: SimpleCookie("a=1; Domain=example.com"),
-    "pairs and strings": lambda: [("a", _made_morsel("a", "1", httponly=True)), ("b", 'v"q')],
+    "pairs and strings": lambda: [("a", made_morsel("a", "1", httponly=True)), ("b", 'v"q')],
 }
 
 
@@ -345,7 +290,7 @@ async def test_morsels_as_request_and_session_cookies_go_out_as_in_aiohttp(
         async with _session(lib, cookies=make()) as session:
             async with session.get(url) as resp:
                 per_session = await resp.text()
-            kept = [_morsel(m) for m in session.cookie_jar]
+            kept = [morsel_view(m) for m in session.cookie_jar]
         seen[lib.__name__] = [per_request, per_session, repr(kept)]
     assert seen["airhttp"] == seen["aiohttp"]
 
@@ -357,7 +302,7 @@ async def test_a_path_scoped_morsel_is_sent_where_its_path_matches(
     _, port = server
     for lib, expected in ((aiohttp, "-"), (airhttp, "a=1")):
         async with _session(lib) as session:
-            morsel = _made_morsel("a", "1", path="/x")
+            morsel = made_morsel("a", "1", path="/x")
             async with session.get(_url(port, "h.com", "/x/y"), cookies={"a": morsel}) as resp:
                 assert await resp.text() == expected, lib.__name__
 

@@ -6,7 +6,6 @@ example.com, sub.example.com and other.com, so domain rules run over real socket
 
 from __future__ import annotations
 
-import socket
 import ssl
 from collections.abc import AsyncIterator, Iterator
 from http.cookies import BaseCookie, Morsel, SimpleCookie
@@ -18,28 +17,10 @@ from aiohttp import web
 from yarl import URL
 
 import airhttp
-from airhttp.abc import AbstractCookieJar, AbstractResolver, ClearCookiePredicate, ResolveResult
+from airhttp.abc import AbstractCookieJar, ClearCookiePredicate
 
 from .conftest import WebServer
-
-
-class _LoopbackResolver(AbstractResolver):
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        return [
-            ResolveResult(
-                hostname=host,
-                host="127.0.0.1",
-                port=port,
-                family=socket.AF_INET,
-                proto=0,
-                flags=socket.AI_NUMERICHOST,
-            )
-        ]
-
-    async def close(self) -> None:
-        pass
+from .cookie_support import LoopbackResolver
 
 
 def _app() -> web.Application:
@@ -75,7 +56,7 @@ async def port(web_server: WebServer) -> int:
 
 def _session(**jar_kwargs: Any) -> airhttp.ClientSession:
     return airhttp.ClientSession(
-        connector=airhttp.TCPConnector(resolver=_LoopbackResolver()),
+        connector=airhttp.TCPConnector(resolver=LoopbackResolver()),
         cookie_jar=airhttp.CookieJar(**jar_kwargs),
     )
 
@@ -286,7 +267,7 @@ async def test_quote_cookie_decides_how_values_go_out(site: _Site, quote: bool, 
 
 async def test_session_cookies_are_sent_to_every_host(site: _Site) -> None:
     async with airhttp.ClientSession(
-        connector=airhttp.TCPConnector(resolver=_LoopbackResolver()), cookies={"s": "1"}
+        connector=airhttp.TCPConnector(resolver=LoopbackResolver()), cookies={"s": "1"}
     ) as session:
         assert await _sent(session, site("example.com")) == "s=1"
         assert await _sent(session, site("other.com")) == "s=1"
@@ -314,7 +295,7 @@ async def test_request_cookies_accept_morsels_and_pairs(site: _Site) -> None:
 
 async def test_dummy_cookie_jar_stores_and_sends_nothing_of_its_own(site: _Site) -> None:
     async with airhttp.ClientSession(
-        connector=airhttp.TCPConnector(resolver=_LoopbackResolver()),
+        connector=airhttp.TCPConnector(resolver=LoopbackResolver()),
         cookie_jar=airhttp.DummyCookieJar(),
         cookies={"s": "1"},
     ) as session:
@@ -365,7 +346,7 @@ class _FixedJar(AbstractCookieJar):
 async def test_the_jars_filter_cookies_decides_what_is_sent(site: _Site) -> None:
     jar = _FixedJar()
     async with airhttp.ClientSession(
-        connector=airhttp.TCPConnector(resolver=_LoopbackResolver()), cookie_jar=jar
+        connector=airhttp.TCPConnector(resolver=LoopbackResolver()), cookie_jar=jar
     ) as session:
         assert await _sent(session, site("example.com", "/x")) == "fixed=yes"
         await _set(session, site("example.com", "/set"), "a=1")

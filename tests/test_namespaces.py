@@ -115,29 +115,7 @@ EXCLUDED: dict[tuple[str, str], str] = {
 }
 
 # Names whose module is another engineer's; remove an entry once the name lands there.
-PENDING: dict[tuple[str, str], str] = {
-    (PACKAGE, "UploadTracker"): "ClientSession/_client_request: upload_tracker= (aiohttp 3.14)",
-    ("client", "UploadTracker"): "ClientSession/_client_request: upload_tracker= (aiohttp 3.14)",
-    ("client_reqrep", "UploadTracker"): "_client_request: upload_tracker= (aiohttp 3.14)",
-    ("client_reqrep", "parse_cookie_header"): "_cookie_parsing.py, then a re-export here",
-    ("client_reqrep", "parse_set_cookie_headers"): "_cookie_parsing.py, then a re-export here",
-    ("client_reqrep", "preserve_morsel_with_coded_value"): "_cookie_parsing.py, then re-export",
-    ("cookiejar", "CookieItem"): "cookiejar.py",
-    ("cookiejar", "internal_logger"): "cookiejar.py (helpers.internal_logger exists)",
-    ("cookiejar", "is_ip_address"): "cookiejar.py (helpers.is_ip_address exists)",
-    ("cookiejar", "parse_set_cookie_headers"): "_cookie_parsing.py / cookiejar.py",
-    ("cookiejar", "preserve_morsel_with_coded_value"): "_cookie_parsing.py / cookiejar.py",
-    ("streams", "BaseTimerContext"): "streams.py (helpers.BaseTimerContext exists)",
-    ("streams", "DEFAULT_CHUNK_SIZE"): "streams.py (helpers.DEFAULT_CHUNK_SIZE exists)",
-    ("streams", "TimerNoop"): "streams.py (helpers.TimerNoop exists)",
-    ("streams", "internal_logger"): "streams.py (helpers.internal_logger exists)",
-    ("payload", "PayloadType"): "payload.py",
-    ("payload", "sentinel"): "payload.py (helpers.sentinel exists)",
-    ("client", "ws_ext_gen"): "_ws_deflate.py: aiohttp-compatible wrappers over its grammar",
-    ("client", "ws_ext_parse"): "_ws_deflate.py: aiohttp-compatible wrappers over its grammar",
-    ("http", "ws_ext_gen"): "_ws_deflate.py: aiohttp-compatible wrappers over its grammar",
-    ("http", "ws_ext_parse"): "_ws_deflate.py: aiohttp-compatible wrappers over its grammar",
-}
+PENDING: dict[tuple[str, str], str] = {}
 
 # Names the import layers (pyproject.toml) keep out of their aiohttp module for now.
 BLOCKED_BY_LAYERS: dict[tuple[str, str], str] = {
@@ -268,9 +246,7 @@ def test_names_are_the_same_kind_of_object(module: str) -> None:
 
 
 # (module, class, base): aiohttp's class derives from that base, ours not yet.
-BASES_PENDING: dict[tuple[str, str, str], str] = {
-    ("client_reqrep", "ClientResponse", "HeadersMixin"): "_client_response.py",
-}
+BASES_PENDING: dict[tuple[str, str, str], str] = {}
 
 
 def _missing_bases(module: str) -> list[tuple[str, str, str]]:

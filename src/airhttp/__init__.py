@@ -7,7 +7,7 @@ from . import hdrs
 from ._httpversion import HttpVersion, HttpVersion10, HttpVersion11
 from ._install import install_as_aiohttp
 from ._version import __version__ as __version__
-from .client import ClientSession, ClientTimeout, request
+from .client import ClientSession, ClientTimeout, UploadTracker, request
 from .client_exceptions import (
     ClientConnectionError,
     ClientConnectionResetError,
@@ -21,6 +21,7 @@ from .client_exceptions import (
     ClientPayloadError,
     ClientProxyConnectionError,
     ClientResponseError,
+    ClientSocksProxyError,
     ClientSSLError,
     ConnectionTimeoutError,
     ContentTypeError,
@@ -133,6 +134,7 @@ __all__ = (
     "ClientOSError",
     "ClientPayloadError",
     "ClientProxyConnectionError",
+    "ClientSocksProxyError",
     "ClientRequest",
     "ClientResponse",
     "ClientResponseError",
@@ -201,6 +203,7 @@ __all__ = (
     "TraceResponseChunkReceivedParams",
     "UnixClientConnectorError",
     "UnixConnector",
+    "UploadTracker",
     "UploadAbortedError",
     "WSCloseCode",
     "WSMessage",

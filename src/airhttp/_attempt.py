@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
 from . import hdrs
+from ._upload_tracker import start_attempt
 from .client_exceptions import (
     ClientError,
     ClientOSError,
@@ -46,7 +47,10 @@ async def send_attempt(
 ) -> ClientResponse:
     """Lend a connection, write the request, wait for the head; retry once if stale."""
     retry = retry and req.method in _IDEMPOTENT_METHODS
+    tracker = req.upload_tracker
     while True:
+        if tracker is not None:
+            start_attempt(tracker)
         conn = connector.take_idle(req.connection_key)
         reused = conn is not None
         if conn is None:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from http.cookies import Morsel, SimpleCookie
 from typing import TYPE_CHECKING, Any, Final
 
@@ -18,10 +17,12 @@ from multidict import CIMultiDict, CIMultiDictProxy, MultiDict
 from yarl import URL
 
 from . import hdrs, payload
-from ._client_response import ClientResponse
+from ._body_upload import SPENT, BodyUpload, content_length, never_reuse, write_whole
+from ._client_response import ClientResponse, record_upload
 from ._httpversion import HttpVersion, HttpVersion10, HttpVersion11
 from ._proxy import prepare_proxied_headers
 from ._reqrep_types import ConnectionKey, Fingerprint, RequestInfo
+from ._upload_tracker import UploadTracker, add_bytes, writing
 from .client_exceptions import (
     ClientConnectionError,
     ClientOSError,
@@ -47,9 +48,6 @@ _SSL_SCHEMES: Final = frozenset({"https", "wss"})
 _TOKEN_CHARS: Final = frozenset(
     "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 )
-# Bodies up to this size go out in the same write as the head; larger ones are
-# written separately so the head join never copies a big body.
-_COALESCE_LIMIT: Final = 16384
 # The encodings StreamWriter can produce. aiohttp labels any other `compress` value
 # as asked but sends deflate data under it; refusing up front is the honest answer.
 _COMPRESSIONS: Final = frozenset({"deflate", "gzip"})
@@ -70,8 +68,6 @@ _CONSUMED_BODY: Final = (
     "or a non-seekable stream can be read only once. Use bytes or a seekable "
     "file-like object."
 )
-# Non-seekable file payloads that have been written once: their data is gone.
-_SPENT: Final[weakref.WeakSet[payload.Payload]] = weakref.WeakSet()
 # Background close() tasks (body assignment, uploads that outlived their request),
 # kept referenced so none is lost half-way.
 _CLOSING: Final[set[asyncio.Task[None]]] = set()
@@ -145,6 +141,13 @@ class ClientRequest:
     _needs_content_type = False
     # "Connection: upgrade" was asked for: the connection never goes back to the pool.
     _upgrade = False
+    # The streamed upload of the last attempt; for a body written with the head instead,
+    # whether it went out and how many bytes head and body took.
+    _upload: BodyUpload | None = None
+    _body_sent = False
+    _output_size = 0
+    # The upload_tracker= of the request (aiohttp 3.14.4), set by the session.
+    upload_tracker: UploadTracker | None = None
 
     def __init__(
         self,
@@ -567,13 +570,6 @@ class ClientRequest:
         elif version == HttpVersion10 and not force_close:
             headers[hdrs.CONNECTION] = "keep-alive"
 
-    def _never_reuse(self, conn: Connection) -> None:
-        # The server's idea of where this message ends differs from what was sent: a later
-        # request on the connection would be read as part of this one. Close it on release.
-        protocol = conn.protocol
-        if protocol is not None:
-            conn.add_callback(protocol.close)
-
     async def send(self, conn: Connection) -> ClientResponse:
         """Write the request to `conn` and return the response that will answer it."""
         protocol = conn.protocol
@@ -587,10 +583,11 @@ class ClientRequest:
         if self._upgrade:
             # After a 101 the connection belongs to the new protocol; after a refusal its
             # state is unknown. Either way it is closed when released, never pooled.
-            self._never_reuse(conn)
+            never_reuse(conn)
         body = self._body
         body_type = body.__class__
         writer: asyncio.Task[None] | None = None
+        tracker = self.upload_tracker
         if (
             self._continue is not None
             or self.chunked
@@ -598,11 +595,21 @@ class ClientRequest:
         ):
             writer = await self._start_writer(conn, protocol, status_line)
         elif body_type is bytes:
-            transport.write(serialize_headers(status_line, self.headers))
+            head = serialize_headers(status_line, self.headers)
+            transport.write(head)
+            self._output_size = len(head)
+            self._body_sent = True
+            if tracker is not None:
+                writing(tracker, transport, None, 0)
             if self._traces:
                 await self._trace_sent(None)
         else:
-            sent = self._write_whole(transport, conn, status_line, body)  # type: ignore[arg-type]
+            sent, head_size = write_whole(transport, conn, status_line, self.headers, body)  # type: ignore[arg-type]
+            self._output_size = head_size + len(sent)
+            self._body_sent = True
+            if tracker is not None:
+                writing(tracker, transport, None, len(sent))
+                add_bytes(tracker, len(sent))
             if self._traces:
                 await self._trace_sent(sent)
         response = self.response = self.response_class(
@@ -616,6 +623,7 @@ class ClientRequest:
             loop=self.loop,
             session=self._session,
         )
+        record_upload(response, self._upload, self._output_size, self._body_sent)
         return response
 
     def _status_line(self, conn: Connection) -> str:
@@ -641,7 +649,9 @@ class ClientRequest:
         """Write the head and start the task that streams the body; None if unsendable."""
         body = self._body
         body_type = body.__class__
-        if body_type is not bytes and (body.consumed or body in _SPENT):  # type: ignore[union-attr]
+        self._upload = None
+        self._body_sent = False
+        if body_type is not bytes and (body.consumed or body in SPENT):  # type: ignore[union-attr]
             # Nothing is written; the error reaches the caller the way the response's
             # own failures do, through the head the session is about to wait for.
             protocol.fail(ClientPayloadError(_CONSUMED_BODY))
@@ -655,60 +665,49 @@ class ClientRequest:
         )
         if self.compress:
             writer.enable_compression(self.compress)
-        content_length: int | None = None
+        length: int | None = None
         if self.chunked:
             writer.enable_chunking()
         elif body_type is not bytes:
-            content_length = writer.length = self._content_length()
+            length = writer.length = content_length(self.headers)
         await writer.write_headers(status_line, self.headers)
-        task = self.loop.create_task(self._write_body(writer, conn, self._continue, content_length))
+        tracker = self.upload_tracker
+        upload = self._upload = BodyUpload(
+            writer, conn, body, self.url, self._continue, length, tracker
+        )
+        if tracker is not None and protocol.transport is not None:
+            writing(tracker, protocol.transport, writer, self._body_total(length))
+        task = self.loop.create_task(upload.run())
+        task.add_done_callback(self._upload_ended)
         self._writer_task = task
         protocol.read_timeout_after(task)
         return task
 
-    def _content_length(self) -> int | None:
-        """The Content-Length the head announces, as a number."""
-        declared = self.headers.get(hdrs.CONTENT_LENGTH)
-        if declared is None:
+    def _body_total(self, length: int | None) -> int | None:
+        """The body bytes a streamed upload will write, when known in advance."""
+        if self.compress:
             return None
-        try:
-            return int(declared)
-        except ValueError:
-            raise ValueError(f"Invalid Content-Length header: {declared!r}") from None
+        if length is not None:
+            return length
+        body = self._body
+        return body.size if isinstance(body, payload.Payload) else len(body)
 
-    def _write_whole(
-        self,
-        transport: asyncio.Transport,
-        conn: Connection,
-        status_line: str,
-        body: payload.BytesPayload,
-    ) -> bytes | bytearray | memoryview:
-        """Write head and an in-memory body in as few writes as possible; return the body."""
-        headers = self.headers
-        data: bytes | bytearray | memoryview = body.buffer
-        size = body.size or 0
-        declared = headers.get(hdrs.CONTENT_LENGTH)
-        if declared is None:
-            # Someone removed it after the body was set: the body still needs its framing.
-            headers[hdrs.CONTENT_LENGTH] = str(size)
-        elif declared != str(size):
-            length = self._content_length()
-            assert length is not None
-            if length < size:
-                # As aiohttp does: the announced length wins, the rest is not sent.
-                data = data[:length]
-                size = length
-            elif length > size:
-                self._never_reuse(conn)
-        head = serialize_headers(status_line, headers)
-        if not size:
-            transport.write(head)
-        elif size <= _COALESCE_LIMIT:
-            transport.write(head + data)
+    def _upload_ended(self, task: asyncio.Task[None]) -> None:
+        if self._writer_task is task:
+            self._writer_task = None
+
+    # --- how the upload went ------------------------------------------------------------
+
+    def when_uploaded(self, callback: Callable[[bool], None]) -> None:
+        """Call `callback(body fully sent?)` once the last attempt's upload has ended."""
+        upload = self._upload
+        task = self._writer_task
+        if upload is None:
+            callback(self._body_sent)
+        elif task is None or task.done():
+            callback(upload.sent)
         else:
-            transport.write(head)
-            transport.write(data)
-        return data
+            task.add_done_callback(lambda _: callback(upload.sent))
 
     async def _trace_sent(self, data: bytes | bytearray | memoryview | None) -> None:
         """Fire on_request_headers_sent, then on_request_chunk_sent for a body sent whole."""
@@ -722,60 +721,6 @@ class ClientRequest:
         chunk = bytes(data)
         for trace in self._traces:
             await trace.send_request_chunk_sent(method, url, chunk)
-
-    async def _write_body(
-        self,
-        writer: StreamWriter,
-        conn: Connection,
-        waiter: asyncio.Future[bool] | None,
-        content_length: int | None,
-    ) -> None:
-        """Send the body (after 100 Continue when asked); failures close the connection."""
-        protocol = conn.protocol
-        try:
-            if waiter is not None:
-                writer.send_headers()
-                await writer.drain()
-                if not await waiter:
-                    writer.set_eof()
-                    return
-            body = self._body
-            if isinstance(body, payload.Payload):
-                if isinstance(body, payload.IOBasePayload) and not body.rewindable:
-                    _SPENT.add(body)
-                await body.write_with_length(writer, content_length)
-            await writer.write_eof()
-            if content_length is not None and writer.length:
-                # The body ended before the announced Content-Length.
-                self._never_reuse(conn)
-        except OSError as exc:
-            if protocol is not None:
-                if exc.errno is None and isinstance(exc, asyncio.TimeoutError):
-                    protocol.fail(exc)
-                else:
-                    err = ClientOSError(exc.errno, f"Can not write request body for {self.url}")
-                    err.__cause__ = exc
-                    protocol.fail(err)
-        except asyncio.CancelledError:
-            # Stopped before the body's end: the server would read whatever comes next on
-            # this connection as the rest of the body, so it is closed even if already
-            # handed back to the pool.
-            if not conn.closed:
-                conn.close()
-            elif protocol is not None:
-                protocol.close()
-            raise
-        except Exception as exc:
-            if protocol is not None:
-                # As aiohttp: whatever the body's own code raised reaches the caller as
-                # a ClientError, with the original as its cause.
-                failed = ClientConnectionError(
-                    f"Failed to send bytes into the underlying connection {conn!r}: {exc!r}"
-                )
-                failed.__cause__ = exc
-                protocol.fail(failed)
-        finally:
-            self._writer_task = None
 
     async def close(self) -> None:
         """Wait for the body upload to finish."""

@@ -30,16 +30,18 @@ from ._cookie_parsing import response_cookies
 from ._httpversion import HttpVersion
 from ._mime import content_disposition_filename, parse_content_disposition
 from ._reqrep_types import ContentDisposition, RequestInfo
+from ._upload_tracker import settle_future
 from .client_exceptions import ClientConnectionError, ClientResponseError, ContentTypeError
+from .helpers import HeadersMixin
 from .http_exceptions import HttpProcessingError
 from .streams import EMPTY_PAYLOAD, StreamReader
 
 if TYPE_CHECKING:
-    from ._interfaces import SessionLike, TraceHooks
+    from ._interfaces import SentUpload, SessionLike, TraceHooks
     from ._pool import Connection
     from .http_parser import RawResponseMessage
 
-__all__ = ("ClientResponse",)
+__all__ = ("ClientResponse", "record_upload")
 
 _EMPTY_HEADERS: Final[CIMultiDictProxy[str]] = CIMultiDictProxy(CIMultiDict())
 # RFC 9110 8.3: without a usable Content-Type a recipient may assume octet-stream.
@@ -48,6 +50,8 @@ _OCTET_STREAM: Final = "application/octet-stream"
 _UTF8_TYPES: Final = frozenset({"application/json", "application/rdap+json"})
 # RFC 6839 3.1: a "+json" structured syntax suffix marks JSON too.
 _JSON_TYPE_RE: Final = re.compile(r"application/(?:[\w.+-]+?\+)?json")
+# aiohttp 3.14.4's deprecation text for the upload counters of a response.
+_USE_TRACKER: Final = "ClientResponse.{} is deprecated, use aiohttp.UploadTracker instead"
 # RFC 9110 6.4.1: answers to HEAD, 1xx, 204 and 304 never carry content.
 _NO_CONTENT_STATUSES: Final = frozenset({204, 304})
 
@@ -169,11 +173,12 @@ def _parse_links(headers: Iterable[str], base: URL) -> MultiDictProxy[MultiDictP
 # --- the response ------------------------------------------------------------------------
 
 
-class ClientResponse:
+class ClientResponse(HeadersMixin):
     """A response: status and headers once `start()` returns, then the body.
 
     No ``__slots__``: aiohttp's class takes arbitrary attributes and subclasses rely on
-    that. Defaults live on the class so that ``__init__`` only sets what differs.
+    that. Defaults live on the class so that ``__init__`` only sets what differs. A
+    HeadersMixin as in aiohttp (isinstance checks), with its own faster header views.
     """
 
     version: HttpVersion | None = None
@@ -198,6 +203,12 @@ class ClientResponse:
     _in_context = False
     # The limits of the stream made from a body that arrived whole (read_bufsize).
     _read_bufsize = 2**16
+    # How the request's body went out, set by the request: a streamed upload, or the size
+    # of head and body written at once and whether that was all of it.
+    _upload: SentUpload | None = None
+    _upload_size = 0
+    _upload_sent = True
+    _upload_complete: asyncio.Future[None] | None = None
 
     def __init__(
         self,
@@ -267,6 +278,28 @@ class ClientResponse:
     @property
     def request_info(self) -> RequestInfo:
         return self._request_info
+
+    @property
+    def output_size(self) -> int:
+        """Bytes of head and body written for this response's request (deprecated)."""
+        warnings.warn(_USE_TRACKER.format("output_size"), DeprecationWarning, stacklevel=2)
+        upload = self._upload
+        return self._upload_size if upload is None else upload.sent_size()
+
+    @property
+    def upload_complete(self) -> asyncio.Future[None]:
+        """Done once the request body was sent: None, or UploadAbortedError (deprecated)."""
+        warnings.warn(_USE_TRACKER.format("upload_complete"), DeprecationWarning, stacklevel=2)
+        future = self._upload_complete
+        if future is None:
+            future = self._upload_complete = self._loop.create_future()
+            upload = self._upload
+            task = self._writer
+            if upload is None or task is None or task.done():
+                settle_future(future, self._upload_sent if upload is None else upload.sent)
+            else:
+                task.add_done_callback(lambda _: settle_future(future, upload.sent))
+        return future
 
     @property
     def history(self) -> tuple[ClientResponse, ...]:
@@ -659,3 +692,15 @@ def _weak_callback(response: ClientResponse) -> Callable[[], None]:
             alive._response_eof()
 
     return response_eof
+
+
+def record_upload(
+    response: ClientResponse, upload: SentUpload | None, size: int, sent: bool
+) -> None:
+    """How the request's body went out: a streamed upload, or `size` bytes written at once."""
+    if upload is not None:
+        response._upload = upload
+    else:
+        response._upload_size = size
+        if not sent:
+            response._upload_sent = False

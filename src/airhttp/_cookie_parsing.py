@@ -1,7 +1,8 @@
-"""Set-Cookie lines, cookie dates (RFC 6265 5.1.1, 5.2) and saved jars, read into values.
+"""Set-Cookie lines, Cookie headers, cookie dates (RFC 6265 5.1.1, 5.2, 5.4) and saved jars.
 
-One tokenizer and its builders: CookieSpecs for the jar, Morsels for the response. Pure
-data work, no storage and no I/O: the jar decides what to keep, the response shows it.
+One tokenizer and its builders: CookieSpecs for the jar, Morsels for the response and for
+aiohttp's helper functions. Pure data work, no storage and no I/O: the jar decides what to
+keep, the response shows it.
 """
 
 from __future__ import annotations
@@ -10,16 +11,15 @@ import calendar
 import datetime
 import io
 import json
-import logging
 import pickle
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from http.cookies import BaseCookie, Morsel, SimpleCookie
 from math import isfinite
 from typing import Any, Final, NamedTuple, TypeVar
 
-_internal_logger: Final = logging.getLogger("airhttp.internal")
+from .helpers import internal_logger
 
 # RFC 6265 section 6.1 minimum a user agent should support (UTF-8 bytes of name and value,
 # as aiohttp 3.14 counts them); more is a memory DoS vector.
@@ -161,6 +161,7 @@ def _parse_max_age(text: str) -> int | None:
 # quoted-string. The attributes are read as aiohttp 3.14 reads them (measured by running
 # it): one token at a time, split by ";" or by blanks, so "Path=/ Max-Age=0" with its ";"
 # missing still sets both. A token that does not parse is skipped up to the next ";".
+# The same tokens are the pairs of a request's Cookie header (parse_cookie_header below).
 
 
 def _char_class(excluded: str) -> str:
@@ -180,13 +181,17 @@ _AV_DATE: Final = (
     r"\w{3}(?:\w{0,3}day)?,\s[\w\s-]{9,11}\s[\d:]{8}\s(?:GMT|[+-]\d{4})"
     r"|\w{3}\s+\w{3}\s+[\s\d]\d\s+\d\d:\d\d:\d\d\s+\d{4}"
 )
-_ATTRIBUTE_RE: Final = re.compile(
-    rf"[ \t]*({_AV_NAME}+)"
-    rf"(?:[ \t]*=[ \t]*(?:({_AV_QUOTED})|({_AV_DATE})|({_AV_PLAIN}*)|({_AV_OPEN_QUOTE})))?"
-    r"[ \t]*(?:[ \t]|;|\Z)",
+# Blanks are ASCII whitespace (\s under re.ASCII), as aiohttp splits a Cookie header; a
+# Set-Cookie line with whitespace other than SP and HTAB is refused before (CTL_RE).
+_TOKEN_RE: Final = re.compile(
+    rf"\s*({_AV_NAME}+)"
+    rf"(?:\s*=\s*(?:({_AV_QUOTED})|({_AV_DATE})|({_AV_PLAIN}*)|({_AV_OPEN_QUOTE})))?"
+    r"\s*(?:\s|;|\Z)",
     re.ASCII,
 )
 _SEPARATORS: Final = "; \t"
+# The attributes that take no value: whatever follows their "=" does not matter.
+_FLAGS: Final = frozenset({"secure", "httponly", "partitioned"})
 # Where a date read past its first blank stops: ";", or a blank before a known attribute.
 _DATE_STOP_RE: Final = re.compile(
     r";|[ \t]+(?=(?:expires|max-age|path|domain|secure|httponly|samesite|partitioned"
@@ -229,10 +234,21 @@ def _unescape(inner: str) -> str:
         if len(octal) == 3 and octal[0] in "0123" and _OCTAL_DIGITS.issuperset(octal):
             parts.append(chr(int(octal, 8)))
             pos = slash + 4
+        elif octal[0] == "\n":
+            # http.cookies leaves a backslash before a line feed (only a Cookie header has one).
+            parts.append("\\")
+            pos = slash + 1
         else:
             parts.append(inner[slash + 1])
             pos = slash + 2
     return "".join(parts)
+
+
+def _unquoted(coded: str) -> str:
+    """The value a Morsel shows: unquoted whenever quotes wrap it, as SimpleCookie does."""
+    if len(coded) >= 2 and coded[0] == '"' == coded[-1]:
+        return _unescape(coded[1:-1])
+    return coded
 
 
 def _utf8_over(limit: int, text: str) -> bool:
@@ -251,9 +267,6 @@ class _SetCookieLine(NamedTuple):
     name: str
     # The value as sent, quotes and escapes included: what goes back out in Cookie.
     coded: str
-    # `coded` unquoted when it is one whole quoted-string, else `coded` itself.
-    value: str
-    quoted: bool
     # (lower-cased name, value unquoted, or None without "=") for each attribute read.
     attributes: list[tuple[str, str | None]]
 
@@ -281,7 +294,7 @@ def _scan_attributes(header: str, pos: int) -> list[tuple[str, str | None]]:
     """The cookie-av tokens after the name-value pair, at most 32 of them."""
     attributes: list[tuple[str, str | None]] = []
     end = len(header)
-    match = _ATTRIBUTE_RE.match
+    match = _TOKEN_RE.match
     for _ in range(_MAX_ATTRIBUTES):
         if pos >= end:
             break
@@ -316,6 +329,9 @@ def _scan_attributes(header: str, pos: int) -> list[tuple[str, str | None]]:
             or len(raw) > _MAX_ATTRIBUTE_VALUE
             or (not raw.isascii() and _utf8_over(_MAX_ATTRIBUTE_VALUE, raw))
         ):
+            # The value is dropped; a flag still counts, as in aiohttp.
+            if key in _FLAGS:
+                attributes.append((key, None))
             continue
         attributes.append((key, _unescape(raw[1:-1]) if quoted else raw))
     return attributes
@@ -323,7 +339,8 @@ def _scan_attributes(header: str, pos: int) -> list[tuple[str, str | None]]:
 
 def _split_set_cookie(header: str) -> _SetCookieLine | None:
     """Tokenize one Set-Cookie value; None when the line must be ignored."""
-    if CTL_RE.search(header) is not None:
+    # An empty field (or None, which aiohttp skips too) holds no cookie.
+    if not header or CTL_RE.search(header) is not None:
         return None
     equals = header.find("=")
     semicolon = header.find(";")
@@ -338,8 +355,7 @@ def _split_set_cookie(header: str) -> _SetCookieLine | None:
     end = len(header)
     while start < end and header[start] in _BLANKS:
         start += 1
-    coded = value = ""
-    quoted = False
+    coded = ""
     value_end = -1
     if header.startswith('"', start):
         # A quoted value may hold ";" (http.cookies and aiohttp read it that way), as long
@@ -351,16 +367,14 @@ def _split_set_cookie(header: str) -> _SetCookieLine | None:
                 after = end
             if not header[closing + 1 : after].strip(_BLANKS):
                 coded = header[start : closing + 1]
-                value = _unescape(coded[1:-1])
-                quoted = True
                 value_end = after
-    if not quoted:
+    if value_end < 0:
         value_end = header.find(";", start)
         if value_end < 0:
             value_end = end
-        coded = value = header[start:value_end].rstrip(_BLANKS)
+        coded = header[start:value_end].rstrip(_BLANKS)
     attributes = _scan_attributes(header, value_end + 1) if value_end < end else []
-    return _SetCookieLine(name, coded, value, quoted, attributes)
+    return _SetCookieLine(name, coded, attributes)
 
 
 def _named_line(header: str) -> _SetCookieLine | None:
@@ -373,7 +387,7 @@ def _named_line(header: str) -> _SetCookieLine | None:
         return None
     name = line.name
     if BAD_NAME_RE.search(name) is not None:
-        _internal_logger.warning("Can not load cookies: Illegal cookie name %r", name)
+        internal_logger.warning("Can not load cookies: Illegal cookie name %r", name)
         return None
     coded = line.coded
     # A tab inside the value (not around it) ignores the line, as in aiohttp.
@@ -408,7 +422,7 @@ def read_set_cookies(
         else:
             kept.append(cookie)
     if invalid or over:
-        _internal_logger.debug(
+        internal_logger.debug(
             "Ignored %d invalid Set-Cookie field(s) and %d over the %d-cookie limit",
             invalid,
             over,
@@ -493,6 +507,11 @@ class CookieSpec:
         return spec
 
 
+# The attributes the spec keeps as text under their own (lower-case) name. The last of each
+# wins, a Path even when it is invalid (RFC 6265 5.2.4: it then means the default).
+_SPEC_TEXTS: Final = frozenset({"path", "samesite", "comment", "version"})
+
+
 def _apply_attribute(spec: CookieSpec, key: str, value: str | None) -> None:
     # The storage rules use the last valid Expires/Max-Age and the last non-empty Domain
     # (RFC 6265 5.2.1-5.2.3, 5.3); the Morsel shows what they used, as aiohttp shows it.
@@ -504,29 +523,10 @@ def _apply_attribute(spec: CookieSpec, key: str, value: str | None) -> None:
     elif key == "domain":
         if text:
             spec.domain = text
-    elif key == "path":
-        # 5.2.4: the last Path wins even when it is invalid (it then means the default).
-        spec.path = text
-    elif key == "secure":
-        spec.secure = True
-    elif key == "httponly":
-        spec.httponly = True
-    elif key == "partitioned":
-        spec.partitioned = True
-    elif key == "samesite":
-        spec.samesite = text
-    elif key == "comment":
-        spec.comment = text
-    elif key == "version":
-        spec.version = text
-
-
-def _shown_value(line: _SetCookieLine) -> str:
-    """The value a Morsel shows: unquoted whenever quotes wrap it, as SimpleCookie does."""
-    coded = line.coded
-    if not line.quoted and len(coded) >= 2 and coded[0] == '"' == coded[-1]:
-        return _unescape(coded[1:-1])
-    return line.value
+    elif key in _FLAGS:
+        setattr(spec, key, True)
+    elif key in _SPEC_TEXTS:
+        setattr(spec, key, text)
 
 
 def parse_set_cookie(header: str) -> CookieSpec | None:
@@ -534,7 +534,7 @@ def parse_set_cookie(header: str) -> CookieSpec | None:
     line = _named_line(header)
     if line is None:
         return None
-    spec = CookieSpec(line.name, _shown_value(line), line.coded)
+    spec = CookieSpec(line.name, _unquoted(line.coded), line.coded)
     last_expires: str | None = None
     last_max_age = ""
     for key, value in line.attributes:
@@ -550,14 +550,23 @@ def parse_set_cookie(header: str) -> CookieSpec | None:
     return spec
 
 
-# --- the response's view: Set-Cookie as a SimpleCookie, as aiohttp shows it ----------------
+# --- Morsels: Set-Cookie as the response shows it, and aiohttp's helper functions ----------
 
-_FLAG_ATTRIBUTES: Final = frozenset({"secure", "httponly"})
 _VALUE_ATTRIBUTES: Final = frozenset(
     {"expires", "path", "comment", "domain", "max-age", "version", "samesite"}
 )
 # Python 3.14 taught Morsel the CHIPS "Partitioned" flag; older ones cannot carry it.
 MORSEL_HAS_PARTITIONED: Final = Morsel().isReservedKey("partitioned")
+_MORSEL_FLAGS: Final = _FLAGS if MORSEL_HAS_PARTITIONED else _FLAGS - {"partitioned"}
+
+
+def _plain_morsel(name: str, value: str, coded: str) -> Morsel[str]:
+    morsel: Morsel[str] = Morsel()
+    # __setstate__ takes the name as sent: Morsel.set() refuses names servers do use.
+    morsel.__setstate__(  # type: ignore[attr-defined]
+        {"key": name, "value": value, "coded_value": coded}
+    )
+    return morsel
 
 
 def morsel_from_set_cookie(header: str) -> Morsel[str] | None:
@@ -565,25 +574,78 @@ def morsel_from_set_cookie(header: str) -> Morsel[str] | None:
     line = _named_line(header)
     if line is None:
         return None
-    morsel: Morsel[str] = Morsel()
-    # __setstate__ takes the name as sent: Morsel.set() refuses names servers do use.
-    morsel.__setstate__(  # type: ignore[attr-defined]
-        {"key": line.name, "value": _shown_value(line), "coded_value": line.coded}
-    )
+    morsel = _plain_morsel(line.name, _unquoted(line.coded), line.coded)
     for key, attr_value in line.attributes:
-        if key in _FLAG_ATTRIBUTES or (key == "partitioned" and MORSEL_HAS_PARTITIONED):
+        if key in _MORSEL_FLAGS:
             morsel[key] = True
         elif key in _VALUE_ATTRIBUTES:
             morsel[key] = attr_value or ""
     return morsel
 
 
-def response_cookies(headers: Iterable[str]) -> SimpleCookie:
+def parse_set_cookie_headers(headers: Sequence[str]) -> list[tuple[str, Morsel[str]]]:
+    """A response's Set-Cookie values as (name, Morsel) pairs, in order, repeats kept.
+
+    aiohttp's function of that name: the first 50 valid lines, read as the response reads
+    them; what is dropped is logged as by the jar.
+    """
+    return [(morsel.key, morsel) for morsel in read_set_cookies(headers, morsel_from_set_cookie)]
+
+
+def response_cookies(headers: Sequence[str]) -> SimpleCookie:
     """A response's Set-Cookie values as one SimpleCookie; the last of a name wins."""
     cookies = SimpleCookie()
-    for morsel in read_set_cookies(headers, morsel_from_set_cookie):
-        cookies[morsel.key] = morsel
+    for name, morsel in parse_set_cookie_headers(headers):
+        cookies[name] = morsel
     return cookies
+
+
+def parse_cookie_header(header: str) -> list[tuple[str, Morsel[str]]]:
+    """A request's Cookie header (RFC 6265 5.4) as (name, Morsel) pairs, in order.
+
+    aiohttp's function of that name, read as it reads the header (measured by running it):
+    with the Set-Cookie attribute tokens, so a blank splits pairs as ";" does. A stretch the
+    tokens cannot read is one pair up to the next ";" if it holds "=" (name and value
+    stripped), else nothing. Illegal names are dropped and logged once, at debug level.
+    """
+    if not header:
+        return []
+    cookies: list[tuple[str, Morsel[str]]] = []
+    illegal: list[str] = []
+    pos = 0
+    end = len(header)
+    while pos < end:
+        token = _TOKEN_RE.match(header, pos)
+        if token is not None:
+            pos = token.end()
+            name = token[1]
+            coded = next((text for text in token.groups()[1:] if text is not None), "")
+        else:
+            stop = header.find(";", pos)
+            if stop < 0:
+                stop = end
+            name, equals, coded = header[pos:stop].partition("=")
+            pos = stop + 1
+            if not equals:
+                continue
+            name = name.strip()
+            coded = coded.strip()
+        if not name or BAD_NAME_RE.search(name) is not None:
+            illegal.append(name)
+        else:
+            cookies.append((name, _plain_morsel(name, _unquoted(coded), coded)))
+    if illegal:
+        internal_logger.debug("Cannot load cookie. Illegal cookie names: %r", illegal)
+    return cookies
+
+
+def preserve_morsel_with_coded_value(cookie: Morsel[str]) -> Morsel[str]:
+    """A new plain Morsel with the name, value and coded value of `cookie`, nothing else.
+
+    aiohttp's function of that name: the copy keeps the coded value exactly as it came
+    (Morsel.set() would refuse names servers send); the attributes are not copied.
+    """
+    return _plain_morsel(cookie.key, cookie.value, cookie.coded_value)
 
 
 # --- saved jars: save()'s JSON and aiohttp 3.13's pickles, read back as CookieSpecs -------

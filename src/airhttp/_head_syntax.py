@@ -16,7 +16,6 @@ from .http_exceptions import (
     BadStatusLine,
     InvalidHeader,
     LineTooLong,
-    TransferEncodingError,
 )
 
 __all__ = (
@@ -248,31 +247,29 @@ def parse_field_lines(lines: list[str]) -> list[tuple[str, str]]:
 
 
 def parse_content_length(values: list[str]) -> int:
-    """RFC 9110 §8.6: 1*DIGIT; a list or repeat is fine only when every member is equal."""
-    found: set[str] = set()
-    for value in values:
-        for item in value.split(","):
-            item = item.strip(" \t")
-            if not item or not item.isdigit() or not item.isascii():
-                raise BadHttpMessage(f"Invalid Content-Length header: {value!r}")
-            found.add(item.lstrip("0") or "0")
-    if len(found) != 1:
-        raise BadHttpMessage(f"Conflicting Content-Length headers: {values!r}")
-    digits = found.pop()
+    """RFC 9110 §8.6: 1*DIGIT, given once.
+
+    The RFC lets a recipient accept a list or repeat of one value; aiohttp (llhttp) refuses
+    both, and so do we: two lengths in one head are how responses get smuggled.
+    """
+    if len(values) > 1:
+        raise BadHttpMessage(f"Duplicate Content-Length headers: {values!r}")
+    value = values[0]
+    item = value.strip(" \t")
+    if not item or not item.isdigit() or not item.isascii():
+        raise BadHttpMessage(f"Invalid Content-Length header: {value!r}")
+    digits = item.lstrip("0") or "0"
     if len(digits) > MAX_CONTENT_LENGTH_DIGITS:
         raise BadHttpMessage(f"Content-Length is too large: {values!r}")
     return int(digits)
 
 
 def is_chunked(values: list[str]) -> bool:
-    """RFC 9112 §6.1: chunked may appear once, and only as the final coding."""
-    codings = [c.strip(" \t").lower() for value in values for c in value.split(",")]
-    codings = [c for c in codings if c]
-    chunked = codings.count("chunked")
-    if not chunked:
-        return False
-    if chunked > 1:
-        raise TransferEncodingError("Transfer-Encoding applies chunked more than once")
-    if codings[-1] != "chunked":
-        raise TransferEncodingError("Transfer-Encoding chunked is not the final coding")
-    return True
+    """RFC 9112 §6.3 rule 4: chunked frames a response body only as its final coding.
+
+    With another coding last, the body runs until the close. A repeated chunked (which
+    RFC 9112 §6.1 forbids senders) is decoded once, as aiohttp does.
+    """
+    last = values[-1].rstrip(" \t,")
+    last = last[last.rfind(",") + 1 :].strip(" \t")
+    return last.lower() == "chunked"

@@ -18,7 +18,14 @@ from ._reqrep_types import ConnectionKey, Fingerprint, RequestInfo
 from .helpers import BasicAuth
 from .streams import StreamReader
 
-__all__ = ("OutgoingRequest", "ReceivedResponse", "SessionLike", "TraceHooks", "UpgradeSink")
+__all__ = (
+    "OutgoingRequest",
+    "ReceivedResponse",
+    "SentUpload",
+    "SessionLike",
+    "TraceHooks",
+    "UpgradeSink",
+)
 
 
 class OutgoingRequest(Protocol):
@@ -133,3 +140,12 @@ class UpgradeSink(Protocol):
     def feed_data(self, data: bytes) -> None: ...
 
     def connection_lost(self, exc: BaseException | None) -> None: ...
+
+
+class SentUpload(Protocol):
+    """A streamed request body, as the response it led to reports on it."""
+
+    @property
+    def sent(self) -> bool: ...
+
+    def sent_size(self) -> int: ...

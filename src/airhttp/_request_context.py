@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ._interfaces import SessionLike
     from ._reqrep_types import Fingerprint
     from ._timeouts import ClientTimeout
+    from ._upload_tracker import UploadTracker
     from .client_middlewares import ClientMiddlewareType
     from .helpers import BasicAuth
 
@@ -138,6 +139,7 @@ class _RequestOptions(TypedDict, total=False):
     max_line_size: int | None
     max_field_size: int | None
     max_headers: int | None
+    upload_tracker: UploadTracker | None
     verify_ssl: bool | None
     fingerprint: bytes | None
     ssl_context: ssl.SSLContext | None

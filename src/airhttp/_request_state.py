@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from multidict import CIMultiDict, istr
@@ -20,6 +21,7 @@ from ._client_request import ClientRequest
 from ._client_response import ClientResponse
 from ._redirects import redirect_becomes_get, redirect_target, replayable_body
 from ._request_timer import RequestTimer, uncancel_current_task
+from ._upload_tracker import finish as finish_tracker
 from ._ws_handshake import make_key
 from .client_exceptions import TooManyRedirects
 from .payload import Payload, needs_close
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from ._pool import BaseConnector
     from ._reqrep_types import Fingerprint
     from ._settings import RequestSettings
+    from ._upload_tracker import UploadTracker
     from .abc import AbstractCookieJar
     from .helpers import BasicAuth
 
@@ -69,6 +72,7 @@ class RequestState:
         "ssl",
         "timer",
         "traces",
+        "upload_tracker",
         "url",
     )
 
@@ -100,6 +104,7 @@ class RequestState:
         self.history: list[ClientResponse] = []
         self.traces: Sequence[Trace] = NO_TRACES
         self.timer: RequestTimer | None = None
+        self.upload_tracker: UploadTracker | None = None
 
     # Declared for the type checker; _request sets them right after construction.
     chunked: bool | None
@@ -190,6 +195,9 @@ def finish(
     Returns what is left to await (a callable raise_for_status, closing a file body,
     on_request_end), or None: the common response needs no extra coroutine.
     """
+    tracker = state.upload_tracker
+    if tracker is not None:
+        req.when_uploaded(partial(finish_tracker, tracker))
     timer = state.timer
     if timer is not None:
         # From here the timer covers only reading the body on this connection; an
@@ -237,6 +245,12 @@ async def _finish_awaiting(
 
 async def fail(state: RequestState, req: ClientRequest | None, exc: BaseException) -> BaseException:
     """Clean up after `exc`; return what the caller sees (a timeout, for our cancel)."""
+    tracker = state.upload_tracker
+    if tracker is not None:
+        if req is None:
+            finish_tracker(tracker, False)
+        else:
+            req.when_uploaded(partial(finish_tracker, tracker))
     if req is not None:
         await req.close_body()
     raised = exc

@@ -1,6 +1,7 @@
 """permessage-deflate (RFC 7692): the client's offer, the server's answer, message (de)compression.
 
 Bytes and header values in, bytes and parameters out: no sockets, no frames, no asyncio here.
+Also aiohttp's public `ws_ext_gen` / `ws_ext_parse`, which read the header by aiohttp's rules.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ __all__ = (
     "PerMessageDeflate",
     "extension_offer",
     "negotiate",
+    "ws_ext_gen",
+    "ws_ext_parse",
 )
 
 EXTENSION_NAME: Final = "permessage-deflate"
@@ -67,6 +70,22 @@ class _Grammar:
         self.token = re.compile(_TOKEN)
         self.escape = re.compile(r"\\(.)")
 
+    # aiohttp's reading for `ws_ext_parse` (see there), not RFC 6455's: the name is found
+    # anywhere, case-sensitively, and what follows it up to the next comma must be known
+    # parameters: ";", any Unicode whitespace, a flag, or a window size with maybe "="
+    # and digits. Compiled on ws_ext_parse's first call: ws_connect never needs them.
+
+    @functools.cached_property
+    def compat_offer(self) -> re.Pattern[str]:
+        return re.compile(rf"{re.escape(EXTENSION_NAME)}([^,]*)")
+
+    @functools.cached_property
+    def compat_param(self) -> re.Pattern[str]:
+        return re.compile(
+            rf";\s*(?:({_CLIENT_NO_TAKEOVER}|{_SERVER_NO_TAKEOVER})"
+            rf"|({_CLIENT_WINDOW}|{_SERVER_WINDOW})(?:=(\d+))?)"
+        )
+
 
 @functools.cache
 def _grammar() -> _Grammar:
@@ -90,8 +109,9 @@ class DeflateParams:
 
 
 def _check_offer_bits(compress: int) -> None:
-    if not MIN_OFFER_BITS <= compress <= MAX_WINDOW_BITS:
-        # aiohttp's wording, so code that matches on it keeps working.
+    # aiohttp's wording, so code that matches on it keeps working; "<" first, as aiohttp,
+    # so a None or str argument fails with aiohttp's TypeError text too.
+    if compress < MIN_OFFER_BITS or compress > MAX_WINDOW_BITS:
         raise ValueError("Compress wbits must between 9 and 15, zlib does not support wbits=8")
 
 
@@ -104,10 +124,80 @@ def extension_offer(compress: int = MAX_WINDOW_BITS) -> str:
     make raw deflate with a 256-byte window. The server may still answer
     client_max_window_bits=8; `PerMessageDeflate` honours that (see there).
     """
+    return ws_ext_gen(compress)
+
+
+def ws_ext_gen(
+    compress: int = MAX_WINDOW_BITS, isserver: bool = False, server_notakeover: bool = False
+) -> str:
+    """aiohttp's Sec-WebSocket-Extensions value for permessage-deflate with a `compress`-bit window.
+
+    A client's offer (`isserver` false) starts with the bare client_max_window_bits (see
+    `extension_offer`); a server's answer has none. Below 15 bits server_max_window_bits
+    names `compress`; `server_notakeover` adds server_no_context_takeover. `compress`
+    outside 9..15 raises ValueError.
+    """
     _check_offer_bits(compress)
-    if compress == MAX_WINDOW_BITS:
-        return f"{EXTENSION_NAME}; {_CLIENT_WINDOW}"
-    return f"{EXTENSION_NAME}; {_CLIENT_WINDOW}; {_SERVER_WINDOW}={compress}"
+    params = [EXTENSION_NAME]
+    if not isserver:
+        params.append(_CLIENT_WINDOW)
+    if compress < MAX_WINDOW_BITS:
+        params.append(f"{_SERVER_WINDOW}={compress}")
+    if server_notakeover:
+        params.append(_SERVER_NO_TAKEOVER)
+    return "; ".join(params)
+
+
+def ws_ext_parse(extstr: str | None, isserver: bool = False) -> tuple[int, bool]:
+    """aiohttp's reading of a Sec-WebSocket-Extensions value: (window bits, no takeover).
+
+    The client (`isserver` false) reads a server's answer for client_max_window_bits and
+    client_no_context_takeover; a server reads a client's offers for the server_ ones.
+    (0, False) means no permessage-deflate. The first usable permessage-deflate wins; a
+    client raises `WSHandshakeError` on the first unusable one (unknown or malformed
+    parameters, a window outside 9..15), where a server skips it and reads the next.
+    Without a window parameter, or with a bare one, the window is 15 bits; of repeated
+    parameters the last value counts. `negotiate` is the RFC 7692 check ws_connect uses.
+    """
+    if not extstr:
+        return 0, False
+    window, no_takeover = (
+        (_SERVER_WINDOW, _SERVER_NO_TAKEOVER) if isserver else (_CLIENT_WINDOW, _CLIENT_NO_TAKEOVER)
+    )
+    for offer in _grammar().compat_offer.finditer(extstr):
+        rest = offer.group(1)
+        given = _compat_params(rest)
+        if given is None:
+            if isserver:
+                continue
+            raise WSHandshakeError(f"Extension for deflate not supported{rest}")
+        value = given.get(window)
+        # int() as aiohttp: "09" and non-ASCII decimal digits count; too many raise ValueError.
+        bits = MAX_WINDOW_BITS if value is None else int(value)
+        if not MIN_OFFER_BITS <= bits <= MAX_WINDOW_BITS:
+            if isserver:
+                continue
+            raise WSHandshakeError("Invalid window size")
+        return bits, no_takeover in given
+    return 0, False
+
+
+def _compat_params(rest: str) -> dict[str, str | None] | None:
+    """The parameters after one permessage-deflate by aiohttp's rules, None if malformed.
+
+    Each name maps to its last value given (None: given only bare).
+    """
+    param_pattern = _grammar().compat_param
+    given: dict[str, str | None] = {}
+    pos = 0
+    while (param := param_pattern.match(rest, pos)) is not None:
+        flag, window, value = param.groups()
+        name = flag or window
+        if value is not None or name not in given:
+            given[name] = value
+        pos = param.end()
+    # aiohttp's match ends in "$", which also matches before one final newline.
+    return given if rest[pos:] in ("", "\n") else None
 
 
 def negotiate(header_value: str, compress: int) -> DeflateParams | None:

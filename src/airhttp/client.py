@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 from multidict import CIMultiDict, istr
 from yarl import URL
 
-from . import hdrs
+from . import client_exceptions, hdrs
 from ._client_request import ClientRequest
 from ._client_response import ClientResponse
 from ._httpversion import HttpVersion, HttpVersion11
@@ -37,41 +37,20 @@ from ._request_timer import RequestTimer
 from ._settings import RequestSettings
 from ._ssl_params import merge_ssl_params
 from ._timeouts import DEFAULT_TIMEOUT, ClientTimeout
+from ._upload_tracker import UploadTracker
+from ._upload_tracker import bind as bind_tracker
+from ._ws_deflate import ws_ext_gen as ws_ext_gen
+from ._ws_deflate import ws_ext_parse as ws_ext_parse
 from ._ws_frames import WebSocketReader as WebSocketReader
 from ._ws_handshake import make_key, request_headers
 from ._ws_writer import WebSocketWriter as WebSocketWriter
 from .abc import AbstractCookieJar
+from .client_exceptions import *  # noqa: F403  (aiohttp.client re-exports every one)
 from .client_exceptions import (
-    ClientConnectionError,
-    ClientConnectionResetError,
-    ClientConnectorCertificateError,
-    ClientConnectorDNSError,
-    ClientConnectorError,
-    ClientConnectorSSLError,
-    ClientError,
-    ClientHttpProxyError,
-    ClientOSError,
-    ClientPayloadError,
-    ClientProxyConnectionError,
-    ClientResponseError,
-    ClientSSLError,
-    ConnectionTimeoutError,
-    ContentTypeError,
-    InvalidURL,
     InvalidUrlClientError,
     InvalidUrlRedirectClientError,
     NonHttpUrlClientError,
-    NonHttpUrlRedirectClientError,
-    RedirectClientError,
-    ServerConnectionError,
-    ServerDisconnectedError,
-    ServerFingerprintMismatch,
-    ServerTimeoutError,
-    SocketTimeoutError,
     TooManyRedirects,
-    UploadAbortedError,
-    WSMessageTypeError,
-    WSServerHandshakeError,
 )
 from .client_middlewares import ClientMiddlewareType, build_client_middlewares
 from .client_reqrep import RequestInfo
@@ -118,51 +97,24 @@ elif TYPE_CHECKING:
 if TYPE_CHECKING:
     import ssl
 
-__all__ = (
+__all__ = [
     "BaseConnector",
-    "ClientConnectionError",
-    "ClientConnectionResetError",
-    "ClientConnectorCertificateError",
-    "ClientConnectorDNSError",
-    "ClientConnectorError",
-    "ClientConnectorSSLError",
-    "ClientError",
-    "ClientHttpProxyError",
-    "ClientOSError",
-    "ClientPayloadError",
-    "ClientProxyConnectionError",
     "ClientRequest",
     "ClientResponse",
-    "ClientResponseError",
-    "ClientSSLError",
     "ClientSession",
     "ClientTimeout",
     "ClientWSTimeout",
     "ClientWebSocketResponse",
-    "ConnectionTimeoutError",
-    "ContentTypeError",
     "Fingerprint",
-    "InvalidURL",
-    "InvalidUrlClientError",
-    "InvalidUrlRedirectClientError",
     "NamedPipeConnector",
-    "NonHttpUrlClientError",
-    "NonHttpUrlRedirectClientError",
-    "RedirectClientError",
     "RequestInfo",
-    "ServerConnectionError",
-    "ServerDisconnectedError",
-    "ServerFingerprintMismatch",
-    "ServerTimeoutError",
-    "SocketTimeoutError",
     "TCPConnector",
     "TooManyRedirects",
     "UnixConnector",
-    "UploadAbortedError",
-    "WSMessageTypeError",
-    "WSServerHandshakeError",
+    "UploadTracker",
     "request",
-)
+]
+__all__ += client_exceptions.__all__
 
 _HTTP_SCHEMES: Final = frozenset({"http", "https"})
 _WS_SCHEMES: Final = frozenset({"ws", "wss"})
@@ -262,20 +214,16 @@ class ClientSession:
         self._set_base_url(base_url)
         self._settings = RequestSettings(
             timeout=_session_timeout(timeout, read_timeout, conn_timeout),
-            read_bufsize=read_bufsize,
-            auto_decompress=auto_decompress,
-            max_line_size=max_line_size,
-            max_field_size=max_field_size,
-            max_headers=max_headers,
-        )
+            read_bufsize=read_bufsize, auto_decompress=auto_decompress,
+            max_line_size=max_line_size, max_field_size=max_field_size, max_headers=max_headers,
+        )  # fmt: skip
         if ssl_shutdown_timeout is not _SENTINEL:
             warnings.warn(SSL_SHUTDOWN_DEPRECATED, DeprecationWarning, stacklevel=2)
         loop, connector = self._bind_connector(loop, connector, ssl_shutdown_timeout)
         self._loop = loop
-        jar = cookie_jar if cookie_jar is not None else CookieJar(loop=loop)
-        self._cookie_jar: AbstractCookieJar = jar
+        self._cookie_jar = jar = cookie_jar if cookie_jar is not None else CookieJar(loop=loop)
         if cookies:
-            self._cookie_jar.update_cookies(cookies)
+            jar.update_cookies(cookies)
         self._connector = connector
         self._connector_owner = connector_owner
         self._default_auth = auth
@@ -500,6 +448,7 @@ class ClientSession:
         max_field_size: int | None = None,
         max_headers: int | None = None,
         middlewares: Sequence[ClientMiddlewareType] | None = None,
+        upload_tracker: UploadTracker | None = None,
     ) -> ClientResponse:
         """Send one request and follow its redirects: a driver over the steps below."""
         connector = self._connector
@@ -521,12 +470,30 @@ class ClientSession:
         state.ssl, state.server_hostname, state.proxy_headers = ssl, server_hostname, proxy_headers
         state.skip_headers = self._skip_headers(skip_auto_headers)
         state.proxy, state.proxy_auth = self._proxy_for(proxy, proxy_auth)
+        if upload_tracker is not None:
+            bind_tracker(upload_tracker)
+            state.upload_tracker = upload_tracker
         chain = self._middlewares if middlewares is None else middlewares
         send = build_client_middlewares(state.attempt, chain)  # state.attempt if chain is empty
         # From here on every way out cancels the timer (the traces' own, then fail()).
         state.timer = RequestTimer.start(self._loop, state.settings.timeout)
         if self._trace_configs:
             await self._start_traces(state, trace_request_ctx)
+        if raise_for_status is None:
+            raise_for_status = self._raise_for_status
+        return await self._send_following(
+            state, send, allow_redirects, max_redirects, raise_for_status
+        )
+
+    async def _send_following(
+        self,
+        state: RequestState,
+        send: Callable[[ClientRequest], Awaitable[ClientResponse]],
+        allow_redirects: bool,
+        max_redirects: int,
+        raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]],
+    ) -> ClientResponse:
+        """Send each hop through the middleware chain until the answer is final."""
         req: ClientRequest | None = None
         try:
             while True:
@@ -538,8 +505,6 @@ class ClientSession:
                     state, req, resp, max_redirects, self._requote_redirect_url
                 ):
                     break
-            if raise_for_status is None:
-                raise_for_status = self._raise_for_status
             rest = finish(state, req, resp, raise_for_status)
             if rest is not None:
                 await rest
@@ -726,7 +691,7 @@ class ClientSession:
                 state.proxy, state.proxy_auth = get_env_proxy_for_url(state.url)
             except LookupError:
                 state.proxy = None
-        return self._request_class(
+        req = self._request_class(
             state.method,
             state.url,
             params=state.params,
@@ -751,6 +716,9 @@ class ClientSession:
             traces=state.traces,
             trust_env=self._trust_env,
         )
+        if state.upload_tracker is not None:
+            req.upload_tracker = state.upload_tracker
+        return req
 
     @staticmethod
     def _netrc_auth(url: URL) -> BasicAuth | None:

@@ -14,12 +14,15 @@ from typing import TYPE_CHECKING, Any
 from multidict import MultiMapping
 from yarl import URL
 
-from .typedefs import StrOrURL
+from .typedefs import StrOrURL as StrOrURL
 
 if TYPE_CHECKING:
     from ._interfaces import ReceivedResponse
     from ._reqrep_types import ConnectionKey, Fingerprint, RequestInfo
 
+# aiohttp's list (plus airhttp's ClientSocksProxyError): `from ...client_exceptions import *`
+# brings the same names, and `client` re-exports these (TooManyRedirects, outside aiohttp's
+# list, is re-exported there).
 __all__ = (
     "ClientConnectionError",
     "ClientConnectionResetError",
@@ -34,6 +37,7 @@ __all__ = (
     "ClientProxyConnectionError",
     "ClientResponseError",
     "ClientSSLError",
+    "ClientSocksProxyError",
     "ConnectionTimeoutError",
     "ContentTypeError",
     "InvalidURL",
@@ -47,16 +51,9 @@ __all__ = (
     "ServerFingerprintMismatch",
     "ServerTimeoutError",
     "SocketTimeoutError",
-    "StrOrURL",
-    "TooManyRedirects",
-    "UnixClientConnectorError",
     "UploadAbortedError",
     "WSMessageTypeError",
     "WSServerHandshakeError",
-    "cert_errors",
-    "cert_errors_bases",
-    "ssl_error_bases",
-    "ssl_errors",
 )
 
 # The ssl errors the connector maps, and the bases of the classes it maps them to.
@@ -193,6 +190,23 @@ class ClientConnectorDNSError(ClientConnectorError):
 
 class ClientProxyConnectionError(ClientConnectorError):
     """Could not open a connection to the proxy."""
+
+
+class ClientSocksProxyError(ClientConnectorError):
+    """The SOCKS proxy refused the tunnel to the host, or broke the protocol (airhttp).
+
+    `reply` is the proxy's reply code when it sent one (SOCKS5 0x01-0x08, SOCKS4
+    0x5B-0x5D), else None; the message names the reply in words. A proxy that cannot be
+    reached at all raises ClientProxyConnectionError instead.
+    """
+
+    def __init__(
+        self, connection_key: ConnectionKey, proxy: URL, message: str, reply: int | None = None
+    ) -> None:
+        super().__init__(connection_key, OSError(None, message))
+        self.proxy = proxy
+        self.reply = reply
+        self.args = (connection_key, proxy, message, reply)
 
 
 class UnixClientConnectorError(ClientConnectorError):

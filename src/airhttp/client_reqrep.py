@@ -13,8 +13,14 @@ from typing import Final
 
 from ._client_request import ClientRequest
 from ._client_response import ClientResponse
+from ._cookie_parsing import (
+    parse_cookie_header,
+    parse_set_cookie_headers,
+    preserve_morsel_with_coded_value,
+)
 from ._httpversion import HttpVersion, HttpVersion10, HttpVersion11
 from ._reqrep_types import ConnectionKey, ContentDisposition, Fingerprint, RequestInfo
+from ._upload_tracker import UploadTracker
 from .abc import AbstractStreamWriter
 from .client_exceptions import (
     ClientConnectionError,
@@ -87,9 +93,13 @@ __all__ = (
     "UploadAbortedError",
     "json_re",
     "noop",
+    "parse_cookie_header",
+    "parse_set_cookie_headers",
+    "preserve_morsel_with_coded_value",
     "sentinel",
     "set_exception",
     "set_result",
+    "UploadTracker",
 )
 
 # What the `ssl` argument of a request may be.

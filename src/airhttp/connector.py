@@ -1,48 +1,63 @@
 """Connectors: open TCP, TLS and Unix-socket connections for the pool, directly or via proxies.
 
-TCPConnector resolves names (with a cache), races addresses with happy eyeballs, wraps
-TLS and tunnels through HTTP proxies; the pool lives in `_pool`, what is said to a proxy
-in `_proxy`. No request building or parsing here.
+TCPConnector resolves names (cached, see `_dns_cache`), races addresses with happy
+eyeballs, wraps TLS (contexts, pins and errors in `_tls`) and tunnels through HTTP proxies;
+the pool lives in `_pool`, what is said to a proxy in `_proxy`. No request building or
+parsing here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
 import math
 import socket
 import ssl
-import sys
 import warnings
-from collections.abc import Awaitable, Coroutine, Iterator, Sequence
+from collections.abc import Awaitable, Coroutine, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import aiohappyeyeballs
 from aiohappyeyeballs import AddrInfoType, SocketFactoryType
 from yarl import URL
 
+from ._dns_cache import DNSCache, HostResolver, addr_infos, local_addr_infos
 from ._pool import SENTINEL, SSL_SHUTDOWN_DEPRECATED, BaseConnector, Connection
 from ._proxy import open_tunnel, proxy_connection_key
 from ._reqrep_types import Fingerprint
 from ._ssl_params import merge_ssl_params
+from ._tls import (
+    HAS_SSL_SHUTDOWN_TIMEOUT,
+    HAS_TLS_IN_TLS,
+    NO_TLS_IN_TLS,
+    Endpoint,
+    VerifiedContext,
+    check_pin,
+    is_timeout,
+    make_ssl_context,
+    tls_errors,
+    tls_name,
+)
 from .abc import AbstractResolver, ResolveResult
 from .client_exceptions import (
     ClientConnectionError,
-    ClientConnectorCertificateError,
     ClientConnectorDNSError,
     ClientConnectorError,
-    ClientConnectorSSLError,
     ClientHttpProxyError,
     ClientProxyConnectionError,
     ConnectionTimeoutError,
     InvalidUrlClientError,
-    ServerFingerprintMismatch,
     UnixClientConnectorError,
     cert_errors,
     ssl_errors,
 )
+
+# Raised in `_tls` now; aiohttp's connector module offers them, so this one still does.
+from .client_exceptions import (
+    ClientConnectorCertificateError as ClientConnectorCertificateError,
+)
+from .client_exceptions import ClientConnectorSSLError as ClientConnectorSSLError
+from .client_exceptions import ServerFingerprintMismatch as ServerFingerprintMismatch
 from .client_proto import ResponseHandler
 from .compression_utils import Buffer
 from .helpers import (
@@ -59,7 +74,6 @@ from .resolver import DefaultResolver
 
 if TYPE_CHECKING:
     from ._interfaces import OutgoingRequest, TraceHooks
-    from ._reqrep_types import ConnectionKey
     from ._timeouts import ClientTimeout
 
 __all__ = (
@@ -100,176 +114,6 @@ HIGH_LEVEL_SCHEMA_SET: Final = HTTP_AND_EMPTY_SCHEMA_SET | WS_SCHEMA_SET
 
 _T = TypeVar("_T")
 
-# asyncio only accepts a TLS shutdown grace period from 3.11 on.
-_HAS_SSL_SHUTDOWN_TIMEOUT: Final = sys.version_info >= (3, 11)
-# asyncio can start TLS over a TLS transport (an https target via an https proxy)
-# from 3.11 on; before, start_tls refuses such a transport.
-_HAS_TLS_IN_TLS: Final = sys.version_info >= (3, 11)
-_NO_TLS_IN_TLS: Final = "An https target through an https proxy needs Python 3.11 or newer"
-
-# --- TLS -------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=2)
-def _make_ssl_context(verified: bool) -> ssl.SSLContext:
-    """The connector's default contexts, built once per process (loading CAs is slow)."""
-    if verified:
-        context = ssl.create_default_context()
-    else:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        context.options |= ssl.OP_NO_COMPRESSION
-    context.set_alpn_protocols(("http/1.1",))
-    return context
-
-
-def _tls_name(host: str) -> str:
-    """The name a certificate must carry for `host`."""
-    # A trailing dot is legal in DNS but never in a certificate name.
-    return host.rstrip(".")
-
-
-class _Endpoint(NamedTuple):
-    """Where a new connection is dialled (the target, or the proxy in front of it)."""
-
-    key: ConnectionKey  # named by the errors raised while connecting
-    host: str
-    port: int
-    sslcontext: ssl.SSLContext | None
-    server_hostname: str | None
-    fingerprint: Fingerprint | None
-    refused: type[ClientConnectorError]  # raised when no socket can be opened
-
-
-@contextlib.contextmanager
-def _tls_errors(endpoint: _Endpoint) -> Iterator[None]:
-    """Map what a TLS handshake raises to the connector errors naming `endpoint`."""
-    try:
-        yield
-    except ssl.CertificateError as exc:
-        raise ClientConnectorCertificateError(endpoint.key, exc) from exc
-    except ssl.SSLError as exc:
-        raise ClientConnectorSSLError(endpoint.key, exc) from exc
-    except OSError as exc:
-        if _is_timeout(exc):
-            raise
-        raise endpoint.refused(endpoint.key, exc) from exc
-
-
-# --- DNS cache ---------------------------------------------------------------------------
-
-
-class _CacheEntry:
-    __slots__ = ("addrs", "expires", "turn")
-
-    def __init__(self, addrs: list[ResolveResult], expires: float) -> None:
-        self.addrs = addrs
-        self.expires = expires
-        # The first answer is used as resolved; later hits start one address further on.
-        self.turn = 1
-
-
-class _DNSCache:
-    """Resolved addresses per (host, port), each valid for `ttl` seconds (None: forever).
-
-    Hits hand the addresses out round-robin so that repeated connections spread over
-    every address of a host. The oldest entry is dropped beyond `max_size`.
-    """
-
-    __slots__ = ("_entries", "_max_size", "_ttl")
-
-    def __init__(self, ttl: float | None, max_size: int) -> None:
-        self._entries: dict[tuple[str, int], _CacheEntry] = {}
-        self._ttl = ttl
-        self._max_size = max_size
-
-    def next_addrs(self, key: tuple[str, int], now: float) -> list[ResolveResult] | None:
-        """The cached addresses of `key` in this turn's order, or None if absent or stale."""
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        if self._ttl is not None and now >= entry.expires:
-            del self._entries[key]
-            return None
-        addrs = entry.addrs
-        count = len(addrs)
-        if count == 1:
-            return addrs
-        start = entry.turn % count
-        entry.turn = start + 1
-        return addrs[start:] + addrs[:start] if start else addrs
-
-    def add(self, key: tuple[str, int], addrs: list[ResolveResult], now: float) -> None:
-        entries = self._entries
-        entries.pop(key, None)
-        ttl = self._ttl
-        entries[key] = _CacheEntry(addrs, now + ttl if ttl is not None else math.inf)
-        if self._max_size and len(entries) > self._max_size:
-            del entries[next(iter(entries))]
-
-    def remove(self, key: tuple[str, int]) -> None:
-        self._entries.pop(key, None)
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-    def __iter__(self) -> Iterator[tuple[str, int]]:
-        return iter(self._entries)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def snapshot(self) -> MappingProxyType[tuple[str, int], list[ResolveResult]]:
-        return MappingProxyType({key: entry.addrs for key, entry in self._entries.items()})
-
-
-def _literal_ip_family(host: str) -> int | None:
-    """AF_INET/AF_INET6 when `host` is an IP literal, else None."""
-    # Names almost never end in a digit or contain ':'; checking first spares them
-    # the cost of two failing inet_pton calls.
-    if ":" in host:
-        family = socket.AF_INET6
-    elif host[-1:].isdigit():
-        family = socket.AF_INET
-    else:
-        return None
-    try:
-        socket.inet_pton(family, host)
-    except (OSError, ValueError):
-        return None
-    return family
-
-
-def _addr_infos(hosts: list[ResolveResult]) -> list[AddrInfoType]:
-    """Resolver results as the getaddrinfo-style tuples aiohappyeyeballs takes."""
-    infos: list[AddrInfoType] = []
-    for hinfo in hosts:
-        family = hinfo["family"]
-        address: tuple[Any, ...] = (
-            (hinfo["host"], hinfo["port"], 0, 0)
-            if family == socket.AF_INET6
-            else (hinfo["host"], hinfo["port"])
-        )
-        infos.append(
-            (family, socket.SOCK_STREAM, hinfo["proto"] or socket.IPPROTO_TCP, "", address)
-        )
-    return infos
-
-
-def _local_addr_infos(local_addr: tuple[str, int] | None) -> list[AddrInfoType] | None:
-    if local_addr is None:
-        return None
-    host, port = local_addr
-    if ":" in host:
-        return [(socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (host, port, 0, 0))]
-    return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (host, port))]
-
-
-def _is_timeout(exc: OSError) -> bool:
-    """An asyncio timeout, as opposed to a kernel ETIMEDOUT (which carries an errno)."""
-    return exc.errno is None and isinstance(exc, asyncio.TimeoutError)
-
 
 async def _within(
     loop: asyncio.AbstractEventLoop,
@@ -291,7 +135,7 @@ async def _within(
     try:
         return await asyncio.wait_for(step, delay)
     except asyncio.TimeoutError as exc:
-        if isinstance(exc, OSError) and not _is_timeout(exc):
+        if isinstance(exc, OSError) and not is_timeout(exc):
             raise
         raise ConnectionTimeoutError(message) from exc
 
@@ -328,6 +172,7 @@ class TCPConnector(BaseConnector):
         interleave: int | None = None,
         socket_factory: SocketFactoryType | None = None,
         ssl_shutdown_timeout: float | Any | None = SENTINEL,
+        os_trust_store: bool = False,
     ) -> None:
         super().__init__(
             keepalive_timeout=keepalive_timeout,
@@ -341,14 +186,17 @@ class TCPConnector(BaseConnector):
         self._ssl = merge_ssl_params(
             ssl, None if verify_ssl else verify_ssl, ssl_context, fingerprint
         )
+        # What `ssl=True` verifies with: our default context, or the OS trust store.
+        self._verified = VerifiedContext(os_trust_store)
         self._resolver: AbstractResolver = resolver if resolver is not None else DefaultResolver()
         self._resolver_owner = resolver is None
         self._use_dns_cache = use_dns_cache
-        self._cached_hosts = _DNSCache(ttl_dns_cache, dns_cache_max_size)
-        # In-flight lookups per (host, port): concurrent requests await the same task.
-        self._resolving: dict[tuple[str, int], asyncio.Task[list[ResolveResult]]] = {}
+        self._cached_hosts = DNSCache(ttl_dns_cache, dns_cache_max_size)
+        self._hosts = HostResolver(
+            self._resolver, self._cached_hosts if use_dns_cache else None, family, self._loop
+        )
         self._family = family
-        self._local_addr_infos = _local_addr_infos(local_addr)
+        self._local_addr_infos = local_addr_infos(local_addr)
         self._happy_eyeballs_delay = happy_eyeballs_delay
         self._interleave = interleave
         self._socket_factory = socket_factory
@@ -357,7 +205,7 @@ class TCPConnector(BaseConnector):
         self._ssl_shutdown_timeout: float | None = 0
         if ssl_shutdown_timeout is not SENTINEL:
             warnings.warn(SSL_SHUTDOWN_DEPRECATED, DeprecationWarning, stacklevel=2)
-            if not _HAS_SSL_SHUTDOWN_TIMEOUT and ssl_shutdown_timeout:
+            if not HAS_SSL_SHUTDOWN_TIMEOUT and ssl_shutdown_timeout:
                 warnings.warn(
                     "ssl_shutdown_timeout is ignored on Python < 3.11; only 0 is supported",
                     RuntimeWarning,
@@ -377,10 +225,8 @@ class TCPConnector(BaseConnector):
         """Whether resolved addresses are cached."""
         return self._use_dns_cache
 
-    @property
-    def dns_cache(self) -> bool:
-        """Whether resolved addresses are cached (the documented name)."""
-        return self._use_dns_cache
+    # The documented name of the same switch.
+    dns_cache = use_dns_cache
 
     @property
     def cached_hosts(self) -> MappingProxyType[tuple[str, int], list[ResolveResult]]:
@@ -400,10 +246,7 @@ class TCPConnector(BaseConnector):
 
     def close(self, *, abort_ssl: bool = False) -> Awaitable[None]:
         """Close every connection; TLS ones get `ssl_shutdown_timeout` to say goodbye."""
-        lookups = [task for task in self._resolving.values() if not task.done()]
-        for task in lookups:
-            task.cancel()
-        self._resolving.clear()
+        lookups = self._hosts.cancel()
         grace = self._ssl_shutdown_timeout
         tls_transports: list[tuple[ResponseHandler, asyncio.Transport]] = []
         for proto in self._tls_protocols:
@@ -443,60 +286,8 @@ class TCPConnector(BaseConnector):
     async def _resolve_host(
         self, host: str, port: int, traces: Sequence[TraceHooks]
     ) -> list[ResolveResult]:
-        family = _literal_ip_family(host)
-        if family is not None:
-            return [
-                ResolveResult(hostname=host, host=host, port=port, family=family, proto=0, flags=0)
-            ]
-        if not self._use_dns_cache:
-            return await self._resolve_traced(host, port, traces)
-        key = (host, port)
-        cached = self._cached_hosts.next_addrs(key, self._loop.time())
-        if cached is not None:
-            for trace in traces:
-                await trace.send_dns_cache_hit(host)
-            return cached
-        # Look up and register synchronously: any await before the task is in
-        # `_resolving` would let a concurrent request start a second lookup.
-        lookup = self._resolving.get(key)
-        if lookup is None:
-            lookup = self._loop.create_task(self._lookup(key, host, port, traces))
-            self._resolving[key] = lookup
-            lookup.add_done_callback(functools.partial(self._lookup_done, key))
-        else:
-            # Joining a lookup already under way counts as a hit, as in aiohttp.
-            for trace in traces:
-                await trace.send_dns_cache_hit(host)
-        # Shielded so that a cancelled request leaves the shared lookup running for
-        # the other requests waiting on it.
-        return await asyncio.shield(lookup)
-
-    async def _lookup(
-        self, key: tuple[str, int], host: str, port: int, traces: Sequence[TraceHooks]
-    ) -> list[ResolveResult]:
-        for trace in traces:
-            await trace.send_dns_cache_miss(host)
-        addrs = await self._resolve_traced(host, port, traces)
-        if addrs:
-            self._cached_hosts.add(key, addrs, self._loop.time())
-        return addrs
-
-    def _lookup_done(self, key: tuple[str, int], task: asyncio.Task[list[ResolveResult]]) -> None:
-        if self._resolving.get(key) is task:
-            del self._resolving[key]
-        if not task.cancelled():
-            # Mark a failure as seen: when every waiter was cancelled nobody else will.
-            task.exception()
-
-    async def _resolve_traced(
-        self, host: str, port: int, traces: Sequence[TraceHooks]
-    ) -> list[ResolveResult]:
-        for trace in traces:
-            await trace.send_dns_resolvehost_start(host)
-        addrs = await self._resolver.resolve(host, port, family=self._family)
-        for trace in traces:
-            await trace.send_dns_resolvehost_end(host)
-        return addrs
+        """The addresses to dial for (host, port); a method because aiohttp code patches it."""
+        return await self._hosts.resolve(host, port, traces)
 
     # --- connecting ------------------------------------------------------------------
 
@@ -509,8 +300,8 @@ class TCPConnector(BaseConnector):
         if isinstance(sslp, ssl.SSLContext):
             return sslp
         if sslp is False or isinstance(sslp, Fingerprint):
-            return _make_ssl_context(False)
-        return _make_ssl_context(True)
+            return make_ssl_context(False)
+        return self._verified.get()
 
     def _fingerprint_for(self, req: OutgoingRequest) -> Fingerprint | None:
         sslp = req.ssl
@@ -520,23 +311,23 @@ class TCPConnector(BaseConnector):
             return self._ssl
         return None
 
-    def _target_endpoint(self, req: OutgoingRequest) -> _Endpoint:
+    def _target_endpoint(self, req: OutgoingRequest) -> Endpoint:
         host = req.url.raw_host
         assert host is not None
         port = req.port
         assert port is not None
         sslcontext = self._ssl_context_for(req)
-        return _Endpoint(
+        return Endpoint(
             req.connection_key,
             host,
             port,
             sslcontext,
-            _tls_name(req.server_hostname or host) if sslcontext is not None else None,
+            tls_name(req.server_hostname or host) if sslcontext is not None else None,
             self._fingerprint_for(req),
             ClientConnectorError,
         )
 
-    def _proxy_endpoint(self, req: OutgoingRequest, proxy: URL) -> _Endpoint:
+    def _proxy_endpoint(self, req: OutgoingRequest, proxy: URL) -> Endpoint:
         key = proxy_connection_key(proxy)
         port = key.port
         assert port is not None
@@ -551,9 +342,9 @@ class TCPConnector(BaseConnector):
             else:
                 # A pinned fingerprint names the target's certificate; the proxy's
                 # is verified as usual.
-                sslcontext = _make_ssl_context(sslp is not False)
-        server_hostname = _tls_name(key.host) if sslcontext is not None else None
-        return _Endpoint(
+                sslcontext = make_ssl_context(False) if sslp is False else self._verified.get()
+        server_hostname = tls_name(key.host) if sslcontext is not None else None
+        return Endpoint(
             key, key.host, port, sslcontext, server_hostname, None, ClientProxyConnectionError
         )
 
@@ -567,7 +358,7 @@ class TCPConnector(BaseConnector):
 
     async def _connect_endpoint(
         self,
-        endpoint: _Endpoint,
+        endpoint: Endpoint,
         req: OutgoingRequest,
         traces: Sequence[TraceHooks],
         timeout: ClientTimeout,
@@ -577,7 +368,7 @@ class TCPConnector(BaseConnector):
         try:
             hosts = await self._resolve_host(host, endpoint.port, traces)
         except OSError as exc:
-            if _is_timeout(exc):
+            if is_timeout(exc):
                 raise
             raise ClientConnectorDNSError(endpoint.key, exc) from exc
         if not hosts:
@@ -586,13 +377,13 @@ class TCPConnector(BaseConnector):
             )
         return await _within(
             self._loop,
-            self._dial(endpoint, _addr_infos(hosts)),
+            self._dial(endpoint, addr_infos(hosts)),
             timeout.sock_connect,
             self._timeout_ceil_threshold,
             f"Connection timeout to host {req.url}",
         )
 
-    async def _dial(self, endpoint: _Endpoint, addr_infos: list[AddrInfoType]) -> ResponseHandler:
+    async def _dial(self, endpoint: Endpoint, addr_infos: list[AddrInfoType]) -> ResponseHandler:
         """Connect a socket (happy eyeballs over `addr_infos`), then wrap it in TLS."""
         try:
             sock = await aiohappyeyeballs.start_connection(
@@ -604,7 +395,7 @@ class TCPConnector(BaseConnector):
                 socket_factory=self._socket_factory,
             )
         except OSError as exc:
-            if _is_timeout(exc):
+            if is_timeout(exc):
                 raise
             raise endpoint.refused(endpoint.key, exc) from exc
         sslcontext = endpoint.sslcontext
@@ -615,7 +406,7 @@ class TCPConnector(BaseConnector):
                 sock.close()
                 raise endpoint.refused(endpoint.key, exc) from exc
             return proto
-        with _tls_errors(endpoint):
+        with tls_errors(endpoint):
             _, proto = await self._loop.create_connection(
                 self._factory,
                 sock=sock,
@@ -623,7 +414,7 @@ class TCPConnector(BaseConnector):
                 server_hostname=endpoint.server_hostname,
                 **self._tls_extra(),
             )
-        self._check_pin(endpoint, proto)
+        check_pin(endpoint, proto)
         self._track_tls(proto)
         return proto
 
@@ -637,8 +428,8 @@ class TCPConnector(BaseConnector):
         """
         endpoint = self._proxy_endpoint(req, proxy)
         tunnelled = req.is_ssl()
-        if tunnelled and endpoint.sslcontext is not None and not _HAS_TLS_IN_TLS:
-            raise ClientConnectorError(req.connection_key, OSError(None, _NO_TLS_IN_TLS))
+        if tunnelled and endpoint.sslcontext is not None and not HAS_TLS_IN_TLS:
+            raise ClientConnectorError(req.connection_key, OSError(None, NO_TLS_IN_TLS))
         protocol = await self._connect_endpoint(endpoint, req, traces, timeout)
         if not tunnelled:
             return protocol
@@ -670,7 +461,7 @@ class TCPConnector(BaseConnector):
         if transport is None or transport.is_closing():
             raise ClientConnectorError(endpoint.key, ConnectionResetError())
         proto = self._factory()
-        with _tls_errors(endpoint):
+        with tls_errors(endpoint):
             tls_transport = await self._loop.start_tls(
                 transport,
                 proto,
@@ -685,29 +476,15 @@ class TCPConnector(BaseConnector):
         # The socket belongs to the TLS transport now; the CONNECT protocol is done.
         tunnel.transport = None
         self._tls_protocols.discard(tunnel)
-        self._check_pin(endpoint, proto)
+        check_pin(endpoint, proto)
         self._track_tls(proto)
         return proto
 
     def _tls_extra(self) -> dict[str, Any]:
         grace = self._ssl_shutdown_timeout
-        if _HAS_SSL_SHUTDOWN_TIMEOUT and grace:
+        if HAS_SSL_SHUTDOWN_TIMEOUT and grace:
             return {"ssl_shutdown_timeout": grace}
         return {}
-
-    @staticmethod
-    def _check_pin(endpoint: _Endpoint, proto: ResponseHandler) -> None:
-        fingerprint = endpoint.fingerprint
-        if fingerprint is None:
-            return
-        transport = proto.transport
-        assert transport is not None
-        sslobj = transport.get_extra_info("ssl_object")
-        got = fingerprint.digest(sslobj.getpeercert(binary_form=True))
-        if got != fingerprint.fingerprint:
-            proto.abort()
-            host, port, *_ = transport.get_extra_info("peername")
-            raise ServerFingerprintMismatch(fingerprint.fingerprint, got, host, port)
 
     def _track_tls(self, proto: ResponseHandler) -> None:
         self._tls_protocols.add(proto)
@@ -717,7 +494,34 @@ class TCPConnector(BaseConnector):
 # --- Unix sockets and named pipes -------------------------------------------------------
 
 
-class UnixConnector(BaseConnector):
+class _PathConnector(BaseConnector):
+    """What the Unix-socket and named-pipe connectors share: one path every URL goes to."""
+
+    def __init__(
+        self,
+        path: str,
+        force_close: bool = False,
+        keepalive_timeout: float | Any | None = SENTINEL,
+        limit: int = 100,
+        limit_per_host: int = 0,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(
+            force_close=force_close,
+            keepalive_timeout=keepalive_timeout,
+            limit=limit,
+            limit_per_host=limit_per_host,
+            loop=loop,
+        )
+        self._path = path
+
+    @property
+    def path(self) -> str:
+        """The path of the Unix socket or named pipe."""
+        return self._path
+
+
+class UnixConnector(_PathConnector):
     """Connects to a server listening on a Unix domain socket (any URL host goes there)."""
 
     allowed_protocol_schema_set = frozenset({"", "tcp", "http", "https", "ws", "wss", "unix"})
@@ -732,20 +536,8 @@ class UnixConnector(BaseConnector):
         loop: asyncio.AbstractEventLoop | None = None,
         conn_timeout: float | None = None,
     ) -> None:
-        super().__init__(
-            force_close=force_close,
-            keepalive_timeout=keepalive_timeout,
-            limit=limit,
-            limit_per_host=limit_per_host,
-            loop=loop,
-        )
-        self._path = path
+        super().__init__(path, force_close, keepalive_timeout, limit, limit_per_host, loop)
         self._conn_timeout = conn_timeout
-
-    @property
-    def path(self) -> str:
-        """The path of the Unix socket."""
-        return self._path
 
     async def _create_connection(
         self, req: OutgoingRequest, traces: Sequence[TraceHooks], timeout: ClientTimeout
@@ -763,13 +555,13 @@ class UnixConnector(BaseConnector):
         try:
             _, proto = await self._loop.create_unix_connection(self._factory, self._path)
         except OSError as exc:
-            if _is_timeout(exc):
+            if is_timeout(exc):
                 raise
             raise UnixClientConnectorError(self._path, req.connection_key, exc) from exc
         return proto
 
 
-class NamedPipeConnector(BaseConnector):
+class NamedPipeConnector(_PathConnector):
     """Connects over a Windows named pipe; needs the proactor event loop."""
 
     allowed_protocol_schema_set = frozenset({"", "tcp", "http", "https", "ws", "wss", "npipe"})
@@ -783,24 +575,12 @@ class NamedPipeConnector(BaseConnector):
         limit_per_host: int = 0,
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
-        super().__init__(
-            force_close=force_close,
-            keepalive_timeout=keepalive_timeout,
-            limit=limit,
-            limit_per_host=limit_per_host,
-            loop=loop,
-        )
+        super().__init__(path, force_close, keepalive_timeout, limit, limit_per_host, loop)
         proactor = getattr(asyncio, "ProactorEventLoop", None)
         if proactor is None or not isinstance(self._loop, proactor):
             # Marked closed so that the half-built connector does not warn when collected.
             self._closed = True
             raise RuntimeError("Named Pipes only available in proactor loop under windows")
-        self._path = path
-
-    @property
-    def path(self) -> str:
-        """The path of the named pipe."""
-        return self._path
 
     async def _create_connection(
         self, req: OutgoingRequest, traces: Sequence[TraceHooks], timeout: ClientTimeout

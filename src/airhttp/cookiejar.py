@@ -16,7 +16,7 @@ from http.cookies import BaseCookie, Morsel, SimpleCookie
 from operator import attrgetter
 from time import time
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 from urllib.parse import quote
 
 from yarl import URL
@@ -28,10 +28,20 @@ from ._cookie_parsing import (
     read_cookie_file,
     read_set_cookies,
 )
+from ._cookie_parsing import parse_set_cookie_headers as parse_set_cookie_headers
+from ._cookie_parsing import preserve_morsel_with_coded_value as preserve_morsel_with_coded_value
 from .abc import AbstractCookieJar, ClearCookiePredicate
+from .helpers import internal_logger as internal_logger
+from .helpers import is_ip_address as is_ip_address
 from .typedefs import LooseCookies, PathLike, StrOrURL
 
 __all__ = ("CookieJar", "DummyCookieJar")
+
+# The "X as X" imports above are aiohttp's cookiejar names, kept for code that imports them
+# from here; the jar itself checks IP hosts with the stricter _is_ip_address.
+
+# aiohttp's name for one value of a cookies mapping: the value alone, or a whole Morsel.
+CookieItem: TypeAlias = str | Morsel[str]
 
 # 9999-12-31T23:59:59Z: the latest moment a cookie date can name.
 _MAX_TIME: Final = 253402300799

@@ -13,6 +13,7 @@ from typing import Final
 
 from ._httpversion import HttpVersion, HttpVersion10, HttpVersion11
 from ._version import __version__
+from ._ws_deflate import ws_ext_gen, ws_ext_parse
 from ._ws_frames import WebSocketReader
 from ._ws_writer import WebSocketWriter
 from .http_exceptions import HttpProcessingError
@@ -53,6 +54,8 @@ __all__ = (
     "WebSocketError",
     "WebSocketReader",
     "WebSocketWriter",
+    "ws_ext_gen",
+    "ws_ext_parse",
 )
 
 # The aiohttp release whose client API airhttp follows.

@@ -90,7 +90,8 @@ class StreamWriter(AbstractStreamWriter):
     """Writes one request: the head (held back to share a packet with the body), then the body.
 
     `length` (when not None) is the announced Content-Length: bytes past it are dropped.
-    `buffer_size` counts bytes written since the last drain, `output_size` all bytes written.
+    `buffer_size` counts bytes written since the last drain, `output_size` all bytes written,
+    `body_size` the body bytes among them (after compression, without chunk framing).
     """
 
     __slots__ = (
@@ -100,6 +101,7 @@ class StreamWriter(AbstractStreamWriter):
         "_on_chunk_sent",
         "_on_headers_sent",
         "_protocol",
+        "body_size",
         "buffer_size",
         "chunked",
         "length",
@@ -120,6 +122,7 @@ class StreamWriter(AbstractStreamWriter):
         self.chunked = False
         self.buffer_size = 0
         self.output_size = 0
+        self.body_size = 0
         self._eof = False
         self._compress: ZLibCompressor | None = None
         self._head: bytes | None = None
@@ -168,6 +171,7 @@ class StreamWriter(AbstractStreamWriter):
         """Write a body piece with its framing, after the held-back head if any."""
         head = self._head
         self._head = None
+        self.body_size += len(chunk)
         if self.chunked:
             framing = b"%x\r\n" % len(chunk)
             tail = _CRLF + trailer

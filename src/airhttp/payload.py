@@ -27,6 +27,7 @@ from ._mime import content_disposition_header, parse_mimetype
 from .abc import AbstractStreamWriter
 from .helpers import DEFAULT_CHUNK_SIZE as DEFAULT_CHUNK_SIZE  # aiohttp's name here too
 from .helpers import guess_filename
+from .helpers import sentinel as sentinel
 from .streams import StreamReader
 from .typedefs import JSONBytesEncoder, JSONEncoder, LooseHeaders
 
@@ -103,6 +104,8 @@ class payload_type:  # lower-case: aiohttp's public spelling
 
 
 _Registration = tuple[Callable[..., "Payload"], Any]
+# aiohttp's alias for a payload class.
+PayloadType = type["Payload"]
 
 
 class PayloadRegistry:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import functools
-import logging
 import warnings
 from collections.abc import Awaitable, Callable
 from typing import Final, Generic, TypeVar, cast
@@ -17,6 +16,10 @@ from typing import Final, Generic, TypeVar, cast
 from ._data_queue import DataQueue, EofStream, FlowControlDataQueue
 from ._futures import EXC_CAUSE_SENTINEL, set_exception, set_result
 from .base_protocol import BaseProtocol
+from .helpers import DEFAULT_CHUNK_SIZE as DEFAULT_CHUNK_SIZE
+from .helpers import BaseTimerContext as BaseTimerContext
+from .helpers import TimerNoop as TimerNoop
+from .helpers import internal_logger
 from .http_exceptions import LineTooLong
 
 __all__ = (
@@ -38,7 +41,6 @@ _DEFAULT_LIMIT: Final = 2**16
 # How much of an over-long line LineTooLong quotes back.
 _LINE_QUOTE: Final = 100
 
-_internal_logger: Final = logging.getLogger("airhttp.internal")
 _UNREAD_DEPRECATED: Final = (
     "unread_data() is deprecated and will be removed in future releases (#3260)"
 )
@@ -121,7 +123,7 @@ def _run_eof_callback(callback: Callable[[], None]) -> None:
         callback()
     except Exception:
         # A broken listener must not break the protocol that is feeding us.
-        _internal_logger.exception("Exception in eof callback")
+        internal_logger.exception("Exception in eof callback")
 
 
 class StreamReader(AsyncStreamReaderMixin):

@@ -1,0 +1,177 @@
+"""Writing one attempt's request body: whole with the head, or streamed by a task.
+
+Owns the rules of the upload (Content-Length clipping, 100-continue, failures closing
+the connection, upload progress); building the head is ClientRequest's job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from typing import TYPE_CHECKING, Final
+
+from . import hdrs, payload
+from ._upload_tracker import UploadTracker, freeze
+from .client_exceptions import ClientConnectionError, ClientOSError
+from .http_writer import StreamWriter, serialize_headers
+
+if TYPE_CHECKING:
+    from multidict import CIMultiDict
+    from yarl import URL
+
+    from ._pool import Connection
+
+__all__ = ("SPENT", "BodyUpload", "content_length", "never_reuse", "write_whole")
+
+# Bodies up to this size go out in the same write as the head; larger ones are
+# written separately so the head join never copies a big body.
+_COALESCE_LIMIT: Final = 16384
+# Non-seekable file payloads that have been written once: their data is gone.
+SPENT: Final[weakref.WeakSet[payload.Payload]] = weakref.WeakSet()
+
+
+def never_reuse(conn: Connection) -> None:
+    """Close `conn` when released: the server may read what follows as this message."""
+    protocol = conn.protocol
+    if protocol is not None:
+        conn.add_callback(protocol.close)
+
+
+def write_whole(
+    transport: asyncio.Transport,
+    conn: Connection,
+    status_line: str,
+    headers: CIMultiDict[str],
+    body: payload.BytesPayload,
+) -> tuple[bytes | bytearray | memoryview, int]:
+    """Write head and an in-memory body in as few writes as possible.
+
+    Returns the body bytes sent and the size of the head.
+    """
+    data: bytes | bytearray | memoryview = body.buffer
+    size = body.size or 0
+    declared = headers.get(hdrs.CONTENT_LENGTH)
+    if declared is None:
+        # Someone removed it after the body was set: the body still needs its framing.
+        headers[hdrs.CONTENT_LENGTH] = str(size)
+    elif declared != str(size):
+        length = content_length(headers)
+        assert length is not None
+        if length < size:
+            # As aiohttp does: the announced length wins, the rest is not sent.
+            data = data[:length]
+            size = length
+        elif length > size:
+            never_reuse(conn)
+    head = serialize_headers(status_line, headers)
+    if not size:
+        transport.write(head)
+    elif size <= _COALESCE_LIMIT:
+        transport.write(head + data)
+    else:
+        transport.write(head)
+        transport.write(data)
+    return data, len(head)
+
+
+def content_length(headers: CIMultiDict[str]) -> int | None:
+    """The Content-Length the head announces, as a number."""
+    declared = headers.get(hdrs.CONTENT_LENGTH)
+    if declared is None:
+        return None
+    try:
+        return int(declared)
+    except ValueError:
+        raise ValueError(f"Invalid Content-Length header: {declared!r}") from None
+
+
+class BodyUpload:
+    """The body of one attempt, streamed by a task after the head.
+
+    `sent` turns True once the whole body (and the chunked terminator) was handed on.
+    """
+
+    __slots__ = ("_body", "_conn", "_length", "_tracker", "_url", "_waiter", "sent", "writer")
+
+    def __init__(
+        self,
+        writer: StreamWriter,
+        conn: Connection,
+        body: payload.Payload | bytes,
+        url: URL,
+        waiter: asyncio.Future[bool] | None,
+        length: int | None,
+        tracker: UploadTracker | None,
+    ) -> None:
+        self.writer = writer
+        self.sent = False
+        self._conn: Connection | None = conn
+        self._body: payload.Payload | bytes = body
+        self._url = url
+        self._waiter = waiter
+        self._length = length
+        self._tracker = tracker
+
+    def sent_size(self) -> int:
+        """Bytes of head and body written so far."""
+        return self.writer.output_size
+
+    async def run(self) -> None:
+        """Send the body (after 100 Continue when asked); failures close the connection."""
+        conn = self._conn
+        assert conn is not None, "an upload runs once"
+        # The response keeps this object: it should not keep the body or connection alive.
+        body, self._body, self._conn = self._body, b"", None
+        protocol = conn.protocol
+        writer = self.writer
+        try:
+            waiter = self._waiter
+            if waiter is not None:
+                writer.send_headers()
+                await writer.drain()
+                if not await waiter:
+                    writer.set_eof()
+                    return
+            if isinstance(body, payload.Payload):
+                if isinstance(body, payload.IOBasePayload) and not body.rewindable:
+                    SPENT.add(body)
+                await body.write_with_length(writer, self._length)
+            await writer.write_eof()
+            self.sent = True
+            if self._length is not None and writer.length:
+                # The body ended before the announced Content-Length.
+                never_reuse(conn)
+        except OSError as exc:
+            self._freeze()
+            if protocol is not None:
+                if exc.errno is None and isinstance(exc, asyncio.TimeoutError):
+                    protocol.fail(exc)
+                else:
+                    err = ClientOSError(exc.errno, f"Can not write request body for {self._url}")
+                    err.__cause__ = exc
+                    protocol.fail(err)
+        except asyncio.CancelledError:
+            self._freeze()
+            # Stopped before the body's end: the server would read whatever comes next on
+            # this connection as the rest of the body, so it is closed even if already
+            # handed back to the pool.
+            if not conn.closed:
+                conn.close()
+            elif protocol is not None:
+                protocol.close()
+            raise
+        except Exception as exc:
+            self._freeze()
+            if protocol is not None:
+                # As aiohttp: whatever the body's own code raised reaches the caller as
+                # a ClientError, with the original as its cause.
+                failed = ClientConnectionError(
+                    f"Failed to send bytes into the underlying connection {conn!r}: {exc!r}"
+                )
+                failed.__cause__ = exc
+                protocol.fail(failed)
+
+    def _freeze(self) -> None:
+        # Before the connection closes, while its buffer still tells what was not sent.
+        if self._tracker is not None:
+            freeze(self._tracker)
