@@ -22,6 +22,7 @@ from ._client_response import ClientResponse, record_upload
 from ._httpversion import HttpVersion, HttpVersion10, HttpVersion11
 from ._proxy import prepare_proxied_headers
 from ._reqrep_types import ConnectionKey, Fingerprint, RequestInfo
+from ._socks_proxy import is_socks
 from ._upload_tracker import UploadTracker, add_bytes, writing
 from .client_exceptions import (
     ClientConnectionError,
@@ -548,7 +549,7 @@ class ClientRequest:
         url = self.url
         if self.method == hdrs.METH_CONNECT:
             return f"{url.host_subcomponent}:{url.port}"
-        if self.proxy is not None and not self.is_ssl():
+        if self.proxy is not None and not self.is_ssl() and not is_socks(self.proxy):
             return str(url)
         return url.raw_path_qs or "/"
 
@@ -635,11 +636,14 @@ class ClientRequest:
         else:
             self._add_late_headers(conn, version)
             http = f"HTTP/{version[0]}.{version[1]}"
-        if self.proxy is None and method != hdrs.METH_CONNECT:
+        proxy = self.proxy
+        if (proxy is None or is_socks(proxy)) and method != hdrs.METH_CONNECT:
+            # Through a SOCKS tunnel only the origin reads the request: origin form, and
+            # nothing for the proxy (its credentials went in the SOCKS handshake).
             target = self.url.raw_path_qs or "/"
         else:
             target = self._target()
-            if self.proxy is not None:
+            if proxy is not None and not is_socks(proxy):
                 prepare_proxied_headers(self)
         return f"{method} {target} {http}"
 

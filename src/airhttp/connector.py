@@ -24,7 +24,8 @@ from yarl import URL
 from ._dns_cache import DNSCache, HostResolver, addr_infos, local_addr_infos
 from ._pool import SENTINEL, SSL_SHUTDOWN_DEPRECATED, BaseConnector, Connection
 from ._proxy import open_tunnel, proxy_connection_key
-from ._reqrep_types import Fingerprint
+from ._reqrep_types import ConnectionKey, Fingerprint
+from ._socks_proxy import is_socks, run_handshake, socks_target
 from ._ssl_params import merge_ssl_params
 from ._tls import (
     HAS_SSL_SHUTDOWN_TIMEOUT,
@@ -46,6 +47,7 @@ from .client_exceptions import (
     ClientHttpProxyError,
     ClientProxyConnectionError,
     ConnectionTimeoutError,
+    InvalidURL,
     InvalidUrlClientError,
     UnixClientConnectorError,
     cert_errors,
@@ -141,6 +143,9 @@ async def _within(
 
 
 # --- TCP -------------------------------------------------------------------------------
+
+# The port a socks:// URL without one means (RFC 1928 section 3).
+_SOCKS_PORT: Final = 1080
 
 
 class TCPConnector(BaseConnector):
@@ -354,6 +359,8 @@ class TCPConnector(BaseConnector):
         proxy = req.proxy
         if proxy is None:
             return await self._connect_endpoint(self._target_endpoint(req), req, traces, timeout)
+        if is_socks(proxy):
+            return await self._connect_via_socks(req, proxy, traces, timeout)
         return await self._connect_via_proxy(req, proxy, traces, timeout)
 
     async def _connect_endpoint(
@@ -364,17 +371,7 @@ class TCPConnector(BaseConnector):
         timeout: ClientTimeout,
     ) -> ResponseHandler:
         """Resolve `endpoint`, connect to it (within sock_connect) and wrap TLS if asked."""
-        host = endpoint.host
-        try:
-            hosts = await self._resolve_host(host, endpoint.port, traces)
-        except OSError as exc:
-            if is_timeout(exc):
-                raise
-            raise ClientConnectorDNSError(endpoint.key, exc) from exc
-        if not hosts:
-            raise ClientConnectorDNSError(
-                endpoint.key, OSError(None, f"DNS lookup of {host} found nothing")
-            )
+        hosts = await self._addresses(endpoint.key, endpoint.host, endpoint.port, traces)
         return await _within(
             self._loop,
             self._dial(endpoint, addr_infos(hosts)),
@@ -383,8 +380,28 @@ class TCPConnector(BaseConnector):
             f"Connection timeout to host {req.url}",
         )
 
+    async def _addresses(
+        self, key: ConnectionKey, host: str, port: int, traces: Sequence[TraceHooks]
+    ) -> list[ResolveResult]:
+        """The addresses of (host, port); ClientConnectorDNSError naming `key` if none."""
+        try:
+            hosts = await self._resolve_host(host, port, traces)
+        except OSError as exc:
+            if is_timeout(exc):
+                raise
+            raise ClientConnectorDNSError(key, exc) from exc
+        if not hosts:
+            raise ClientConnectorDNSError(key, OSError(None, f"DNS lookup of {host} found nothing"))
+        return hosts
+
     async def _dial(self, endpoint: Endpoint, addr_infos: list[AddrInfoType]) -> ResponseHandler:
         """Connect a socket (happy eyeballs over `addr_infos`), then wrap it in TLS."""
+        return await self._wrap(endpoint, await self._open_socket(endpoint, addr_infos))
+
+    async def _open_socket(
+        self, endpoint: Endpoint, addr_infos: list[AddrInfoType]
+    ) -> socket.socket:
+        """A socket connected to one of `addr_infos` (happy eyeballs)."""
         try:
             sock = await aiohappyeyeballs.start_connection(
                 addr_infos,
@@ -398,6 +415,10 @@ class TCPConnector(BaseConnector):
             if is_timeout(exc):
                 raise
             raise endpoint.refused(endpoint.key, exc) from exc
+        return sock
+
+    async def _wrap(self, endpoint: Endpoint, sock: socket.socket) -> ResponseHandler:
+        """The protocol over connected `sock`, after a TLS handshake when `endpoint` asks."""
         sslcontext = endpoint.sslcontext
         if sslcontext is None:
             try:
@@ -445,6 +466,60 @@ class TCPConnector(BaseConnector):
         except BaseException:
             protocol.close()
             raise
+
+    async def _connect_via_socks(
+        self, req: OutgoingRequest, proxy: URL, traces: Sequence[TraceHooks], timeout: ClientTimeout
+    ) -> ResponseHandler:
+        """Dial the SOCKS proxy, have it open a tunnel to the origin, then TLS if https.
+
+        With socks4:// and socks5:// we resolve the origin's name; with socks4a:// and
+        socks5h:// the proxy does. Everything after the proxy's DNS lookup runs within
+        sock_connect, as a direct connection does.
+        """
+        target = socks_target(proxy, req.proxy_auth)
+        origin = self._target_endpoint(req)
+        host = origin.host
+        if not target.remote_dns:
+            host = await self._socks_address(origin, target.version == 4, traces)
+        proxy_host = proxy.raw_host
+        if not proxy_host:
+            raise InvalidURL(proxy)
+        key = ConnectionKey(proxy_host, proxy.port or _SOCKS_PORT, False, True, None, None, None)
+        proxy_addresses = await self._addresses(key, proxy_host, key.port or _SOCKS_PORT, traces)
+        handshake = target.handshake(host, origin.port)
+
+        async def dial() -> ResponseHandler:
+            sock = await self._open_socket(
+                origin._replace(key=key, refused=ClientProxyConnectionError),
+                addr_infos(proxy_addresses),
+            )
+            try:
+                await run_handshake(self._loop, sock, handshake, origin.key, proxy)
+            except BaseException:
+                sock.close()
+                raise
+            return await self._wrap(origin, sock)
+
+        return await _within(
+            self._loop,
+            dial(),
+            timeout.sock_connect,
+            self._timeout_ceil_threshold,
+            f"Connection timeout to host {req.url}",
+        )
+
+    async def _socks_address(
+        self, origin: Endpoint, ipv4_only: bool, traces: Sequence[TraceHooks]
+    ) -> str:
+        """The address of the origin that we hand the proxy (socks4://, socks5://)."""
+        hosts = await self._addresses(origin.key, origin.host, origin.port, traces)
+        for found in hosts:
+            if not ipv4_only or found["family"] == socket.AF_INET:
+                return found["host"]
+        raise ClientConnectorDNSError(
+            origin.key,
+            OSError(None, f"SOCKS4 needs an IPv4 address and {origin.host} has none"),
+        )
 
     async def _start_tls_in_tunnel(
         self, req: OutgoingRequest, tunnel: ResponseHandler

@@ -1,0 +1,104 @@
+"""SOCKS through pproxy, an independent proxy server run as a subprocess.
+
+tests/test_socks_proxy.py covers the protocol's corners with our own server; this file
+checks that the same client talks to someone else's implementation. (pproxy 2.7 answers
+SOCKS4a with success and then drops the connection, and does not check SOCKS5
+passwords, so neither is tried here.)
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+from aiohttp import web
+from yarl import URL
+
+import airhttp
+
+from .conftest import WebServer
+from .tcp_support import tls_material
+
+pytest.importorskip("pproxy")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def pproxy() -> Iterator[URL]:
+    """pproxy speaking SOCKS4 and SOCKS5 on a free loopback port, for this module."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pproxy", "-l", f"socks4+socks5://127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("pproxy did not start")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield URL.build(scheme="socks5", host="127.0.0.1", port=port)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def _origin(web_server: WebServer, *, tls: bool = False) -> URL:
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text=f"{request.method} {request.raw_path} {request.secure}")
+
+    async def ws(request: web.Request) -> web.WebSocketResponse:
+        socket_ = web.WebSocketResponse()
+        await socket_.prepare(request)
+        async for message in socket_:
+            await socket_.send_str(message.data.upper())
+        return socket_
+
+    app = web.Application()
+    app.router.add_get("/hello", hello)
+    app.router.add_get("/ws", ws)
+    context = tls_material().server_context() if tls else None
+    return await web_server.start(app, ssl_context=context)
+
+
+@pytest.mark.parametrize("scheme", ["socks4", "socks5", "socks5h"])
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+async def test_plain_http_through_pproxy(
+    web_server: WebServer, pproxy: URL, scheme: str, host: str
+) -> None:
+    origin = (await _origin(web_server)).with_host(host) / "hello"
+    async with airhttp.ClientSession() as session:
+        for _ in range(2):  # the second one rides the pooled tunnel
+            async with session.get(origin, proxy=pproxy.with_scheme(scheme)) as resp:
+                assert await resp.text() == "GET /hello False"
+
+
+async def test_https_through_pproxy(web_server: WebServer, pproxy: URL) -> None:
+    origin = (await _origin(web_server, tls=True)).with_host("localhost") / "hello"
+    context = tls_material().client_context()
+    async with airhttp.ClientSession() as session:
+        async with session.get(origin, proxy=pproxy.with_scheme("socks5h"), ssl=context) as r:
+            assert await r.text() == "GET /hello True"
+
+
+async def test_a_websocket_through_pproxy(web_server: WebServer, pproxy: URL) -> None:
+    origin = (await _origin(web_server)).with_scheme("ws") / "ws"
+    async with airhttp.ClientSession() as session:
+        async with session.ws_connect(origin, proxy=pproxy) as ws:
+            await ws.send_str("hello")
+            assert await ws.receive_str() == "HELLO"
