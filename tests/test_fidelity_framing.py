@@ -48,6 +48,9 @@ CASES: dict[str, bytes] = {
     "chunked twice in one header is decoded once": (
         b"Transfer-Encoding: chunked, chunked\r\n\r\n" + CHUNKED
     ),
+    "an empty Transfer-Encoding line after chunked does not count": (
+        b"Transfer-Encoding: chunked\r\nTransfer-Encoding: \r\n\r\n" + CHUNKED
+    ),
     "identity beside a Content-Length is refused": (
         b"Transfer-Encoding: identity\r\nContent-Length: 5\r\n\r\nhello"
     ),
@@ -94,3 +97,14 @@ async def test_framing_is_read_as_aiohttp_reads_it(
     url, current = framing_server
     current["head"] = CASES[case]
     assert await _outcome(airhttp, url) == await _outcome(aiohttp, url)
+
+
+async def test_a_trailing_comma_after_chunked_is_still_chunked(
+    framing_server: tuple[URL, dict[str, bytes]],
+) -> None:
+    # RFC 9110 5.6.1: empty list elements are ignored, so chunked is the final coding.
+    # aiohttp reads this body until the close instead (docs/migrating.md).
+    url, current = framing_server
+    current["head"] = b"Transfer-Encoding: chunked,\r\n\r\n" + CHUNKED
+    assert await _outcome(airhttp, url) == ("ok", b"hello", ("chunked,", None))
+    assert (await _outcome(aiohttp, url))[1] == CHUNKED

@@ -8,11 +8,13 @@ passwords, so neither is tried here.)
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -33,15 +35,32 @@ def _free_port() -> int:
         return port
 
 
+class PProxy:
+    """The running pproxy: its URL, and the tunnels it logged (`-v`: one line each)."""
+
+    def __init__(self, url: URL, log: Path) -> None:
+        self.url = url
+        self._log = log
+        self._seen = 0
+
+    def new_tunnels(self) -> list[str]:
+        """The "proto client -> target" lines logged since the last call."""
+        lines = [line for line in self._log.read_text().splitlines() if " -> " in line]
+        fresh, self._seen = lines[self._seen :], len(lines)
+        return [line.split(" ", 1)[0] + " -> " + line.rsplit(" ", 1)[1] for line in fresh]
+
+
 @pytest.fixture(scope="module")
-def pproxy() -> Iterator[URL]:
+def pproxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PProxy]:
     """pproxy speaking SOCKS4 and SOCKS5 on a free loopback port, for this module."""
     port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pproxy", "-l", f"socks4+socks5://127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log = tmp_path_factory.mktemp("pproxy") / "log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-u", "-m", "pproxy", "-v", "-l", f"socks4+socks5://127.0.0.1:{port}"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 15
         while True:
@@ -52,7 +71,7 @@ def pproxy() -> Iterator[URL]:
                 break
             except OSError:
                 time.sleep(0.05)
-        yield URL.build(scheme="socks5", host="127.0.0.1", port=port)
+        yield PProxy(URL.build(scheme="socks5", host="127.0.0.1", port=port), log)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -76,29 +95,44 @@ async def _origin(web_server: WebServer, *, tls: bool = False) -> URL:
     return await web_server.start(app, ssl_context=context)
 
 
+async def _settled(pproxy: PProxy) -> list[str]:
+    await asyncio.sleep(0.05)  # pproxy flushes its log line as the tunnel opens
+    return pproxy.new_tunnels()
+
+
 @pytest.mark.parametrize("scheme", ["socks4", "socks5", "socks5h"])
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
 async def test_plain_http_through_pproxy(
-    web_server: WebServer, pproxy: URL, scheme: str, host: str
+    web_server: WebServer, pproxy: PProxy, scheme: str, host: str
 ) -> None:
     origin = (await _origin(web_server)).with_host(host) / "hello"
+    pproxy.new_tunnels()
     async with airhttp.ClientSession() as session:
         for _ in range(2):  # the second one rides the pooled tunnel
-            async with session.get(origin, proxy=pproxy.with_scheme(scheme)) as resp:
+            async with session.get(origin, proxy=pproxy.url.with_scheme(scheme)) as resp:
                 assert await resp.text() == "GET /hello False"
+    # One tunnel for both; the name went to the proxy only with socks5h.
+    target = host if scheme == "socks5h" else "127.0.0.1"
+    wire = "socks4" if scheme == "socks4" else "socks5"
+    assert await _settled(pproxy) == [f"{wire} -> {target}:{origin.port}"]
 
 
-async def test_https_through_pproxy(web_server: WebServer, pproxy: URL) -> None:
+async def test_https_through_pproxy(web_server: WebServer, pproxy: PProxy) -> None:
     origin = (await _origin(web_server, tls=True)).with_host("localhost") / "hello"
     context = tls_material().client_context()
+    pproxy.new_tunnels()
     async with airhttp.ClientSession() as session:
-        async with session.get(origin, proxy=pproxy.with_scheme("socks5h"), ssl=context) as r:
+        proxy = pproxy.url.with_scheme("socks5h")
+        async with session.get(origin, proxy=proxy, ssl=context) as r:
             assert await r.text() == "GET /hello True"
+    assert await _settled(pproxy) == [f"socks5 -> localhost:{origin.port}"]
 
 
-async def test_a_websocket_through_pproxy(web_server: WebServer, pproxy: URL) -> None:
+async def test_a_websocket_through_pproxy(web_server: WebServer, pproxy: PProxy) -> None:
     origin = (await _origin(web_server)).with_scheme("ws") / "ws"
+    pproxy.new_tunnels()
     async with airhttp.ClientSession() as session:
-        async with session.ws_connect(origin, proxy=pproxy) as ws:
+        async with session.ws_connect(origin, proxy=pproxy.url) as ws:
             await ws.send_str("hello")
             assert await ws.receive_str() == "HELLO"
+    assert await _settled(pproxy) == [f"socks5 -> 127.0.0.1:{origin.port}"]

@@ -122,6 +122,7 @@ async def test_an_https_origin_is_verified_through_the_tunnel(web_server: WebSer
         async with airhttp.ClientSession() as session:
             with pytest.raises(airhttp.ClientConnectorCertificateError):
                 await session.get(origin, proxy=proxy.url("socks5"))
+        assert proxy.records[0].port == origin.port  # refused at the origin, via the tunnel
 
 
 @pytest.mark.parametrize("tls", [False, True], ids=["ws", "wss"])
@@ -342,3 +343,94 @@ async def test_an_ipv6_target_through_socks5(web_server: WebServer) -> None:
             assert proxy.records[0].address_type == "ipv6"
     finally:
         await runner.cleanup()
+
+
+@pytest.mark.parametrize("how", ["url", "proxy_auth"])
+async def test_credentials_never_reach_error_reprs(web_server: WebServer, how: str) -> None:
+    origin = await _app(web_server) / "echo"
+    async with SocksServer(username="user", password="right") as proxy:
+        if how == "url":
+            kwargs: dict[str, Any] = {"proxy": proxy.url("socks5", user="nobody", password="PW1")}
+        else:
+            kwargs = {
+                "proxy": proxy.url("socks5"),
+                "proxy_auth": airhttp.BasicAuth("nobody", "PW1"),
+            }
+        async with airhttp.ClientSession() as session:
+            with pytest.raises(airhttp.ClientSocksProxyError) as refused:
+                await session.get(origin, **kwargs)
+            # The client resolves the origin for socks5://: its DNS error must not tell either.
+            with pytest.raises(airhttp.ClientConnectorDNSError) as unresolved:
+                await session.get("http://no-such-host.invalid/", **kwargs)
+    for error in (refused.value, unresolved.value):
+        assert "PW1" not in repr(error) and "PW1" not in str(error)
+
+
+async def test_a_username_without_password_sends_an_empty_one(web_server: WebServer) -> None:
+    origin = await _app(web_server) / "echo"
+    async with SocksServer(username="user", password="") as proxy:
+        async with airhttp.ClientSession() as session:
+            async with session.get(origin, proxy=proxy.url("socks5", user="user")) as resp:
+                assert resp.status == 200
+        assert (proxy.records[0].username, proxy.records[0].password) == ("user", "")
+
+
+@pytest.mark.parametrize(
+    ("scheme", "url"),
+    [("socks4a", "http://[::1]:9/"), ("socks5h", "http://" + "a" * 250 + ".example.com/")],
+    ids=["IPv6 under SOCKS4a", "a name over 255 bytes"],
+)
+async def test_what_the_protocol_cannot_carry_is_a_client_error(scheme: str, url: str) -> None:
+    async with SocksServer() as proxy:
+        async with airhttp.ClientSession() as session:
+            with pytest.raises(airhttp.ClientSocksProxyError):
+                await session.get(url, proxy=proxy.url(scheme))
+        assert proxy.connections == 0
+
+
+class _TwoAddresses(airhttp.abc.AbstractResolver):
+    """Resolves every name to a dead address first, then to 127.0.0.1."""
+
+    async def resolve(self, host: str, port: int = 0, family: int = 0) -> list[Any]:
+        if host == "127.0.0.1":
+            return [self._entry(host, "127.0.0.1", port)]
+        return [self._entry(host, "127.0.0.2", port), self._entry(host, "127.0.0.1", port)]
+
+    @staticmethod
+    def _entry(name: str, address: str, port: int) -> dict[str, Any]:
+        return {
+            "hostname": name, "host": address, "port": port,
+            "family": socket.AF_INET, "proto": 0, "flags": 0,
+        }  # fmt: skip
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_the_next_address_is_tried_when_the_proxy_cannot_reach_one(
+    web_server: WebServer,
+) -> None:
+    origin = _localhost(await _app(web_server)) / "echo"
+    async with SocksServer() as proxy:
+        connector = airhttp.TCPConnector(resolver=_TwoAddresses())
+        async with airhttp.ClientSession(connector=connector) as session:
+            async with session.get(origin, proxy=proxy.url("socks5")) as resp:
+                assert resp.status == 200
+        assert [(r.host, r.reply) for r in proxy.records] == [("127.0.0.2", 5), ("127.0.0.1", 0)]
+
+
+async def test_cancelling_mid_handshake_leaves_nothing_open(web_server: WebServer) -> None:
+    origin = await _app(web_server) / "echo"
+    async with SocksServer(stall_after=0) as proxy:
+        async with airhttp.ClientSession() as session:
+            task = asyncio.ensure_future(session.get(origin, proxy=proxy.url("socks5")))
+            while not proxy.records:
+                await asyncio.sleep(0.01)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            for _ in range(50):
+                if not proxy.open_connections:
+                    break
+                await asyncio.sleep(0.01)
+        assert proxy.open_connections == 0

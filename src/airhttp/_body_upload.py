@@ -20,8 +20,16 @@ if TYPE_CHECKING:
     from yarl import URL
 
     from ._pool import Connection
+    from .client_proto import ResponseHandler
 
-__all__ = ("SPENT", "BodyUpload", "content_length", "never_reuse", "write_whole")
+__all__ = (
+    "SPENT",
+    "BodyUpload",
+    "content_length",
+    "never_reuse",
+    "wait_drained",
+    "write_whole",
+)
 
 # Bodies up to this size go out in the same write as the head; larger ones are
 # written separately so the head join never copies a big body.
@@ -88,10 +96,21 @@ def content_length(headers: CIMultiDict[str]) -> int | None:
 class BodyUpload:
     """The body of one attempt, streamed by a task after the head.
 
-    `sent` turns True once the whole body (and the chunked terminator) was handed on.
+    `sent` turns True once the whole body (and the chunked terminator) was handed on;
+    `error` holds what made it fail (None when it was cancelled or is still running).
     """
 
-    __slots__ = ("_body", "_conn", "_length", "_tracker", "_url", "_waiter", "sent", "writer")
+    __slots__ = (
+        "_body",
+        "_conn",
+        "_length",
+        "_tracker",
+        "_url",
+        "_waiter",
+        "error",
+        "sent",
+        "writer",
+    )
 
     def __init__(
         self,
@@ -105,6 +124,7 @@ class BodyUpload:
     ) -> None:
         self.writer = writer
         self.sent = False
+        self.error: BaseException | None = None
         self._conn: Connection | None = conn
         self._body: payload.Payload | bytes = body
         self._url = url
@@ -143,15 +163,20 @@ class BodyUpload:
                 never_reuse(conn)
         except OSError as exc:
             self._freeze()
+            if exc.errno is None and isinstance(exc, asyncio.TimeoutError):
+                self.error = exc
+            else:
+                err = ClientOSError(exc.errno, f"Can not write request body for {self._url}")
+                err.__cause__ = exc
+                self.error = err
             if protocol is not None:
-                if exc.errno is None and isinstance(exc, asyncio.TimeoutError):
-                    protocol.fail(exc)
-                else:
-                    err = ClientOSError(exc.errno, f"Can not write request body for {self._url}")
-                    err.__cause__ = exc
-                    protocol.fail(err)
+                protocol.fail(self.error)
         except asyncio.CancelledError:
             self._freeze()
+            if protocol is not None and protocol.lost_error is not None:
+                # Cancelled because the connection died under it: a write error, as
+                # aiohttp reports it, not a caller's abort.
+                self.error = ClientOSError(None, f"Can not write request body for {self._url}")
             # Stopped before the body's end: the server would read whatever comes next on
             # this connection as the rest of the body, so it is closed even if already
             # handed back to the pool.
@@ -162,16 +187,26 @@ class BodyUpload:
             raise
         except Exception as exc:
             self._freeze()
+            # As aiohttp: whatever the body's own code raised reaches the caller as a
+            # ClientError, with the original as its cause.
+            failed = ClientConnectionError(
+                f"Failed to send bytes into the underlying connection {conn!r}: {exc!r}"
+            )
+            failed.__cause__ = exc
+            self.error = failed
             if protocol is not None:
-                # As aiohttp: whatever the body's own code raised reaches the caller as
-                # a ClientError, with the original as its cause.
-                failed = ClientConnectionError(
-                    f"Failed to send bytes into the underlying connection {conn!r}: {exc!r}"
-                )
-                failed.__cause__ = exc
                 protocol.fail(failed)
 
     def _freeze(self) -> None:
         # Before the connection closes, while its buffer still tells what was not sent.
         if self._tracker is not None:
             freeze(self._tracker)
+
+
+async def wait_drained(protocol: ResponseHandler) -> bool:
+    """True once `protocol`'s full transport takes data again; False if it is lost first."""
+    try:
+        await protocol.wait_for_drain()
+    except Exception:  # whatever the connection died of: the body did not all go out
+        return False
+    return protocol.transport is not None

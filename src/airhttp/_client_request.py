@@ -17,7 +17,14 @@ from multidict import CIMultiDict, CIMultiDictProxy, MultiDict
 from yarl import URL
 
 from . import hdrs, payload
-from ._body_upload import SPENT, BodyUpload, content_length, never_reuse, write_whole
+from ._body_upload import (
+    SPENT,
+    BodyUpload,
+    content_length,
+    never_reuse,
+    wait_drained,
+    write_whole,
+)
 from ._client_response import ClientResponse, record_upload
 from ._httpversion import HttpVersion, HttpVersion10, HttpVersion11
 from ._proxy import prepare_proxied_headers
@@ -64,6 +71,9 @@ _WHOLE_BODY_TYPES: Final = frozenset(
     }
 )
 _PLAIN_BODY_TYPES: Final = frozenset({bytes, bytearray, memoryview, str})
+# Up to this size a body written whole cannot fill an idle transport (its high-water mark
+# is 64 KiB): no need to look whether writing paused.
+_SMALL_BODY: Final = 65536
 _CONSUMED_BODY: Final = (
     "Cannot send a request body that has already been consumed: an async iterable "
     "or a non-seekable stream can be read only once. Use bytes or a seekable "
@@ -71,7 +81,7 @@ _CONSUMED_BODY: Final = (
 )
 # Background close() tasks (body assignment, uploads that outlived their request),
 # kept referenced so none is lost half-way.
-_CLOSING: Final[set[asyncio.Task[None]]] = set()
+_CLOSING: Final[set[asyncio.Task[Any]]] = set()
 
 
 def _default_accept_encoding() -> str:
@@ -147,6 +157,8 @@ class ClientRequest:
     _upload: BodyUpload | None = None
     _body_sent = False
     _output_size = 0
+    # A body written whole into a transport that was full after it: sent once it drains.
+    _draining: ResponseHandler | None = None
     # The upload_tracker= of the request (aiohttp 3.14.4), set by the session.
     upload_tracker: UploadTracker | None = None
 
@@ -608,6 +620,8 @@ class ClientRequest:
             sent, head_size = write_whole(transport, conn, status_line, self.headers, body)  # type: ignore[arg-type]
             self._output_size = head_size + len(sent)
             self._body_sent = True
+            if len(sent) > _SMALL_BODY and protocol.writing_paused:
+                self._draining = protocol
             if tracker is not None:
                 writing(tracker, transport, None, len(sent))
                 add_bytes(tracker, len(sent))
@@ -624,7 +638,7 @@ class ClientRequest:
             loop=self.loop,
             session=self._session,
         )
-        record_upload(response, self._upload, self._output_size, self._body_sent)
+        record_upload(response, self._upload, self._output_size)
         return response
 
     def _status_line(self, conn: Connection) -> str:
@@ -688,10 +702,11 @@ class ClientRequest:
         return task
 
     def _body_total(self, length: int | None) -> int | None:
-        """The body bytes a streamed upload will write, when known in advance."""
-        if self.compress:
-            return None
-        if length is not None:
+        """The body bytes a streamed upload will write, when known in advance.
+
+        Compressed or not, these are the caller's bytes, as `bytes_written` counts them.
+        """
+        if length is not None and not self.compress:
             return length
         body = self._body
         return body.size if isinstance(body, payload.Payload) else len(body)
@@ -702,16 +717,28 @@ class ClientRequest:
 
     # --- how the upload went ------------------------------------------------------------
 
-    def when_uploaded(self, callback: Callable[[bool], None]) -> None:
-        """Call `callback(body fully sent?)` once the last attempt's upload has ended."""
+    def when_uploaded(self, callback: Callable[[bool, BaseException | None], None]) -> None:
+        """Call `callback(body fully sent?, its error)` once the last attempt's upload ended.
+
+        A body written whole counts as sent once the transport takes more data, as a
+        streamed one does after its last drain; a connection lost before is a failure.
+        """
         upload = self._upload
-        task = self._writer_task
-        if upload is None:
-            callback(self._body_sent)
-        elif task is None or task.done():
-            callback(upload.sent)
-        else:
-            task.add_done_callback(lambda _: callback(upload.sent))
+        if upload is not None:
+            task = self._writer_task
+            if task is None or task.done():
+                callback(upload.sent, upload.error)
+            else:
+                task.add_done_callback(lambda _: callback(upload.sent, upload.error))
+            return
+        protocol = self._draining
+        if protocol is None or not protocol.writing_paused:
+            callback(self._body_sent and (protocol is None or protocol.transport is not None), None)
+            return
+        drained = asyncio.ensure_future(wait_drained(protocol))
+        _CLOSING.add(drained)
+        drained.add_done_callback(_CLOSING.discard)
+        drained.add_done_callback(lambda task: callback(task.result(), None))
 
     async def _trace_sent(self, data: bytes | bytearray | memoryview | None) -> None:
         """Fire on_request_headers_sent, then on_request_chunk_sent for a body sent whole."""

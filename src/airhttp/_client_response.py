@@ -18,6 +18,7 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from email.message import Message
 from email.policy import HTTP
+from functools import partial
 from http.cookies import SimpleCookie
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Final
@@ -30,7 +31,6 @@ from ._cookie_parsing import response_cookies
 from ._httpversion import HttpVersion
 from ._mime import content_disposition_filename, parse_content_disposition
 from ._reqrep_types import ContentDisposition, RequestInfo
-from ._upload_tracker import settle_future
 from .client_exceptions import ClientConnectionError, ClientResponseError, ContentTypeError
 from .helpers import HeadersMixin
 from .http_exceptions import HttpProcessingError
@@ -204,10 +204,9 @@ class ClientResponse(HeadersMixin):
     # The limits of the stream made from a body that arrived whole (read_bufsize).
     _read_bufsize = 2**16
     # How the request's body went out, set by the request: a streamed upload, or the size
-    # of head and body written at once and whether that was all of it.
+    # of head and body written at once.
     _upload: SentUpload | None = None
     _upload_size = 0
-    _upload_sent = True
     _upload_complete: asyncio.Future[None] | None = None
 
     def __init__(
@@ -288,17 +287,19 @@ class ClientResponse(HeadersMixin):
 
     @property
     def upload_complete(self) -> asyncio.Future[None]:
-        """Done once the request body was sent: None, or UploadAbortedError (deprecated)."""
+        """Done (with None, as in aiohttp, whatever happened) once the upload task ended.
+
+        Deprecated: `UploadTracker.upload_complete` tells a sent body from a failed one.
+        """
         warnings.warn(_USE_TRACKER.format("upload_complete"), DeprecationWarning, stacklevel=2)
         future = self._upload_complete
         if future is None:
             future = self._upload_complete = self._loop.create_future()
-            upload = self._upload
             task = self._writer
-            if upload is None or task is None or task.done():
-                settle_future(future, self._upload_sent if upload is None else upload.sent)
+            if task is None or task.done():
+                future.set_result(None)
             else:
-                task.add_done_callback(lambda _: settle_future(future, upload.sent))
+                task.add_done_callback(partial(_resolve, future))
         return future
 
     @property
@@ -694,13 +695,14 @@ def _weak_callback(response: ClientResponse) -> Callable[[], None]:
     return response_eof
 
 
-def record_upload(
-    response: ClientResponse, upload: SentUpload | None, size: int, sent: bool
-) -> None:
+def _resolve(future: asyncio.Future[None], _task: object) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def record_upload(response: ClientResponse, upload: SentUpload | None, size: int) -> None:
     """How the request's body went out: a streamed upload, or `size` bytes written at once."""
     if upload is not None:
         response._upload = upload
     else:
         response._upload_size = size
-        if not sent:
-            response._upload_sent = False

@@ -270,6 +270,10 @@ def is_chunked(values: list[str]) -> bool:
     With another coding last, the body runs until the close. A repeated chunked (which
     RFC 9112 §6.1 forbids senders) is decoded once, as aiohttp does.
     """
-    last = values[-1].rstrip(" \t,")
-    last = last[last.rfind(",") + 1 :].strip(" \t")
-    return last.lower() == "chunked"
+    # RFC 9110 5.3 and 5.6.1: the field lines form one list; empty elements do not count.
+    for value in reversed(values):
+        for coding in reversed(value.split(",")):
+            coding = coding.strip(" \t")
+            if coding:
+                return coding.lower() == "chunked"
+    return False

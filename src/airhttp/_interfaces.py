@@ -145,7 +145,4 @@ class UpgradeSink(Protocol):
 class SentUpload(Protocol):
     """A streamed request body, as the response it led to reports on it."""
 
-    @property
-    def sent(self) -> bool: ...
-
     def sent_size(self) -> int: ...

@@ -24,6 +24,8 @@ from ._request_timer import RequestTimer, uncancel_current_task
 from ._upload_tracker import finish as finish_tracker
 from ._ws_handshake import make_key
 from .client_exceptions import TooManyRedirects
+from .cookiejar import CookieJar
+from .helpers import BasicAuth, basicauth_from_netrc, netrc_from_env
 from .payload import Payload, needs_close
 from .tracing import Trace
 
@@ -35,9 +37,16 @@ if TYPE_CHECKING:
     from ._settings import RequestSettings
     from ._upload_tracker import UploadTracker
     from .abc import AbstractCookieJar
-    from .helpers import BasicAuth
 
-__all__ = ("NO_TRACES", "RequestState", "fail", "finish", "follow_redirect")
+__all__ = (
+    "NO_TRACES",
+    "RequestState",
+    "cookies_for",
+    "fail",
+    "finish",
+    "follow_redirect",
+    "netrc_auth",
+)
 
 NO_TRACES: Final[tuple[Trace, ...]] = ()
 
@@ -265,3 +274,28 @@ async def fail(state: RequestState, req: ClientRequest | None, exc: BaseExceptio
     for trace in state.traces:
         await trace.send_request_exception(state.method, state.target(), state.headers, raised)
     return raised
+
+
+def cookies_for(state: RequestState) -> Any:
+    """The jar's cookies for the hop's URL, plus the request's own."""
+    url = state.url
+    jar = state.cookie_jar
+    all_cookies = jar.filter_cookies(url)
+    if state.cookies is not None:
+        own = CookieJar(quote_cookie=jar.quote_cookie)
+        own.update_cookies(state.cookies)
+        own_cookies = own.filter_cookies(url)
+        if own_cookies:
+            all_cookies.load(own_cookies)
+    return all_cookies
+
+
+def netrc_auth(url: URL) -> BasicAuth | None:
+    """Credentials for the URL's host from .netrc ($NETRC, ~/.netrc), if any."""
+    host = url.host
+    if host is None:
+        return None
+    try:
+        return basicauth_from_netrc(netrc_from_env(), host)
+    except LookupError:
+        return None

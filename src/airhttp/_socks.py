@@ -390,13 +390,17 @@ def _socks4_request(host: str, port: int, remote_dns: bool, username: str | byte
 
 
 def _rfc1929_request(username: str | bytes, password: str | bytes | None) -> bytes:
-    """RFC 1929 section 2: VER ULEN UNAME PLEN PASSWD, each field 1 to 255 octets."""
+    """RFC 1929 section 2: VER ULEN UNAME PLEN PASSWD.
+
+    The RFC gives each field 1 to 255 octets; an empty password goes as PLEN 0, as curl
+    sends it, so that `socks5://user@proxy` works with proxies that check names only.
+    """
     fields = [_credential_bytes(username), _credential_bytes(b"" if password is None else password)]
     message = bytearray((_RFC1929_VERSION,))
-    for label, field in zip(("username", "password"), fields, strict=True):
-        if not 1 <= len(field) <= _FIELD_MAX:
+    for label, field, least in zip(("username", "password"), fields, (1, 0), strict=True):
+        if not least <= len(field) <= _FIELD_MAX:
             raise ValueError(
-                f"a SOCKS5 {label} must be 1 to 255 octets (RFC 1929), not {len(field)}"
+                f"a SOCKS5 {label} must be {least} to 255 octets (RFC 1929), not {len(field)}"
             )
         message.append(len(field))
         message += field

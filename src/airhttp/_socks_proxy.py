@@ -83,7 +83,7 @@ async def run_handshake(
     """Open the tunnel on `sock`, connected to the proxy; ClientSocksProxyError on failure."""
     # The error's args reach logs and reprs: no credentials in them.
     proxy = proxy.with_user(None)
-    key = key._replace(proxy=proxy)
+    key = key._replace(proxy=proxy, proxy_auth=None)
     try:
         while True:
             outgoing = handshake.data_to_send()

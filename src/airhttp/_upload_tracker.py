@@ -35,22 +35,29 @@ class _Transport(Protocol):
 class _BodyCounter(Protocol):
     """The streaming writer of the current attempt: the body bytes it has handed on."""
 
-    @property
-    def body_size(self) -> int: ...
+    def flushed(self, buffered: int) -> int:
+        """Body bytes handed on, less those among the `buffered` bytes still queued."""
+        ...
 
 
 def aborted() -> UploadAbortedError:
     return UploadAbortedError(_NOT_SENT)
 
 
-def settle_future(future: asyncio.Future[None], sent: bool) -> None:
-    """Resolve an upload_complete future once: None, or UploadAbortedError (retrieved)."""
+def settle_future(
+    future: asyncio.Future[None], sent: bool, error: BaseException | None = None
+) -> None:
+    """Resolve an upload_complete future once: None, or the upload's error (retrieved).
+
+    `error` is what made the upload fail (the body's own exception, a write error);
+    without one, a body that was cut short is an UploadAbortedError.
+    """
     if future.done():
         return
     if sent:
         future.set_result(None)
         return
-    future.set_exception(aborted())
+    future.set_exception(error if error is not None else aborted())
     # Seen as retrieved: nobody has to await a failed upload to keep the loop's log quiet.
     future.exception()
 
@@ -64,17 +71,8 @@ class UploadTracker:
     (attempts started, redirect hops and retries included) and
     `upload_complete` (a future: None once the final attempt's body was fully sent,
     UploadAbortedError when it was not). A tracker serves one request only.
+    No __slots__: aiohttp's takes attributes of the caller's.
     """
-
-    __slots__ = (
-        "_bound",
-        "_counter",
-        "_sent",
-        "_transport",
-        "attempts",
-        "bytes_total",
-        "upload_complete",
-    )
 
     def __init__(self) -> None:
         loop = asyncio.get_running_loop()
@@ -83,6 +81,7 @@ class UploadTracker:
         self.upload_complete: asyncio.Future[None] = loop.create_future()
         self._bound = False
         self._sent = 0
+        self._seen = 0
         self._counter: _BodyCounter | None = None
         self._transport: _Transport | None = None
 
@@ -92,11 +91,16 @@ class UploadTracker:
         transport = self._transport
         if transport is None:
             return self._sent
-        counter = self._counter
-        sent = self._sent if counter is None else counter.body_size
         if transport.is_closing():
-            return sent  # its buffer is gone: what it still held is not told apart
-        return max(0, sent - transport.get_write_buffer_size())
+            # Its buffer may have been thrown away: what we last saw flushed is all we know.
+            return self._seen
+        buffered = transport.get_write_buffer_size()
+        counter = self._counter
+        seen = max(0, self._sent - buffered) if counter is None else counter.flushed(buffered)
+        # Never backwards, even when a compressor's output lags its input.
+        if seen > self._seen:
+            self._seen = seen
+        return self._seen
 
     def __repr__(self) -> str:
         state = "done" if self.upload_complete.done() else "pending"
@@ -120,6 +124,7 @@ def start_attempt(tracker: UploadTracker) -> None:
     freeze(tracker)
     tracker.attempts += 1
     tracker._sent = 0
+    tracker._seen = 0
     tracker.bytes_total = None
 
 
@@ -152,7 +157,7 @@ def freeze(tracker: UploadTracker) -> None:
     tracker._transport = None
 
 
-def finish(tracker: UploadTracker, sent: bool) -> None:
+def finish(tracker: UploadTracker, sent: bool, error: BaseException | None = None) -> None:
     """The request is over: settle upload_complete by how the final attempt's body went."""
     freeze(tracker)
-    settle_future(tracker.upload_complete, sent)
+    settle_future(tracker.upload_complete, sent, error)

@@ -39,6 +39,11 @@ class BaseProtocol(asyncio.BufferedProtocol):
         return self._paused
 
     @property
+    def lost_error(self) -> BaseException | None:
+        """What the connection died of; None while open or after a clean close."""
+        return self._lost_error
+
+    @property
     def reading_paused(self) -> bool:
         """True while a full reader has asked the transport to stop reading."""
         return self._reading_paused

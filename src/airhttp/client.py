@@ -7,7 +7,6 @@ redirects and keeps cookies. Wire work (connections, bytes) is below it.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import sys
 import warnings
@@ -32,13 +31,15 @@ from ._request_context import (
     _SessionRequestContextManager,
     _WSRequestContextManager,
 )
-from ._request_state import RequestState, fail, finish, follow_redirect
+from ._request_state import RequestState, cookies_for, fail, finish, follow_redirect, netrc_auth
 from ._request_timer import RequestTimer
 from ._settings import RequestSettings
 from ._ssl_params import merge_ssl_params
-from ._timeouts import DEFAULT_TIMEOUT, ClientTimeout
+from ._timeouts import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
+from ._timeouts import UNSET, ClientTimeout, request_timeout, session_timeout
 from ._upload_tracker import UploadTracker
 from ._upload_tracker import bind as bind_tracker
+from ._upload_tracker import finish as finish_tracker
 from ._ws_deflate import ws_ext_gen as ws_ext_gen
 from ._ws_deflate import ws_ext_parse as ws_ext_parse
 from ._ws_frames import WebSocketReader as WebSocketReader
@@ -69,14 +70,10 @@ from .helpers import DEBUG as DEBUG
 from .helpers import DEFAULT_CHUNK_SIZE as DEFAULT_CHUNK_SIZE
 from .helpers import EMPTY_BODY_METHODS as EMPTY_BODY_METHODS
 from .helpers import IDEMPOTENT_METHODS as IDEMPOTENT_METHODS
-from .helpers import (
-    BasicAuth,
-    basicauth_from_netrc,
-    get_env_proxy_for_url,
-    netrc_from_env,
-    strip_auth_from_url,
-)
+from .helpers import BasicAuth, get_env_proxy_for_url, strip_auth_from_url
 from .helpers import TimeoutHandle as TimeoutHandle
+from .helpers import basicauth_from_netrc as basicauth_from_netrc
+from .helpers import netrc_from_env as netrc_from_env
 from .helpers import sentinel as sentinel
 from .http_websocket import WS_KEY as WS_KEY
 from .http_websocket import WSHandshakeError as WSHandshakeError
@@ -120,51 +117,7 @@ _HTTP_SCHEMES: Final = frozenset({"http", "https"})
 _WS_SCHEMES: Final = frozenset({"ws", "wss"})
 _ALL_SCHEMES: Final = _HTTP_SCHEMES | _WS_SCHEMES
 _URL_CACHE_SIZE: Final = 256
-_SENTINEL: Final[Any] = object()
-
-
-def _session_timeout(timeout: Any, read_timeout: Any, conn_timeout: Any) -> ClientTimeout:
-    """The session's ClientTimeout, folding in the pre-3.3 read/conn timeouts."""
-    if timeout is _SENTINEL or timeout is None:
-        result = DEFAULT_TIMEOUT
-        # stacklevel 3: the warnings point at the code that built the session.
-        if read_timeout is not _SENTINEL:
-            warnings.warn(
-                "read_timeout is deprecated, use timeout argument instead",
-                DeprecationWarning,
-                stacklevel=3,
-            )
-            result = dataclasses.replace(result, total=read_timeout)
-        if conn_timeout is not None:
-            warnings.warn(
-                "conn_timeout is deprecated, use timeout argument instead",
-                DeprecationWarning,
-                stacklevel=3,
-            )
-            result = dataclasses.replace(result, connect=conn_timeout)
-        return result
-    if not isinstance(timeout, ClientTimeout):
-        raise ValueError(
-            f"timeout parameter cannot be of {type(timeout)} type, "
-            "please use 'timeout=ClientTimeout(...)'"
-        )
-    if read_timeout is not _SENTINEL:
-        raise ValueError("read_timeout and timeout parameters conflict, please setup timeout.read")
-    if conn_timeout is not None:
-        raise ValueError(
-            "conn_timeout and timeout parameters conflict, please setup timeout.connect"
-        )
-    return timeout
-
-
-def _request_timeout(timeout: Any) -> ClientTimeout | None:
-    """A request's own timeout argument as a ClientTimeout; None keeps the session's."""
-    if timeout is _SENTINEL:
-        return None
-    if isinstance(timeout, ClientTimeout):
-        return timeout
-    # The pre-3.3 form: a number (or None) is the total timeout and nothing else.
-    return ClientTimeout(total=timeout)
+_SENTINEL: Final[Any] = UNSET
 
 
 class ClientSession:
@@ -213,7 +166,7 @@ class ClientSession:
         self._connector = None
         self._set_base_url(base_url)
         self._settings = RequestSettings(
-            timeout=_session_timeout(timeout, read_timeout, conn_timeout),
+            timeout=session_timeout(timeout, read_timeout, conn_timeout),
             read_bufsize=read_bufsize, auto_decompress=auto_decompress,
             max_line_size=max_line_size, max_field_size=max_field_size, max_headers=max_headers,
         )  # fmt: skip
@@ -551,7 +504,7 @@ class ClientSession:
         ):
             return self._settings
         return self._settings.derive(
-            timeout=_request_timeout(timeout),
+            timeout=request_timeout(timeout),
             read_until_eof=read_until_eof,
             read_bufsize=read_bufsize,
             auto_decompress=auto_decompress,
@@ -634,9 +587,12 @@ class ClientSession:
             for trace in traces:
                 await trace.send_request_start(state.method, state.target(), state.headers)
         except BaseException:
-            # The request never starts, so its timer must not outlive this call.
+            # The request never starts, so its timer must not outlive this call, and its
+            # upload never happens.
             if state.timer is not None:
                 state.timer.cancel()
+            if state.upload_tracker is not None:
+                finish_tracker(state.upload_tracker, False)
             raise
 
     def _authorize(self, state: RequestState) -> None:
@@ -662,7 +618,7 @@ class ClientSession:
                 auth = default_auth
             elif self._trust_env:
                 # Last resort, after the request's and the session's own credentials.
-                auth = self._netrc_auth(url)
+                auth = netrc_auth(url)
         if auth is not None and hdrs.AUTHORIZATION in state.headers:
             raise ValueError(
                 "Cannot combine AUTHORIZATION header with AUTH argument or "
@@ -670,22 +626,10 @@ class ClientSession:
             )
         state.auth = auth
 
-    def _cookies_for(self, state: RequestState) -> Any:
-        """The jar's cookies for the hop's URL, plus the request's own."""
-        url = state.url
-        all_cookies = self._cookie_jar.filter_cookies(url)
-        if state.cookies is not None:
-            own = CookieJar(quote_cookie=self._cookie_jar.quote_cookie)
-            own.update_cookies(state.cookies)
-            own_cookies = own.filter_cookies(url)
-            if own_cookies:
-                all_cookies.load(own_cookies)
-        return all_cookies
-
     def _build_request(self, state: RequestState) -> ClientRequest:
         """The ClientRequest of the current hop."""
         self._authorize(state)
-        cookies = self._cookies_for(state)
+        cookies = cookies_for(state)
         if state.proxy is None and self._trust_env:
             try:
                 state.proxy, state.proxy_auth = get_env_proxy_for_url(state.url)
@@ -719,16 +663,6 @@ class ClientSession:
         if state.upload_tracker is not None:
             req.upload_tracker = state.upload_tracker
         return req
-
-    @staticmethod
-    def _netrc_auth(url: URL) -> BasicAuth | None:
-        host = url.host
-        if host is None:
-            return None
-        try:
-            return basicauth_from_netrc(netrc_from_env(), host)
-        except LookupError:
-            return None
 
     # --- lifecycle and properties ----------------------------------------------------
 

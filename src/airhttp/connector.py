@@ -46,6 +46,7 @@ from .client_exceptions import (
     ClientConnectorError,
     ClientHttpProxyError,
     ClientProxyConnectionError,
+    ClientSocksProxyError,
     ConnectionTimeoutError,
     InvalidURL,
     InvalidUrlClientError,
@@ -146,6 +147,9 @@ async def _within(
 
 # The port a socks:// URL without one means (RFC 1928 section 3).
 _SOCKS_PORT: Final = 1080
+# SOCKS5 replies that may be about the one address asked for: network or host unreachable,
+# connection refused. Another address of the origin may still work.
+_TRY_NEXT_ADDRESS: Final = frozenset({0x03, 0x04, 0x05})
 
 
 class TCPConnector(BaseConnector):
@@ -472,33 +476,45 @@ class TCPConnector(BaseConnector):
     ) -> ResponseHandler:
         """Dial the SOCKS proxy, have it open a tunnel to the origin, then TLS if https.
 
-        With socks4:// and socks5:// we resolve the origin's name; with socks4a:// and
-        socks5h:// the proxy does. Everything after the proxy's DNS lookup runs within
-        sock_connect, as a direct connection does.
+        With socks4:// and socks5:// we resolve the origin's name and offer its addresses
+        in turn while the proxy cannot reach one; with socks4a:// and socks5h:// the proxy
+        resolves it. After the DNS lookups, the rest runs within sock_connect.
         """
         target = socks_target(proxy, req.proxy_auth)
+        # Errors name the origin, never the proxy's credentials (their args reach logs).
+        bare_proxy = proxy.with_user(None)
         origin = self._target_endpoint(req)
-        host = origin.host
-        if not target.remote_dns:
-            host = await self._socks_address(origin, target.version == 4, traces)
+        origin = origin._replace(key=origin.key._replace(proxy=bare_proxy, proxy_auth=None))
         proxy_host = proxy.raw_host
         if not proxy_host:
-            raise InvalidURL(proxy)
+            raise InvalidURL(bare_proxy)
+        if target.remote_dns:
+            hosts = [origin.host]
+        else:
+            hosts = await self._socks_addresses(origin, target.version == 4, traces)
         key = ConnectionKey(proxy_host, proxy.port or _SOCKS_PORT, False, True, None, None, None)
-        proxy_addresses = await self._addresses(key, proxy_host, key.port or _SOCKS_PORT, traces)
-        handshake = target.handshake(host, origin.port)
+        proxy_addresses = addr_infos(await self._addresses(key, proxy_host, key.port or 0, traces))
+        dial_proxy = origin._replace(key=key, refused=ClientProxyConnectionError)
 
         async def dial() -> ResponseHandler:
-            sock = await self._open_socket(
-                origin._replace(key=key, refused=ClientProxyConnectionError),
-                addr_infos(proxy_addresses),
-            )
-            try:
-                await run_handshake(self._loop, sock, handshake, origin.key, proxy)
-            except BaseException:
-                sock.close()
-                raise
-            return await self._wrap(origin, sock)
+            for index, host in enumerate(hosts):
+                try:
+                    handshake = target.handshake(host, origin.port)
+                except ValueError as exc:  # what the protocol cannot carry
+                    raise ClientSocksProxyError(origin.key, bare_proxy, str(exc)) from exc
+                sock = await self._open_socket(dial_proxy, proxy_addresses)
+                try:
+                    await run_handshake(self._loop, sock, handshake, origin.key, bare_proxy)
+                except ClientSocksProxyError as exc:
+                    sock.close()
+                    if exc.reply in _TRY_NEXT_ADDRESS and index + 1 < len(hosts):
+                        continue
+                    raise
+                except BaseException:
+                    sock.close()
+                    raise
+                return await self._wrap(origin, sock)
+            raise AssertionError("unreachable: the last address raises")
 
         return await _within(
             self._loop,
@@ -508,18 +524,18 @@ class TCPConnector(BaseConnector):
             f"Connection timeout to host {req.url}",
         )
 
-    async def _socks_address(
+    async def _socks_addresses(
         self, origin: Endpoint, ipv4_only: bool, traces: Sequence[TraceHooks]
-    ) -> str:
-        """The address of the origin that we hand the proxy (socks4://, socks5://)."""
-        hosts = await self._addresses(origin.key, origin.host, origin.port, traces)
-        for found in hosts:
-            if not ipv4_only or found["family"] == socket.AF_INET:
-                return found["host"]
-        raise ClientConnectorDNSError(
-            origin.key,
-            OSError(None, f"SOCKS4 needs an IPv4 address and {origin.host} has none"),
-        )
+    ) -> list[str]:
+        """The origin's addresses we hand the proxy (socks4://, socks5://), in dial order."""
+        found = await self._addresses(origin.key, origin.host, origin.port, traces)
+        hosts = [r["host"] for r in found if not ipv4_only or r["family"] == socket.AF_INET]
+        if not hosts:
+            raise ClientConnectorDNSError(
+                origin.key,
+                OSError(None, f"SOCKS4 needs an IPv4 address and {origin.host} has none"),
+            )
+        return list(dict.fromkeys(hosts))  # in the resolver's order, each once
 
     async def _start_tls_in_tunnel(
         self, req: OutgoingRequest, tunnel: ResponseHandler

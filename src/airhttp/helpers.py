@@ -324,6 +324,10 @@ def _socks_all_proxy() -> ProxyInfo | None:
     proxy, auth = strip_auth_from_url(URL(value))
     if proxy.scheme not in SOCKS_SCHEMES:
         return None
+    if auth is None and proxy.host is not None:
+        # As for the *_proxy variables: credentials for the proxy's host from .netrc.
+        with contextlib.suppress(LookupError):
+            auth = basicauth_from_netrc(netrc_from_env(), proxy.host)
     return ProxyInfo(proxy, auth)
 
 

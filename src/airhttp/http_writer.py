@@ -91,7 +91,8 @@ class StreamWriter(AbstractStreamWriter):
 
     `length` (when not None) is the announced Content-Length: bytes past it are dropped.
     `buffer_size` counts bytes written since the last drain, `output_size` all bytes written,
-    `body_size` the body bytes among them (after compression, without chunk framing).
+    `body_size` the body bytes among them (without chunk framing; before compression,
+    when compressing, so that progress counts the caller's bytes).
     """
 
     __slots__ = (
@@ -171,7 +172,8 @@ class StreamWriter(AbstractStreamWriter):
         """Write a body piece with its framing, after the held-back head if any."""
         head = self._head
         self._head = None
-        self.body_size += len(chunk)
+        if self._compress is None:
+            self.body_size += len(chunk)
         if self.chunked:
             framing = b"%x\r\n" % len(chunk)
             tail = _CRLF + trailer
@@ -199,6 +201,16 @@ class StreamWriter(AbstractStreamWriter):
             return chunk
         self.length = 0
         return chunk[:length]
+
+    def flushed(self, buffered: int) -> int:
+        """Body bytes written, less those among the transport's `buffered` bytes.
+
+        A compressed body counts what went into the compressor; its output in the buffer
+        cannot be matched to it, so nothing is taken off.
+        """
+        if self._compress is not None:
+            return self.body_size
+        return max(0, self.body_size - buffered)
 
     # --- the message --------------------------------------------------------------------
 
@@ -235,6 +247,7 @@ class StreamWriter(AbstractStreamWriter):
             return
         compressor = self._compress
         if compressor is not None:
+            self.body_size += len(chunk)
             chunk = await compressor.compress(chunk)
             if not chunk:
                 return
@@ -257,6 +270,7 @@ class StreamWriter(AbstractStreamWriter):
             chunk = chunk.cast("B")
         compressor = self._compress
         if compressor is not None:
+            self.body_size += len(chunk)
             body = await compressor.compress(chunk) if chunk else b""
             chunk = body + compressor.flush()
         if chunk and self.length is not None:
