@@ -434,3 +434,16 @@ async def test_cancelling_mid_handshake_leaves_nothing_open(web_server: WebServe
                     break
                 await asyncio.sleep(0.01)
         assert proxy.open_connections == 0
+
+
+async def test_an_http_all_proxy_is_ignored_as_aiohttp_ignores_it(
+    web_server: WebServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    origin = await _app(web_server) / "echo"
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ALL_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    async with airhttp.ClientSession(trust_env=True) as session:
+        async with session.get(origin) as resp:
+            assert resp.status == 200
+    assert airhttp.helpers.proxies_from_env() == {}

@@ -8,9 +8,11 @@ ClientRequest) stay in `client`; nothing here opens connections or writes bytes.
 from __future__ import annotations
 
 import asyncio
+import warnings
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
+from urllib.request import proxy_bypass
 
 from multidict import CIMultiDict, istr
 from yarl import URL
@@ -21,12 +23,13 @@ from ._client_request import ClientRequest
 from ._client_response import ClientResponse
 from ._redirects import redirect_becomes_get, redirect_target, replayable_body
 from ._request_timer import RequestTimer, uncancel_current_task
+from ._socks_proxy import env_socks_proxy
 from ._upload_tracker import finish as finish_tracker
 from ._ws_handshake import make_key
 from .client_exceptions import TooManyRedirects
 from .cookiejar import CookieJar
-from .helpers import BasicAuth, basicauth_from_netrc, netrc_from_env
-from .payload import Payload, needs_close
+from .helpers import BasicAuth, basicauth_from_netrc, get_env_proxy_for_url, netrc_from_env
+from .payload import JsonBytesPayload, JsonPayload, Payload, needs_close
 from .tracing import Trace
 
 if TYPE_CHECKING:
@@ -41,10 +44,12 @@ if TYPE_CHECKING:
 __all__ = (
     "NO_TRACES",
     "RequestState",
+    "body_from",
     "cookies_for",
     "fail",
     "finish",
     "follow_redirect",
+    "env_proxy",
     "netrc_auth",
 )
 
@@ -299,3 +304,36 @@ def netrc_auth(url: URL) -> BasicAuth | None:
         return basicauth_from_netrc(netrc_from_env(), host)
     except LookupError:
         return None
+
+
+def env_proxy(url: URL) -> tuple[URL | None, BasicAuth | None]:
+    """The environment's proxy for `url` (trust_env): *_PROXY by scheme, NO_PROXY, then
+    a SOCKS ALL_PROXY for what has no variable of its own."""
+    try:
+        return get_env_proxy_for_url(url)
+    except LookupError:
+        if url.host is not None and proxy_bypass(url.host):
+            return None, None
+    found = env_socks_proxy()
+    return (None, None) if found is None else found
+
+
+def body_from(
+    data: Any,
+    json: Any,
+    chunked: bool | None,
+    dumps: Callable[[Any], str],
+    dumps_bytes: Callable[[Any], bytes] | None,
+) -> Any:
+    """The request body: `data`, or `json` serialized; refuses both at once."""
+    if data is not None and json is not None:
+        raise ValueError("data and json parameters can not be used at the same time")
+    if not isinstance(chunked, bool) and chunked is not None:
+        # stacklevel 3: the caller of ClientSession._request, as from the session itself.
+        warnings.warn("Chunk size is deprecated #1615", DeprecationWarning, stacklevel=3)
+    if json is not None:
+        if dumps_bytes is not None:
+            # aiohttp 3.14: the bytes serializer wins when both are given.
+            return JsonBytesPayload(json, dumps=dumps_bytes)
+        return JsonPayload(json, dumps=dumps)
+    return data

@@ -8,22 +8,42 @@ stay in `connector`; the bytes of the protocol stay in `_socks`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from typing import TYPE_CHECKING, Final
+from urllib.request import getproxies
 
 from yarl import URL
 
 from ._socks import SOCKS_SCHEMES, SocksError, SocksHandshake, SocksProtocolError, SocksRefused
 from .client_exceptions import ClientSocksProxyError
+from .helpers import BasicAuth, basicauth_from_netrc, netrc_from_env, strip_auth_from_url
 
 if TYPE_CHECKING:
     from ._reqrep_types import ConnectionKey
     from ._socks import SocksVersion
-    from .helpers import BasicAuth
 
-__all__ = ("SocksTarget", "is_socks", "run_handshake", "socks_target")
+__all__ = ("SocksTarget", "env_socks_proxy", "is_socks", "run_handshake", "socks_target")
 
 _READ_SIZE: Final = 4096
+
+
+def env_socks_proxy() -> tuple[URL, BasicAuth | None] | None:
+    """ALL_PROXY, when it names a SOCKS proxy (airhttp; aiohttp reads no ALL_PROXY).
+
+    curl's convention: the proxy for every scheme without a *_proxy of its own. Its
+    credentials come from the URL or, as for the *_proxy variables, from .netrc.
+    """
+    value = getproxies().get("all")
+    if not value:
+        return None
+    proxy, auth = strip_auth_from_url(URL(value))
+    if proxy.scheme not in SOCKS_SCHEMES:
+        return None
+    if auth is None and proxy.host is not None:
+        with contextlib.suppress(LookupError):
+            auth = basicauth_from_netrc(netrc_from_env(), proxy.host)
+    return proxy, auth
 
 
 def is_socks(proxy: URL | None) -> bool:

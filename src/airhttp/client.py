@@ -31,7 +31,16 @@ from ._request_context import (
     _SessionRequestContextManager,
     _WSRequestContextManager,
 )
-from ._request_state import RequestState, cookies_for, fail, finish, follow_redirect, netrc_auth
+from ._request_state import (
+    RequestState,
+    body_from,
+    cookies_for,
+    env_proxy,
+    fail,
+    finish,
+    follow_redirect,
+    netrc_auth,
+)
 from ._request_timer import RequestTimer
 from ._settings import RequestSettings
 from ._ssl_params import merge_ssl_params
@@ -70,14 +79,14 @@ from .helpers import DEBUG as DEBUG
 from .helpers import DEFAULT_CHUNK_SIZE as DEFAULT_CHUNK_SIZE
 from .helpers import EMPTY_BODY_METHODS as EMPTY_BODY_METHODS
 from .helpers import IDEMPOTENT_METHODS as IDEMPOTENT_METHODS
-from .helpers import BasicAuth, get_env_proxy_for_url, strip_auth_from_url
+from .helpers import BasicAuth, strip_auth_from_url
 from .helpers import TimeoutHandle as TimeoutHandle
 from .helpers import basicauth_from_netrc as basicauth_from_netrc
+from .helpers import get_env_proxy_for_url as get_env_proxy_for_url
 from .helpers import netrc_from_env as netrc_from_env
 from .helpers import sentinel as sentinel
 from .http_websocket import WS_KEY as WS_KEY
 from .http_websocket import WSHandshakeError as WSHandshakeError
-from .payload import JsonBytesPayload, JsonPayload
 from .tracing import Trace, TraceConfig
 from .typedefs import JSONBytesEncoder as JSONBytesEncoder
 from .typedefs import JSONEncoder as JSONEncoder
@@ -408,7 +417,7 @@ class ClientSession:
         if connector is None or connector.closed:
             raise RuntimeError("Session is closed")
         ssl = merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
-        data = self._body_from(data, json, chunked)
+        data = body_from(data, json, chunked, self._json_serialize, self._json_serialize_bytes)
         headers = self._prepare_headers(headers)
         url = self._resolve_url(str_or_url)
         settings = self._settings_for(
@@ -467,20 +476,6 @@ class ClientSession:
             if raised is exc:
                 raise
             raise raised from exc
-
-    def _body_from(self, data: Any, json: Any, chunked: bool | None) -> Any:
-        """The request body: `data`, or `json` serialized; refuses both at once."""
-        if data is not None and json is not None:
-            raise ValueError("data and json parameters can not be used at the same time")
-        if not isinstance(chunked, bool) and chunked is not None:
-            warnings.warn("Chunk size is deprecated #1615", DeprecationWarning, stacklevel=3)
-        if json is not None:
-            dumps_bytes = self._json_serialize_bytes
-            if dumps_bytes is not None:
-                # aiohttp 3.14: the bytes serializer wins when both are given.
-                return JsonBytesPayload(json, dumps=dumps_bytes)
-            return JsonPayload(json, dumps=self._json_serialize)
-        return data
 
     def _settings_for(
         self,
@@ -631,10 +626,7 @@ class ClientSession:
         self._authorize(state)
         cookies = cookies_for(state)
         if state.proxy is None and self._trust_env:
-            try:
-                state.proxy, state.proxy_auth = get_env_proxy_for_url(state.url)
-            except LookupError:
-                state.proxy = None
+            state.proxy, state.proxy_auth = env_proxy(state.url)
         req = self._request_class(
             state.method,
             state.url,

@@ -37,7 +37,6 @@ from yarl import URL
 from . import hdrs
 from ._futures import set_exception, set_result
 from ._mime import MimeType, content_disposition_header, parse_mimetype
-from ._socks import SOCKS_SCHEMES
 
 __all__ = (
     "CHAR",
@@ -307,28 +306,11 @@ def get_env_proxy_for_url(url: URL) -> tuple[URL, BasicAuth | None]:
     if url.host is not None and proxy_bypass(url.host):
         raise LookupError(f"Proxying is disallowed for `{url.host!r}`")
     proxies = proxies_from_env()
-    info = proxies.get(url.scheme) or _socks_all_proxy()
-    if info is None:
-        raise LookupError(f"No proxies found for `{url!s}` in the env")
+    try:
+        info = proxies[url.scheme]
+    except KeyError:
+        raise LookupError(f"No proxies found for `{url!s}` in the env") from None
     return info.proxy, info.proxy_auth
-
-
-def _socks_all_proxy() -> ProxyInfo | None:
-    """ALL_PROXY, when it names a SOCKS proxy (airhttp; aiohttp reads no ALL_PROXY).
-
-    curl's convention: the proxy for every scheme without a *_proxy of its own.
-    """
-    value = getproxies().get("all")
-    if not value:
-        return None
-    proxy, auth = strip_auth_from_url(URL(value))
-    if proxy.scheme not in SOCKS_SCHEMES:
-        return None
-    if auth is None and proxy.host is not None:
-        # As for the *_proxy variables: credentials for the proxy's host from .netrc.
-        with contextlib.suppress(LookupError):
-            auth = basicauth_from_netrc(netrc_from_env(), proxy.host)
-    return ProxyInfo(proxy, auth)
 
 
 # --- Value types -----------------------------------------------------------------------
