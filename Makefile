@@ -3,6 +3,7 @@
 #   make test   run the test suite
 #   make lint   ruff, mypy and import-linter (the layers of docs/architecture.md)
 #   make bench  client benchmark (see docs/benchmarks.md)
+#   make docs   build the documentation site into docs/_build/html (Sphinx, warnings as errors)
 
 PYTHON ?= python3
 VENV := .venv
@@ -11,7 +12,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: install test demo lint bench bench-quick clean distclean
+.PHONY: install test demo lint bench bench-quick docs clean distclean
 
 install: $(STAMP)
 
@@ -19,7 +20,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e '.[test,lint,bench]'
+	$(BIN)/python -m pip install -e '.[test,lint,bench,docs]'
 	touch $@
 
 test: $(STAMP)
@@ -40,8 +41,12 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python bench/run.py --quick $(BENCH_ARGS)
 
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
 clean:
-	rm -rf build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis bench/results
+	rm -rf build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis bench/results \
+		docs/_build
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
 
 # Also drops the virtualenv, so the next command reinstalls from scratch.

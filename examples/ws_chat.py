@@ -1,7 +1,8 @@
 """A WebSocket chat client: lines you type go out, messages that arrive are printed.
 
     python examples/ws_chat.py ws://127.0.0.1:8080/chat
-Type lines and press Enter; Ctrl-D (end of input) closes the socket politely.
+Type lines and press Enter; Ctrl-D (end of input) closes the socket politely. As in
+aiohttp, messages still on their way when you close are dropped with the connection.
 """
 
 from __future__ import annotations

@@ -65,7 +65,16 @@ def _app() -> web.Application:
             await ws.send_str(f"echo: {message.data}")
         return ws
 
+    failures_left = {"flaky": 2}
+
+    async def flaky(request: web.Request) -> web.Response:
+        if failures_left["flaky"]:
+            failures_left["flaky"] -= 1
+            return web.Response(status=503, headers={"Retry-After": "0"})
+        return web.Response(text="finally")
+
     app = web.Application()
+    app.router.add_get("/flaky", flaky)
     app.router.add_get("/get", get)
     app.router.add_post("/post", post)
     app.router.add_get("/headers", headers)
@@ -130,5 +139,42 @@ async def test_upload_sends_the_file_and_reports_progress(base: URL, tmp_path: P
 
 async def test_ws_chat_sends_lines_and_prints_answers(base: URL) -> None:
     url = base.with_scheme("ws") / "chat"
-    out, _ = await _run("ws_chat.py", str(url), stdin=b"hello\nsecond line\n")
-    assert out.splitlines() == ["< echo: hello", "< echo: second line", "closed with code 1000"]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-W", "error", str(EXAMPLES / "ws_chat.py"), str(url),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdin is not None and process.stdout is not None
+    seen = []
+    for line in ("hello", "second line"):
+        # One at a time, as a person types: each answer is back before the next line.
+        process.stdin.write(line.encode() + b"\n")
+        await process.stdin.drain()
+        seen.append(await asyncio.wait_for(process.stdout.readline(), timeout=10))
+    process.stdin.close()
+    rest, _ = await asyncio.wait_for(process.communicate(), timeout=10)
+    assert process.returncode == 0
+    assert seen == [b"< echo: hello\n", b"< echo: second line\n"]
+    assert rest == b"closed with code 1000\n"
+
+
+async def test_retry_rides_out_a_flaky_server(base: URL) -> None:
+    out, err = await _run("retry.py", str(base / "flaky"))
+    assert out.strip() == "200 finally"
+    assert err.count("Retrying GET") == 2
+
+
+async def test_the_pytest_mocking_example_passes() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        str(EXAMPLES / "test_mocking.py"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, out.decode()
+    assert "3 passed" in out.decode()

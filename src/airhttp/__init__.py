@@ -43,6 +43,7 @@ from .client_exceptions import (
     WSServerHandshakeError,
 )
 from .client_middleware_digest_auth import DigestAuthMiddleware
+from .client_middleware_retry import RetryMiddleware
 from .client_middlewares import ClientHandlerType, ClientMiddlewareType
 from .client_reqrep import ClientRequest, ClientResponse, Fingerprint, RequestInfo
 from .client_ws import ClientWebSocketResponse, ClientWSTimeout
@@ -102,6 +103,7 @@ from .tracing import (
     TraceRequestExceptionParams,
     TraceRequestHeadersSentParams,
     TraceRequestRedirectParams,
+    TraceRequestRetryParams,
     TraceRequestStartParams,
     TraceResponseChunkReceivedParams,
 )
@@ -171,6 +173,7 @@ __all__ = (
     "Payload",
     "RedirectClientError",
     "RequestInfo",
+    "RetryMiddleware",
     "ServerConnectionError",
     "ServerDisconnectedError",
     "ServerFingerprintMismatch",
@@ -199,6 +202,7 @@ __all__ = (
     "TraceRequestExceptionParams",
     "TraceRequestHeadersSentParams",
     "TraceRequestRedirectParams",
+    "TraceRequestRetryParams",
     "TraceRequestStartParams",
     "TraceResponseChunkReceivedParams",
     "UnixClientConnectorError",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 from . import hdrs, payload
@@ -25,15 +26,21 @@ if TYPE_CHECKING:
 __all__ = (
     "SPENT",
     "BodyUpload",
+    "UploadCallback",
     "content_length",
     "never_reuse",
     "wait_drained",
+    "when_whole_body_sent",
     "write_whole",
 )
 
 # Bodies up to this size go out in the same write as the head; larger ones are
 # written separately so the head join never copies a big body.
 _COALESCE_LIMIT: Final = 16384
+# What the request calls once an upload ended: (body fully sent?, what made it fail).
+UploadCallback = Callable[[bool, "BaseException | None"], None]
+# Drain waits for uploads whose outcome somebody asked for, kept until they end.
+_WAITING: Final[set[asyncio.Task[bool]]] = set()
 # Non-seekable file payloads that have been written once: their data is gone.
 SPENT: Final[weakref.WeakSet[payload.Payload]] = weakref.WeakSet()
 
@@ -132,6 +139,13 @@ class BodyUpload:
         self._length = length
         self._tracker = tracker
 
+    def when_done(self, task: asyncio.Task[None] | None, callback: UploadCallback) -> None:
+        """Call `callback(sent, error)` now if `task` (running this upload) ended, else then."""
+        if task is None or task.done():
+            callback(self.sent, self.error)
+        else:
+            task.add_done_callback(lambda _: callback(self.sent, self.error))
+
     def sent_size(self) -> int:
         """Bytes of head and body written so far."""
         return self.writer.output_size
@@ -210,3 +224,21 @@ async def wait_drained(protocol: ResponseHandler) -> bool:
     except Exception:  # whatever the connection died of: the body did not all go out
         return False
     return protocol.transport is not None
+
+
+def when_whole_body_sent(
+    draining: ResponseHandler | None, written: bool, callback: UploadCallback
+) -> None:
+    """Call `callback(sent, None)` for a body written whole (`written`), now or once drained.
+
+    It counts as sent once the transport takes more data, as a streamed one does after its
+    last drain; a connection lost before that is a failure. `draining` is the protocol
+    whose transport was full right after the write, if it was.
+    """
+    if draining is None or not draining.writing_paused:
+        callback(written and (draining is None or draining.transport is not None), None)
+        return
+    drained = asyncio.ensure_future(wait_drained(draining))
+    _WAITING.add(drained)
+    drained.add_done_callback(_WAITING.discard)
+    drained.add_done_callback(lambda task: callback(task.result(), None))

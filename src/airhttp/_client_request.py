@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from http.cookies import Morsel, SimpleCookie
 from typing import TYPE_CHECKING, Any, Final
 
@@ -20,9 +20,10 @@ from . import hdrs, payload
 from ._body_upload import (
     SPENT,
     BodyUpload,
+    UploadCallback,
     content_length,
     never_reuse,
-    wait_drained,
+    when_whole_body_sent,
     write_whole,
 )
 from ._client_response import ClientResponse, record_upload
@@ -263,6 +264,11 @@ class ClientRequest:
         request methods, which a narrower Protocol would not offer.
         """
         return self._session
+
+    @property
+    def traces(self) -> Sequence[TraceHooks]:
+        """The tracers of this request's call, one per TraceConfig: what middlewares fire."""
+        return self._traces
 
     @property
     def host(self) -> str:
@@ -717,28 +723,13 @@ class ClientRequest:
 
     # --- how the upload went ------------------------------------------------------------
 
-    def when_uploaded(self, callback: Callable[[bool, BaseException | None], None]) -> None:
-        """Call `callback(body fully sent?, its error)` once the last attempt's upload ended.
-
-        A body written whole counts as sent once the transport takes more data, as a
-        streamed one does after its last drain; a connection lost before is a failure.
-        """
+    def when_uploaded(self, callback: UploadCallback) -> None:
+        """Call `callback(body fully sent?, its error)` once the last attempt's upload ended."""
         upload = self._upload
         if upload is not None:
-            task = self._writer_task
-            if task is None or task.done():
-                callback(upload.sent, upload.error)
-            else:
-                task.add_done_callback(lambda _: callback(upload.sent, upload.error))
-            return
-        protocol = self._draining
-        if protocol is None or not protocol.writing_paused:
-            callback(self._body_sent and (protocol is None or protocol.transport is not None), None)
-            return
-        drained = asyncio.ensure_future(wait_drained(protocol))
-        _CLOSING.add(drained)
-        drained.add_done_callback(_CLOSING.discard)
-        drained.add_done_callback(lambda task: callback(task.result(), None))
+            upload.when_done(self._writer_task, callback)
+        else:
+            when_whole_body_sent(self._draining, self._body_sent, callback)
 
     async def _trace_sent(self, data: bytes | bytearray | memoryview | None) -> None:
         """Fire on_request_headers_sent, then on_request_chunk_sent for a body sent whole."""

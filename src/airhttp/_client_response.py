@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from ._pool import Connection
     from .http_parser import RawResponseMessage
 
-__all__ = ("ClientResponse", "record_upload")
+__all__ = ("ClientResponse", "fill_canned", "record_upload")
 
 _EMPTY_HEADERS: Final[CIMultiDictProxy[str]] = CIMultiDictProxy(CIMultiDict())
 # RFC 9110 8.3: without a usable Content-Type a recipient may assume octet-stream.
@@ -706,3 +706,33 @@ def record_upload(response: ClientResponse, upload: SentUpload | None, size: int
         response._upload = upload
     else:
         response._upload_size = size
+
+
+def fill_canned(
+    response: ClientResponse,
+    status: int,
+    reason: str,
+    headers: CIMultiDictProxy[str],
+    body: bytes,
+    version: HttpVersion,
+) -> None:
+    """Make a constructed `response` answer with this head and body, arrived whole.
+
+    For test doubles (`airhttp.testing`): there is no connection, so nothing is left
+    to read off a wire or to release. The body is dropped where HTTP allows none.
+    """
+    # Here, not at the top: the name is taken there by the type-only import of http_parser.
+    from ._http_events import RawResponseMessage
+
+    response._message = RawResponseMessage(
+        version, status, reason, headers, False, None, False, False, len(body)
+    )
+    response.version = version
+    response.status = status
+    response.reason = reason
+    response._headers = headers
+    # RFC 9110 6.4.1: no content for HEAD, 1xx, 204 and 304, whatever was given.
+    if body and not (
+        response.method == hdrs.METH_HEAD or status in _NO_CONTENT_STATUSES or status < 200
+    ):
+        response._arrived = body

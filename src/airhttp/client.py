@@ -22,6 +22,7 @@ from . import client_exceptions, hdrs
 from ._client_request import ClientRequest
 from ._client_response import ClientResponse
 from ._httpversion import HttpVersion, HttpVersion11
+from ._mock_hook import ACTIVE as ACTIVE_MOCKS
 from ._pool import SSL_SHUTDOWN_DEPRECATED, BaseConnector
 from ._redirects import REDIRECT_CODES
 from ._reqrep_types import Fingerprint
@@ -436,6 +437,8 @@ class ClientSession:
             bind_tracker(upload_tracker)
             state.upload_tracker = upload_tracker
         chain = self._middlewares if middlewares is None else middlewares
+        if ACTIVE_MOCKS:  # airhttp.testing routers answer innermost, inside the user's
+            chain = (*chain, *ACTIVE_MOCKS)
         send = build_client_middlewares(state.attempt, chain)  # state.attempt if chain is empty
         # From here on every way out cancels the timer (the traces' own, then fail()).
         state.timer = RequestTimer.start(self._loop, state.settings.timeout)

@@ -277,7 +277,7 @@ _TLS_PROXY_SCHEMES: Final = frozenset({"https", "wss"})
 
 
 def proxies_from_env() -> dict[str, ProxyInfo]:
-    """Proxies for the http, https, ws and wss schemes from the *_proxy variables."""
+    """Proxies for the http, https, ws and wss schemes from the `*_proxy` variables."""
     stripped = {
         scheme: strip_auth_from_url(URL(value))
         for scheme, value in getproxies().items()

@@ -37,6 +37,7 @@ __all__ = (
     "TraceRequestExceptionParams",
     "TraceRequestHeadersSentParams",
     "TraceRequestRedirectParams",
+    "TraceRequestRetryParams",
     "TraceRequestStartParams",
     "TraceResponseChunkReceivedParams",
 )
@@ -104,6 +105,23 @@ class TraceRequestRedirectParams:
     url: URL
     headers: CIMultiDict[str]
     response: ClientResponse
+
+
+@attrs.frozen(slots=True)
+class TraceRequestRetryParams:
+    """Parameters sent to `on_request_retry` (airhttp's own; aiohttp has no retries).
+
+    `attempt` is the attempt about to start (2 for the first retry), after `delay`
+    seconds; `response` or `exception` is what the previous attempt ended with.
+    """
+
+    method: str
+    url: URL
+    headers: CIMultiDict[str]
+    attempt: int
+    delay: float
+    response: ClientResponse | None
+    exception: BaseException | None
 
 
 @attrs.frozen(slots=True)
@@ -191,6 +209,7 @@ class TraceConfig:
         self._on_request_exception: _TraceSignal[TraceRequestExceptionParams] = Signal(self)
         self._on_request_redirect: _TraceSignal[TraceRequestRedirectParams] = Signal(self)
         self._on_request_headers_sent: _TraceSignal[TraceRequestHeadersSentParams] = Signal(self)
+        self._on_request_retry: _TraceSignal[TraceRequestRetryParams] = Signal(self)
         self._on_connection_queued_start: _TraceSignal[TraceConnectionQueuedStartParams] = Signal(
             self
         )
@@ -224,6 +243,7 @@ class TraceConfig:
             self._on_request_exception,
             self._on_request_redirect,
             self._on_request_headers_sent,
+            self._on_request_retry,
             self._on_connection_queued_start,
             self._on_connection_queued_end,
             self._on_connection_create_start,
@@ -262,6 +282,11 @@ class TraceConfig:
     @property
     def on_request_headers_sent(self) -> _TraceSignal[TraceRequestHeadersSentParams]:
         return self._on_request_headers_sent
+
+    @property
+    def on_request_retry(self) -> _TraceSignal[TraceRequestRetryParams]:
+        """Fired by `RetryMiddleware` before it waits to send a request again."""
+        return self._on_request_retry
 
     @property
     def on_connection_queued_start(self) -> _TraceSignal[TraceConnectionQueuedStartParams]:
@@ -399,6 +424,24 @@ class Trace:
                 self._session,
                 self._trace_config_ctx,
                 TraceRequestHeadersSentParams(method, url, headers),
+            )
+
+    async def send_request_retry(
+        self,
+        method: str,
+        url: URL,
+        headers: CIMultiDict[str],
+        attempt: int,
+        delay: float,
+        response: ClientResponse | None,
+        exception: BaseException | None,
+    ) -> None:
+        signal = self._trace_config._on_request_retry
+        if signal:
+            await signal.send(
+                self._session,
+                self._trace_config_ctx,
+                TraceRequestRetryParams(method, url, headers, attempt, delay, response, exception),
             )
 
     async def send_connection_queued_start(self) -> None:
