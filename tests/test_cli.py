@@ -1,7 +1,8 @@
 """The `airhttp` command, run as installed (a subprocess) against servers of this test.
 
-Each test starts the console script from the venv (or `python -m airhttp` without it), so
-what is checked is what a user types; terminals are pseudo-terminals (`pty.openpty`).
+Each test starts the console script installed in the venv (one test checks that it is
+there, another `python -m airhttp`), so what is checked is what a user types; terminals
+are pseudo-terminals (`pty.openpty`), and no run has a controlling terminal.
 """
 
 from __future__ import annotations
@@ -28,13 +29,19 @@ from yarl import URL
 from .conftest import RawServer, WebServer
 from .tcp_support import tls_material
 
-_SCRIPT = shutil.which("airhttp", path=str(Path(sys.executable).parent))
-CLI: Final = [_SCRIPT] if _SCRIPT else [sys.executable, "-m", "airhttp"]
+# The console script beside this interpreter, where installing airhttp puts it.
+SCRIPT: Final = shutil.which("airhttp", path=str(Path(sys.executable).parent))
+CLI: Final = [SCRIPT or str(Path(sys.executable).parent / "airhttp")]
 
 BLOB: Final = bytes(range(256)) * 1200  # 300 KiB, every byte value
 DOCUMENT: Final = {"name": "airhttp", "tags": ["cli", "http"], "size": 3}
 ANSI: Final = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 BAR: Final = "━".encode()  # rich draws its progress bar with this character
+# What follows the bar: "so far/total unit", the rate ("?" before one is measured) and
+# the time left ("-:--:--" before it can be estimated).
+PROGRESS: Final = re.compile(
+    rb"(\d+\.\d)/(\d+\.\d) kB +(\?|\d+(?:\.\d)? [kMG]?B/s) +(-:--:--|\d+:\d\d:\d\d)"
+)
 # Each run is a fresh interpreter: a bytecode cache of its own (outside the source tree, and
 # even where the outer environment forbids writing one) keeps it from recompiling airhttp.
 PYCACHE: Final = Path(tempfile.gettempdir()) / "airhttp-test-cli-pycache"
@@ -81,6 +88,8 @@ async def airhttp(
         stdout=ttys["stdout"][1] if "stdout" in ttys else asyncio.subprocess.PIPE,
         stderr=ttys["stderr"][1] if "stderr" in ttys else asyncio.subprocess.PIPE,
         env=_env(env),
+        # A session of its own: no controlling terminal, so nothing can ask the user.
+        start_new_session=True,
     )
     for _, child_end in ttys.values():
         os.close(child_end)
@@ -158,6 +167,19 @@ async def _blob(request: web.Request) -> web.Response:
     return web.Response(body=BLOB, content_type="application/octet-stream")
 
 
+async def _trickle(request: web.Request) -> web.StreamResponse:
+    """BLOB in twelve pieces over about 0.6 s: long enough for a rate and a time left."""
+    response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+    response.content_length = len(BLOB)
+    await response.prepare(request)
+    piece = len(BLOB) // 12
+    for start in range(0, len(BLOB), piece):
+        await response.write(BLOB[start : start + piece])
+        await asyncio.sleep(0.05)
+    await response.write_eof()
+    return response
+
+
 async def _document(request: web.Request) -> web.Response:
     return web.Response(text=json.dumps(DOCUMENT), content_type="application/json")
 
@@ -175,6 +197,7 @@ def _app() -> web.Application:
     app.router.add_route("*", "/echo", _echo)
     app.router.add_post("/form", _form)
     app.router.add_get("/blob", _blob)
+    app.router.add_get("/trickle", _trickle)
     app.router.add_get("/document", _document)
     app.router.add_get("/redirect", _redirect)
     app.router.add_get("/loop", _loop)
@@ -224,6 +247,17 @@ async def test_form_fields_and_files_make_a_multipart_upload(base: URL, tmp_path
     }
 
 
+async def test_an_emptied_header_is_not_added_back_for_a_body(base: URL) -> None:
+    runs = await asyncio.gather(
+        airhttp(str(base / "echo"), "-H", "Content-Type:", "-d", "x"),
+        airhttp(str(base / "echo"), "-H", "accept:", "--json", "{}"),
+    )
+    data, json_body = (_json(run)["headers"] for run in runs)
+    assert "Content-Type" not in data
+    assert "Accept" not in json_body
+    assert json_body["Content-Type"] == "application/json"
+
+
 async def test_data_comes_from_a_file_or_stdin_as_is(base: URL, tmp_path: Path) -> None:
     source = tmp_path / "body.txt"
     source.write_bytes(b"line one\nline two\n")
@@ -253,13 +287,23 @@ async def test_download_writes_the_exact_bytes_and_no_bar_when_stderr_is_piped(
 
 async def test_download_draws_a_progress_bar_on_a_terminal(base: URL, tmp_path: Path) -> None:
     target = tmp_path / "blob.bin"
-    run = await airhttp(str(base / "blob"), "-o", str(target), tty=("stderr",))
+    run = await airhttp(str(base / "trickle"), "-o", str(target), tty=("stderr",))
     assert run.code == 0, run.err
     assert target.read_bytes() == BLOB
-    shown = ANSI.sub(b"", run.err)
-    assert BAR in shown
-    assert b"blob.bin" in shown
-    assert b"307.2/307.2 kB" in shown  # size so far of total; rate and ETA follow
+    frames = [frame.strip() for frame in ANSI.sub(b"", run.err).split(b"\r") if frame.strip()]
+    columns: list[tuple[bytes, ...]] = []
+    for frame in frames:
+        assert frame.startswith(b"blob.bin ") and BAR in frame, frame
+        match = PROGRESS.fullmatch(frame.rpartition(BAR)[2].strip())
+        assert match, frame
+        columns.append(match.groups())
+    done, total, rate, left = columns[-1]
+    assert (done, total) == (b"307.2", b"307.2")
+    assert rate.endswith(b"B/s") and left == b"0:00:00"
+    # Part way through, a rate was measured and the time left estimated from it.
+    assert any(
+        done != b"307.2" and rate != b"?" and left != b"-:--:--" for done, _, rate, left in columns
+    ), frames
 
 
 # --- redirects, heads -----------------------------------------------------------------
@@ -331,6 +375,12 @@ async def test_exit_codes_follow_curls_table(base: URL, stalled: URL, tls_base: 
         "no url": (2, (), b"usage: airhttp"),
         "two bodies": (2, ("-d", "x", "--json", "{}", "h"), b"not allowed with"),
         "scheme": (2, ("ftp://h/",), b"unsupported URL"),
+        # A proxy without a scheme is an HTTP proxy, as for curl.
+        "bare proxy": (7, ("-x", f"127.0.0.1:{_closed_port()}", str(base)), b"(7)"),
+        "proxy scheme": (2, ("-x", "ftp://p", str(base)), b"unsupported proxy URL 'ftp://p'"),
+        "proxy URL": (2, ("-x", "http://[bad", str(base)), b"bad proxy URL 'http://[bad'"),
+        "proxy host": (2, ("-x", "socks5://", str(base)), b"proxy URL 'socks5://' names no"),
+        "header CRLF": (2, ("-H", "X: a\r\nB: 1", str(base)), b"CR, LF and NUL are not"),
     }
     runs = await asyncio.gather(*(airhttp(*args) for _, args, _ in cases.values()))
     by_name = dict(zip(cases, runs, strict=True))
@@ -338,8 +388,25 @@ async def test_exit_codes_follow_curls_table(base: URL, stalled: URL, tls_base: 
         run = by_name[name]
         assert (name, run.code) == (name, code), run.err
         assert message in run.err, (name, run.err)
+        assert b"Traceback" not in run.err, (name, run.err)
+        assert len(run.err.splitlines()) <= 2, (name, run.err)  # usage line, then one line
     assert by_name["fail"].out == b""  # --fail prints no body
     assert json.loads(by_name["insecure"].out)["method"] == "GET"
+
+
+async def test_a_password_asked_for_without_any_input_is_a_usage_error(base: URL) -> None:
+    run = await airhttp("-u", "someone", str(base / "echo"), stdin=b"")
+    assert run.code == 2, run.err
+    assert b"-u someone: no password given (stdin ended)" in run.err
+    assert b"Traceback" not in run.err
+
+
+def test_without_max_time_only_the_total_is_unlimited() -> None:
+    from airhttp import ClientTimeout
+    from airhttp._cli import parse_args
+
+    assert parse_args(["h"]).timeout == ClientTimeout(total=None, sock_connect=30)
+    assert parse_args(["-m", "2.5", "h"]).timeout == ClientTimeout(total=2.5, sock_connect=30)
 
 
 # --- terminals ------------------------------------------------------------------------
@@ -408,6 +475,10 @@ async def test_websocket_session_sends_lines_prints_messages_and_exits_by_the_cl
     assert (closed.code, closed.out) == (1, b"ONE\n")
     assert closed.err == b"airhttp: WebSocket closed with code 4001\n"
     assert app[CLIENT_CLOSE_CODES] == [1000]  # the end of input closes normally
+
+
+def test_the_console_script_is_installed_beside_the_interpreter() -> None:
+    assert SCRIPT is not None, f"no airhttp script in {Path(sys.executable).parent}"
 
 
 async def test_python_dash_m_runs_the_same_command() -> None:

@@ -1,4 +1,7 @@
-"""Tests for RetryMiddleware over the real middleware chain against local servers."""
+"""Tests for RetryMiddleware over the real middleware chain against local servers.
+
+When it stops retrying (time left, permanent failures, limits) is test_retry_giving_up.py.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +12,16 @@ import io
 import json
 import logging
 import os
-import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
-from yarl import URL
 
 import airhttp
 from airhttp import RetryMiddleware, TraceConfig, TraceRequestRetryParams
 from airhttp.client_exceptions import (
-    ClientConnectorCertificateError,
     ClientConnectorError,
     ClientResponseError,
     ServerDisconnectedError,
@@ -39,77 +38,8 @@ from airhttp.client_middleware_retry import (
 )
 
 from .conftest import RawServer, WebServer, read_request
-from .tcp_support import refused_port, tls_material
-
-
-class RecordingRetry(RetryMiddleware):
-    """Records each wait instead of sleeping, and may run a step before the next try."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.delays: list[float] = []
-        self.before_next: Callable[[], Any] | None = None
-
-    async def sleep(self, delay: float) -> None:
-        self.delays.append(delay)
-        if self.before_next is not None:
-            result = self.before_next()
-            if asyncio.iscoroutine(result):
-                await result
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b"ok"
-
-
-@dataclass
-class Seen:
-    method: str
-    path: str
-    body: bytes
-    peer: Any
-    authorization: str | None
-
-
-class ScriptedApp:
-    """An aiohttp.web app answering each path with its scripted replies in turn.
-
-    The last reply of a script repeats; paths without a script answer 200.
-    """
-
-    def __init__(self, **scripts: list[Reply]) -> None:
-        self.scripts = {f"/{name}": list(replies) for name, replies in scripts.items()}
-        self.seen: list[Seen] = []
-        self.app = web.Application()
-        self.app.router.add_route("*", "/{tail:.*}", self.handle)
-
-    def hits(self, path: str) -> int:
-        return sum(1 for seen in self.seen if seen.path == path)
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        peer = request.transport.get_extra_info("peername") if request.transport else None
-        self.seen.append(
-            Seen(request.method, request.path, body, peer, request.headers.get("Authorization"))
-        )
-        script = self.scripts.get(request.path)
-        if not script:
-            return web.Response(body=b"ok")
-        reply = script.pop(0) if len(script) > 1 else script[0]
-        return web.Response(status=reply.status, headers=reply.headers, body=reply.body)
-
-
-async def serve(web_server: WebServer, **scripts: list[Reply]) -> tuple[ScriptedApp, URL]:
-    scripted = ScriptedApp(**scripts)
-    return scripted, await web_server.start(scripted.app)
-
-
-def no_jitter(**kwargs: Any) -> RecordingRetry:
-    return RecordingRetry(jitter=False, **kwargs)
-
+from .retry_support import Reply, no_jitter, serve
+from .tcp_support import refused_port
 
 # --- statuses -------------------------------------------------------------------------
 
@@ -279,35 +209,6 @@ async def test_a_broken_answer_is_not_retried(raw_server: RawServer) -> None:
         with pytest.raises(ClientResponseError):
             await session.get(url)
     assert raw_server.connections == 1
-
-
-async def test_a_certificate_failure_is_not_retried() -> None:
-    material = tls_material()
-    app = web.Application()
-    server = WebServer()
-    url = await server.start(app, ssl_context=material.server_context())
-    retry = no_jitter()
-    try:
-        async with airhttp.ClientSession(middlewares=(retry,)) as session:
-            with pytest.raises(ClientConnectorCertificateError):
-                await session.get(url)
-    finally:
-        await server.close()
-    assert retry.delays == []
-
-
-async def test_the_total_timeout_covers_every_attempt_and_wait(web_server: WebServer) -> None:
-    app, url = await serve(web_server, down=[Reply(503)])
-    # Real waits here: 0.15 s between tries, 0.4 s for the whole call.
-    retry = RetryMiddleware(attempts=50, backoff=0.15, backoff_factor=1, jitter=False)
-    timeout = airhttp.ClientTimeout(total=0.4)
-    started = time.monotonic()
-    async with airhttp.ClientSession(middlewares=(retry,), timeout=timeout) as session:
-        with pytest.raises(asyncio.TimeoutError) as info:
-            await session.get(url / "down")
-    assert type(info.value) is asyncio.TimeoutError
-    assert time.monotonic() - started < 1.5
-    assert 2 <= app.hits("/down") <= 4
 
 
 async def test_a_cancel_during_the_wait_propagates_and_leaves_nothing(
@@ -576,26 +477,15 @@ async def test_an_unusable_retry_after_falls_back_to_backoff(web_server: WebServ
     assert retry.delays == [0.5]
 
 
-async def test_retry_after_beyond_its_max_returns_the_response(web_server: WebServer) -> None:
-    app, url = await serve(web_server, busy=[Reply(503, {"Retry-After": "61"}), Reply(200)])
-    retry = no_jitter()  # retry_after_max defaults to 60 s
-    async with (
-        airhttp.ClientSession(middlewares=(retry,)) as session,
-        session.get(url / "busy") as resp,
-    ):
-        assert resp.status == 503
-        assert resp.headers["Retry-After"] == "61"
-    assert app.hits("/busy") == 1
-    assert retry.delays == []
-
-
 async def test_retry_after_can_be_ignored_or_unbounded(web_server: WebServer) -> None:
     _, url = await serve(web_server, busy=[Reply(503, {"Retry-After": "3600"})])
     ignoring = no_jitter(attempts=2, respect_retry_after=False)
     unbounded = no_jitter(attempts=2, retry_after_max=None)
+    # Without a total timeout: the default one (300 s) leaves no time for an hour's wait.
+    timeout = airhttp.ClientTimeout(total=None)
     for retry, expected in ((ignoring, [0.5]), (unbounded, [3600.0])):
         async with (
-            airhttp.ClientSession(middlewares=(retry,)) as session,
+            airhttp.ClientSession(middlewares=(retry,), timeout=timeout) as session,
             session.get(url / "busy") as resp,
         ):
             assert resp.status == 503
@@ -655,8 +545,12 @@ async def test_a_retried_exception_is_logged_with_its_type(
         async with airhttp.ClientSession(middlewares=(no_jitter(attempts=2),)) as session:
             with pytest.raises(ClientConnectorError):
                 await session.get(f"http://127.0.0.1:{port}/")
-    (record,) = [r for r in caplog.records if r.name == "airhttp.client"]
-    assert "(attempt 2 of 2) after ClientConnectorError: " in record.getMessage()
+    retried, gave_up = [r.getMessage() for r in caplog.records if r.name == "airhttp.client"]
+    assert "(attempt 2 of 2) after ClientConnectorError: " in retried
+    assert gave_up.startswith(
+        f"Giving up on GET http://127.0.0.1:{port}/ after ClientConnectorError"
+    )
+    assert gave_up.endswith(": that was attempt 2 of 2")
 
 
 async def test_each_retry_fires_on_request_retry_and_each_attempt_its_own_signals(

@@ -28,6 +28,14 @@ from .tcp_support import tls_material
 pytest.importorskip("pproxy")
 
 
+# pproxy switches to uvloop when it is installed (the bench extra brings it), and pproxy 2.7
+# does not run on uvloop >= 0.22: run it on asyncio's own loop.
+_WITHOUT_UVLOOP = (
+    "import runpy, sys; sys.modules['uvloop'] = None; sys.argv[0] = 'pproxy'; "
+    "runpy.run_module('pproxy', run_name='__main__')"
+)
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -57,7 +65,15 @@ def pproxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PProxy]:
     log = tmp_path_factory.mktemp("pproxy") / "log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-u", "-m", "pproxy", "-v", "-l", f"socks4+socks5://127.0.0.1:{port}"],
+            [
+                sys.executable,
+                "-u",
+                "-c",
+                _WITHOUT_UVLOOP,
+                "-v",
+                "-l",
+                f"socks4+socks5://127.0.0.1:{port}",
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 from yarl import URL
 
 import airhttp
@@ -23,48 +22,10 @@ from airhttp.client_middleware_digest_auth import DigestAuthMiddleware
 from airhttp.client_reqrep import ClientRequest, ClientResponse
 from airhttp.testing import MockResponse, MockRouter, UnmatchedRequestError
 
-from .conftest import WebServer
-
-pytest_plugins = ("pytester",)
-
-API = "http://api.test"
-
-
-class NoSocketConnector(airhttp.TCPConnector):
-    """A connector that fails the test as soon as anything tries to open a connection."""
-
-    async def connect(self, *args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("a mocked request tried to open a connection")
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[airhttp.ClientSession]:
-    async with airhttp.ClientSession(connector=NoSocketConnector()) as session:
-        yield session
-
-
-@pytest.fixture
-def router() -> Any:
-    with MockRouter() as router:
-        yield router
-
-
-def _echo_app() -> web.Application:
-    async def echo(request: web.Request) -> web.Response:
-        body = await request.read()
-        return web.json_response(
-            {"method": request.method, "path": request.path_qs, "body": body.decode()}
-        )
-
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", echo)
-    return app
-
-
-@pytest.fixture
-async def real_server(web_server: WebServer) -> URL:
-    return await web_server.start(_echo_app())
-
+from .mock_support import API, NoSocketConnector
+from .mock_support import real_server as real_server
+from .mock_support import router as router
+from .mock_support import session as session
 
 # --- matching --------------------------------------------------------------------------
 
@@ -126,6 +87,29 @@ async def test_method_header_and_body_matchers_pick_the_route(
     with pytest.raises(UnmatchedRequestError):
         await session.put(f"{API}/login", json={"user": "ann"})
     router.unmatched.clear()
+
+
+async def test_match_query_subset_and_ignore_loosen_the_query_comparison(
+    session: airhttp.ClientSession, router: MockRouter
+) -> None:
+    subset = router.get(f"{API}/token?grant=code", match_query="subset", body="subset")
+    ignore = router.get(f"{API}/search", match_query="ignore", body="ignore")
+    async with session.get(f"{API}/token", params={"code": "c1", "grant": "code"}) as resp:
+        assert await resp.text() == "subset"
+    async with session.get(f"{API}/search", params={"q": "tea", "page": "2"}) as resp:
+        assert await resp.text() == "ignore"
+    async with session.get(f"{API}/search") as resp:
+        assert await resp.text() == "ignore"
+    with pytest.raises(
+        UnmatchedRequestError, match=r"GET .*/token\?grant=code with query='subset'"
+    ):
+        await session.get(f"{API}/token", params={"code": "c1"})
+    router.unmatched.clear()
+    assert (subset.call_count, ignore.call_count) == (1, 2)
+    with pytest.raises(ValueError, match="match_query"):
+        router.get(f"{API}/x", match_query="loose")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="match_query"):
+        router.get(re.compile(".*"), match_query="ignore")
 
 
 async def test_session_base_url_and_router_base_url_join_the_same_way(
@@ -200,6 +184,68 @@ async def test_mocked_body_streams_like_a_real_one(
         await resp.read()
 
 
+async def test_a_body_given_as_chunks_arrives_one_http_chunk_at_a_time(
+    session: airhttp.ClientSession, router: MockRouter
+) -> None:
+    router.get(f"{API}/events", body=[b"data: 1\n\n", "data: é\n\n", b"data: 3\n\n"])
+    for _ in range(2):  # a list of chunks serves every answer whole
+        async with session.get(f"{API}/events") as resp:
+            assert resp.headers["Transfer-Encoding"] == "chunked"
+            assert "Content-Length" not in resp.headers
+            assert [piece async for piece in resp.content.iter_chunks()] == [
+                (b"data: 1\n\n", True),
+                ("data: é\n\n".encode(), True),
+                (b"data: 3\n\n", True),
+            ]
+    async with session.get(f"{API}/events") as resp:
+        assert await resp.text() == "data: 1\n\ndata: é\n\ndata: 3\n\n"
+
+
+async def test_an_async_iterable_body_streams_as_it_is_produced(
+    session: airhttp.ClientSession, router: MockRouter
+) -> None:
+    second = asyncio.Event()
+
+    async def produce() -> AsyncIterator[bytes]:
+        yield b"head arrived, "
+        await second.wait()
+        yield b"then the rest"
+
+    router.get(f"{API}/live", body=produce())
+    async with session.get(f"{API}/live") as resp:
+        assert resp.status == 200
+        assert await resp.content.readany() == b"head arrived, "
+        second.set()
+        assert await resp.content.read() == b"then the rest"
+    # A generator is used up by one answer: a callback makes a fresh one for each.
+    router.get(f"{API}/again", callback=lambda req: MockResponse(body=produce()))
+    for _ in range(2):
+        async with session.get(f"{API}/again") as resp:
+            assert await resp.read() == b"head arrived, then the rest"
+
+
+async def test_an_iterable_body_that_raises_fails_the_read_and_release_stops_it(
+    session: airhttp.ClientSession, router: MockRouter
+) -> None:
+    async def cut() -> AsyncIterator[bytes]:
+        yield b"part"
+        raise airhttp.ClientPayloadError("cut short")
+
+    async def endless() -> AsyncIterator[bytes]:
+        while True:
+            yield b"x" * 65536
+            await asyncio.sleep(0)
+
+    router.get(f"{API}/cut", body=cut())
+    router.get(f"{API}/endless", body=endless())
+    async with session.get(f"{API}/cut") as resp:
+        with pytest.raises(airhttp.ClientPayloadError, match="cut short"):
+            await resp.read()
+    async with session.get(f"{API}/endless") as resp:
+        assert len(await resp.content.readexactly(200000)) == 200000
+    # Released: the endless producer was stopped (the leak check would see its task).
+
+
 async def test_exceptions_are_raised_as_given(
     session: airhttp.ClientSession, router: MockRouter
 ) -> None:
@@ -223,6 +269,31 @@ async def test_a_delay_longer_than_the_total_timeout_times_out(
     router.get(f"{API}/slow", delay=5, body="late")
     with pytest.raises(asyncio.TimeoutError):
         await session.get(f"{API}/slow", timeout=airhttp.ClientTimeout(total=0.05))
+
+
+@pytest.mark.parametrize("timeout", [airhttp.SocketTimeoutError, airhttp.ConnectionTimeoutError])
+async def test_retry_middleware_retries_a_mocked_per_attempt_timeout(
+    router: MockRouter, timeout: type[Exception]
+) -> None:
+    route = router.get(f"{API}/flaky", exception=timeout).then(body="ok")
+    async with airhttp.ClientSession(
+        connector=NoSocketConnector(), middlewares=(airhttp.RetryMiddleware(backoff=0),)
+    ) as session:
+        async with session.get(f"{API}/flaky") as resp:
+            assert await resp.text() == "ok"
+    assert route.call_count == 2
+    assert isinstance(route.calls[0].exception, timeout)
+
+
+async def test_retry_middleware_does_not_retry_a_mocked_total_timeout(router: MockRouter) -> None:
+    route = router.get(f"{API}/slow", exception=asyncio.TimeoutError).then(body="never")
+    async with airhttp.ClientSession(
+        connector=NoSocketConnector(), middlewares=(airhttp.RetryMiddleware(backoff=0),)
+    ) as session:
+        with pytest.raises(asyncio.TimeoutError) as raised:
+            await session.get(f"{API}/slow")
+    assert type(raised.value) is asyncio.TimeoutError
+    assert route.call_count == 1
 
 
 async def test_sync_and_async_callbacks_get_the_request(
@@ -571,133 +642,3 @@ async def test_tracing_reports_mocked_requests_start_and_end(router: MockRouter)
         async with session.get(f"{API}/t"):
             pass
     assert events == [("start", URL(f"{API}/t")), ("end", 207)]
-
-
-# --- activation -------------------------------------------------------------------------
-
-
-async def test_every_session_is_covered_while_active_and_none_after(real_server: URL) -> None:
-    async with airhttp.ClientSession() as before:
-        router = MockRouter()
-        router.get(real_server / "x", body="mocked", repeat=None)
-        with router:
-            async with airhttp.ClientSession() as inside:
-                for session in (before, inside):
-                    async with session.get(real_server / "x") as resp:
-                        assert await resp.text() == "mocked"
-                async with airhttp.request("GET", real_server / "x") as resp:
-                    assert await resp.text() == "mocked"
-            assert router.active
-        assert not router.active
-        async with before.get(real_server / "x") as resp:
-            assert (await resp.json())["path"] == "/x"
-    assert len(router.calls) == 3
-
-
-async def test_nested_routers_ask_the_newest_first(session: airhttp.ClientSession) -> None:
-    with MockRouter(assert_all_called=True) as outer:
-        outer.get(f"{API}/a", body="outer a")
-        outer.get(f"{API}/b", body="outer b")
-        with MockRouter(passthrough=True) as inner:
-            inner.get(f"{API}/a", body="inner a")
-            async with session.get(f"{API}/a") as resp:
-                assert await resp.text() == "inner a"
-            async with session.get(f"{API}/b") as resp:
-                assert await resp.text() == "outer b"
-        async with session.get(f"{API}/a") as resp:
-            assert await resp.text() == "outer a"
-    with pytest.raises(RuntimeError, match="already active"), outer, outer:
-        pass
-
-
-async def test_assert_all_called_is_checked_on_a_clean_exit_only() -> None:
-    router = MockRouter(assert_all_called=True)
-    router.get(f"{API}/never")
-    with pytest.raises(AssertionError, match="routes never called"):
-        with router:
-            pass
-    with pytest.raises(KeyError), router:
-        raise KeyError("the body's own error wins")
-
-
-async def test_the_router_decorates_sync_and_async_functions(
-    session: airhttp.ClientSession,
-) -> None:
-    router = MockRouter()
-    router.get(f"{API}/d", body="decorated", repeat=None)
-
-    @router
-    async def fetch() -> str:
-        async with session.get(f"{API}/d") as resp:
-            return await resp.text()
-
-    @router
-    def is_active() -> bool:
-        return router.active
-
-    assert await fetch() == "decorated"
-    assert is_active() and not router.active
-
-
-def test_the_sync_context_manager_works_around_asyncio_run() -> None:
-    async def main() -> str:
-        async with airhttp.ClientSession(connector=NoSocketConnector()) as session:
-            async with session.get(f"{API}/sync") as resp:
-                return await resp.text()
-
-    with MockRouter() as router:
-        router.get(f"{API}/sync", body="ran")
-        assert asyncio.run(main()) == "ran"
-
-
-# --- the pytest fixture ------------------------------------------------------------------
-
-_FIXTURE_TESTS = """
-import airhttp
-import pytest
-
-
-async def test_mocked(airhttp_mock):
-    airhttp_mock.get("http://api.test/x", json={"ok": True})
-    async with airhttp.ClientSession() as session:
-        async with session.get("http://api.test/x") as resp:
-            assert await resp.json() == {"ok": True}
-
-
-async def test_uncalled_route_fails_at_teardown(airhttp_mock):
-    airhttp_mock.get("http://api.test/never")
-
-
-@pytest.mark.airhttp_mock(assert_all_called=False, passthrough=True)
-async def test_marker_options(airhttp_mock):
-    airhttp_mock.get("http://api.test/never")
-    assert airhttp_mock.passthrough
-
-
-async def test_failing_test_is_not_also_failed_at_teardown(airhttp_mock):
-    airhttp_mock.get("http://api.test/never")
-    assert False, "the test's own failure"
-
-
-def test_no_fixture_no_router():
-    from airhttp._mock_hook import ACTIVE
-    assert ACTIVE == []
-"""
-
-
-def test_the_pytest_fixture_mocks_and_checks_each_test(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_uses_fixture=_FIXTURE_TESTS)
-    pytester.makeini(
-        "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
-        "filterwarnings = error\n"
-    )
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=4, failed=1, errors=1)
-    result.stdout.fnmatch_lines(
-        [
-            "*ERROR at teardown of test_uncalled_route_fails_at_teardown*",
-            "*routes never called:*",
-        ]
-    )
-    # errors=1 above: the test that failed on its own is not failed again at teardown.
-    assert "ERROR at teardown of test_failing" not in result.stdout.str()

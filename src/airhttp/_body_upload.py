@@ -27,6 +27,7 @@ __all__ = (
     "SPENT",
     "BodyUpload",
     "UploadCallback",
+    "close_in_background",
     "content_length",
     "never_reuse",
     "wait_drained",
@@ -43,6 +44,16 @@ UploadCallback = Callable[[bool, "BaseException | None"], None]
 _WAITING: Final[set[asyncio.Task[bool]]] = set()
 # Non-seekable file payloads that have been written once: their data is gone.
 SPENT: Final[weakref.WeakSet[payload.Payload]] = weakref.WeakSet()
+# Background close() tasks (body assignment, uploads that outlived their request),
+# kept referenced so none is lost half-way.
+_CLOSING: Final[set[asyncio.Task[None]]] = set()
+
+
+def close_in_background(body: payload.Payload) -> None:
+    """Close `body` (its file) in a task of its own, kept referenced until it ends."""
+    task = asyncio.ensure_future(body.close())
+    _CLOSING.add(task)
+    task.add_done_callback(_CLOSING.discard)
 
 
 def never_reuse(conn: Connection) -> None:

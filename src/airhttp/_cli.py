@@ -16,6 +16,7 @@ import os
 import re
 import ssl
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -48,6 +49,9 @@ class ExitCode(enum.IntEnum):
 # RFC 9110 5.6.2: a method and a field name are tokens.
 _TOKEN: Final = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _SCHEMES: Final = frozenset({"http", "https", "ws", "wss"})
+_PROXY_SCHEMES: Final = frozenset({"http", "https", "socks4", "socks4a", "socks5", "socks5h"})
+# No header may carry these: they would end the field, or the head, early (RFC 9110 5.5).
+_FORBIDDEN_IN_HEADER: Final = re.compile(r"[\r\n\x00]")
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 
 _EPILOG: Final = """\
@@ -80,9 +84,9 @@ class CliRequest:
     output: str | None
     follow: bool
     max_redirs: int
-    timeout: float | None
+    timeout: airhttp.ClientTimeout
     insecure: bool
-    proxy: str | None
+    proxy: URL | None
     auth: airhttp.BasicAuth | None
     verbose: bool
     head_only: bool
@@ -133,7 +137,7 @@ def parse_args(argv: Sequence[str] | None) -> CliRequest:
 def _request_from(args: argparse.Namespace) -> CliRequest:
     method, url = _method_and_url(args.target, args)
     headers, skip = _parse_headers(args.header)
-    data = _data_from(args, headers)
+    data = _data_from(args, headers, skip)
     form = tuple(_parse_form_field(spec) for spec in args.form or ())
     if args.timeout is not None and args.timeout <= 0:
         raise ValueError("--max-time must be positive")
@@ -147,9 +151,11 @@ def _request_from(args: argparse.Namespace) -> CliRequest:
         output=args.output,
         follow=args.location,
         max_redirs=args.max_redirs,
-        timeout=args.timeout,
+        # The library's default with the total replaced: -m, or no limit (as curl), but
+        # still airhttp's limit on opening a connection (sock_connect, 30 s).
+        timeout=dataclasses.replace(airhttp.client.DEFAULT_TIMEOUT, total=args.timeout),
         insecure=args.insecure,
-        proxy=args.proxy,
+        proxy=_proxy_from(args.proxy),
         auth=_auth_from(args.user),
         verbose=args.verbose,
         head_only=args.head,
@@ -197,6 +203,8 @@ def _parse_headers(specs: list[str]) -> tuple[CIMultiDict[str], frozenset[str]]:
         if not _TOKEN.fullmatch(name):
             raise ValueError(f"bad header name in {spec!r}")
         value = value.strip()
+        if _FORBIDDEN_IN_HEADER.search(value):
+            raise ValueError(f"header {spec!r}: CR, LF and NUL are not allowed in a value")
         if colon and not value:
             skip.add(name)
             headers.popall(name, None)
@@ -217,16 +225,44 @@ def _read_argument(value: str) -> bytes:
         raise ValueError(f"cannot read {value[1:]!r}: {exc.strerror}") from None
 
 
-def _data_from(args: argparse.Namespace, headers: CIMultiDict[str]) -> bytes | None:
-    """The -d / --json body (several are joined, with "&" for -d, as curl does)."""
+def _data_from(
+    args: argparse.Namespace, headers: CIMultiDict[str], skip: frozenset[str]
+) -> bytes | None:
+    """The -d / --json body (several are joined, with "&" for -d, as curl does).
+
+    Its default headers are added unless given, or removed with `-H 'Name:'`.
+    """
     if args.json:
-        headers.setdefault("Content-Type", "application/json")
-        headers.setdefault("Accept", "application/json")
-        return b"".join(_read_argument(part) for part in args.json)
-    if args.data:
-        headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
-        return b"&".join(_read_argument(part) for part in args.data)
-    return None
+        defaults = {"Content-Type": "application/json", "Accept": "application/json"}
+        body = b"".join(_read_argument(part) for part in args.json)
+    elif args.data:
+        defaults = {"Content-Type": "application/x-www-form-urlencoded"}
+        body = b"&".join(_read_argument(part) for part in args.data)
+    else:
+        return None
+    removed = {name.lower() for name in skip}
+    for name, value in defaults.items():
+        if name.lower() not in removed:
+            headers.setdefault(name, value)
+    return body
+
+
+def _proxy_from(value: str | None) -> URL | None:
+    """The -x proxy URL, checked; without a scheme it is an HTTP proxy (as for curl)."""
+    if value is None:
+        return None
+    raw = value if "://" in value else "http://" + value
+    try:
+        url = URL(raw)
+    except ValueError as exc:
+        raise ValueError(f"bad proxy URL {value!r}: {exc}") from None
+    if url.scheme not in _PROXY_SCHEMES:
+        raise ValueError(
+            f"unsupported proxy URL {value!r} (http, https, socks4, socks4a, socks5 or socks5h)"
+        )
+    if not url.host:
+        raise ValueError(f"proxy URL {value!r} names no host")
+    return url
 
 
 def _parse_form_field(spec: str) -> FormField:
@@ -255,14 +291,22 @@ def _auth_from(user: str | None) -> airhttp.BasicAuth | None:
         return None
     login, colon, password = user.partition(":")
     if not colon:
-        password = getpass.getpass(f"Enter password for {login}: ")
+        try:
+            with warnings.catch_warnings():
+                # Without a terminal getpass itself says the input may be echoed.
+                warnings.simplefilter("ignore", getpass.GetPassWarning)
+                password = getpass.getpass(f"Enter password for {login}: ")
+        except EOFError:
+            sys.stderr.write("\n")  # ends the prompt's line
+            raise ValueError(f"-u {login}: no password given (stdin ended)") from None
     return airhttp.BasicAuth(login, password)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The console script: parse, run, and return the exit code."""
-    request = parse_args(argv)
     try:
+        # Parsing may wait too: for the password of -u.
+        request = parse_args(argv)
         return asyncio.run(run(request))
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
@@ -271,13 +315,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def run(request: CliRequest) -> int:
     """Send the request (or run the WebSocket session); failures become exit codes."""
     # A plain-HTTP proxy gets the absolute form (RFC 9112 3.2.2); anything else the path.
-    absolute_form = request.proxy is not None and request.proxy.startswith(("http:", "https:"))
+    absolute_form = request.proxy is not None and request.proxy.scheme in ("http", "https")
     trace_configs = [_cli_render.verbose_trace(absolute_form)] if request.verbose else None
-    timeout = airhttp.ClientTimeout(total=request.timeout)
     try:
         # trust_env: HTTP(S)_PROXY, ALL_PROXY and NO_PROXY apply, as they do for curl.
         async with airhttp.ClientSession(
-            timeout=timeout, trace_configs=trace_configs, trust_env=True
+            timeout=request.timeout, trace_configs=trace_configs, trust_env=True
         ) as session:
             if request.url.scheme in ("ws", "wss"):
                 return await _websocket(session, request)
@@ -312,7 +355,7 @@ def _describe(exc: BaseException, request: CliRequest) -> str:
     if isinstance(exc, airhttp.TooManyRedirects):
         return f"Maximum ({request.max_redirs}) redirects followed"
     if isinstance(exc, asyncio.TimeoutError) and not str(exc):
-        return f"Operation timed out after {request.timeout} seconds"
+        return f"Operation timed out after {request.timeout.total} seconds"
     return str(exc) or type(exc).__name__
 
 

@@ -1,8 +1,9 @@
 """What the airhttp CLI writes: the body (raw, pretty on a terminal, or to a file), the heads.
 
 Colour and the progress bar come from `rich` (the `cli` extra), imported only when they are
-drawn; without it output stays plain, and a pipe always gets the exact bytes. It reads a
-response it is given and never builds requests or maps errors (`_cli` does).
+drawn; without it output stays plain, and a pipe always gets the body unchanged (decoded,
+as `resp.content` gives it). It reads a response it is given and never builds requests or
+maps errors (`_cli` does).
 """
 
 from __future__ import annotations

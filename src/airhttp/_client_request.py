@@ -21,6 +21,7 @@ from ._body_upload import (
     SPENT,
     BodyUpload,
     UploadCallback,
+    close_in_background,
     content_length,
     never_reuse,
     when_whole_body_sent,
@@ -31,7 +32,7 @@ from ._httpversion import HttpVersion, HttpVersion10, HttpVersion11
 from ._proxy import prepare_proxied_headers
 from ._reqrep_types import ConnectionKey, Fingerprint, RequestInfo
 from ._socks_proxy import is_socks
-from ._upload_tracker import UploadTracker, add_bytes, writing
+from ._upload_tracker import UploadTracker, add_bytes, start_attempt, writing
 from .client_exceptions import (
     ClientConnectionError,
     ClientOSError,
@@ -80,9 +81,6 @@ _CONSUMED_BODY: Final = (
     "or a non-seekable stream can be read only once. Use bytes or a seekable "
     "file-like object."
 )
-# Background close() tasks (body assignment, uploads that outlived their request),
-# kept referenced so none is lost half-way.
-_CLOSING: Final[set[asyncio.Task[Any]]] = set()
 
 
 def _default_accept_encoding() -> str:
@@ -104,12 +102,6 @@ def _parse_version(version: str) -> HttpVersion:
         raise ValueError(f"Can not parse http version number: {version}") from None
 
 
-def _close_in_background(body: payload.Payload) -> None:
-    task = asyncio.ensure_future(body.close())
-    _CLOSING.add(task)
-    task.add_done_callback(_CLOSING.discard)
-
-
 def _discard_unsent(data: Any) -> None:
     """Close the files a refused request's `data` holds (a file, a payload, a form)."""
     if isinstance(data, io.IOBase):
@@ -121,7 +113,7 @@ def _discard_unsent(data: Any) -> None:
         except Exception:
             return  # a form that cannot be built has no payload to close
     if isinstance(data, payload.Payload) and payload.needs_close(data):
-        _close_in_background(data)
+        close_in_background(data)
 
 
 class ClientRequest:
@@ -250,7 +242,7 @@ class ClientRequest:
         old = self._body
         self._replace_body(value)
         if old is not self._body and isinstance(old, payload.Payload) and not old.autoclose:
-            _close_in_background(old)
+            close_in_background(old)
 
     @property
     def ssl(self) -> ssl.SSLContext | bool | Fingerprint:
@@ -269,6 +261,10 @@ class ClientRequest:
     def traces(self) -> Sequence[TraceHooks]:
         """The tracers of this request's call, one per TraceConfig: what middlewares fire."""
         return self._traces
+
+    def time_left(self) -> float | None:
+        """Seconds left of the call's `total` timeout (None: it has none); for middlewares."""
+        return None if self._timer is None else float(self._timer.remaining())
 
     @property
     def host(self) -> str:
@@ -723,6 +719,16 @@ class ClientRequest:
 
     # --- how the upload went ------------------------------------------------------------
 
+    def answered_in_memory(self, size: int) -> None:
+        """The body counts as sent whole (`size` bytes) in one attempt: for mock answers."""
+        self._upload = self._draining = None
+        self._body_sent = True
+        tracker = self.upload_tracker
+        if tracker is not None:
+            start_attempt(tracker)
+            add_bytes(tracker, size)
+            tracker.bytes_total = size
+
     def when_uploaded(self, callback: UploadCallback) -> None:
         """Call `callback(body fully sent?, its error)` once the last attempt's upload ended."""
         upload = self._upload
@@ -770,7 +776,7 @@ class ClientRequest:
             return
         task = self._writer_task
         if task is not None and not task.done():
-            task.add_done_callback(lambda _: _close_in_background(body))
+            task.add_done_callback(lambda _: close_in_background(body))
             return
         await body.close()
 

@@ -12,18 +12,21 @@ import inspect
 import json as jsonlib
 import re
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections import Counter
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Final, TypedDict, Union
+from typing import TYPE_CHECKING, Any, Final, Literal, TypedDict, Union
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from . import hdrs
 from ._client_response import fill_canned
+from ._futures import EXC_CAUSE_SENTINEL
 from ._httpversion import HttpVersion, HttpVersion11
 from ._mock_calls import UNSET, Call, CallAssertions, CallList, url_key
+from .streams import StreamReader
 from .typedefs import Query
 
 if sys.version_info >= (3, 11):
@@ -36,7 +39,9 @@ if TYPE_CHECKING:
     from ._client_response import ClientResponse
 
 __all__ = (
+    "Chunks",
     "MockResponse",
+    "QueryMatch",
     "ResponseOptions",
     "Route",
     "RouteOptions",
@@ -49,10 +54,66 @@ UrlPattern = Union[str, URL, "re.Pattern[str]", Callable[["ClientRequest"], bool
 # A route callback's result: a MockResponse to send instead, or None for the route's own.
 _Answer = Union["MockResponse", None]
 Callback = Callable[["ClientRequest"], _Answer | Awaitable[_Answer]]
+# A body given in pieces: each piece reaches the reader as one HTTP chunk (str as UTF-8).
+Chunks = Iterable[bytes | str] | AsyncIterable[bytes | str]
+# How a str or URL route compares the query: all of it, only its own parameters, or not.
+QueryMatch = Literal["exact", "subset", "ignore"]
+_QUERY_MATCHES: Final = ("exact", "subset", "ignore")
 
 _CHARSET_RE: Final = re.compile(r";\s*charset\s*=\s*\"?([^\s;\"]+)", re.IGNORECASE)
 # RFC 9110 6.4.1 and 8.6: these answers carry no content, so no Content-Length either.
 _BODILESS: Final = frozenset({204, 304})
+_WHOLE_BODIES: Final = (bytes, bytearray, memoryview, str)
+# Bytes a body given in pieces buffers for its reader before its producer waits.
+_CHUNKS_LIMIT: Final = 2**16
+
+
+class _ChunkedBody(StreamReader):
+    """The stream of a body given in pieces, fed by a task as the pieces come.
+
+    The task waits while the reader's buffer is full, and stops when the stream is failed
+    (the response released or closed). An error of the producer reaches the reader.
+    """
+
+    __slots__ = ("_feeder", "_room")
+
+    def __init__(self, chunks: Chunks, loop: asyncio.AbstractEventLoop) -> None:
+        # Its own flow control: pause_reading/resume_reading below.
+        super().__init__(self, _CHUNKS_LIMIT, loop=loop)  # type: ignore[arg-type]
+        self._room = asyncio.Event()
+        self._room.set()
+        self._feeder = loop.create_task(self._feed(chunks))
+
+    async def _feed(self, chunks: Chunks) -> None:
+        try:
+            if isinstance(chunks, AsyncIterable):
+                async for chunk in chunks:
+                    await self._put(chunk)
+            else:
+                for chunk in chunks:
+                    await self._put(chunk)
+        except Exception as exc:
+            StreamReader.set_exception(self, exc)
+        else:
+            self.feed_eof()
+
+    async def _put(self, chunk: bytes | str) -> None:
+        await self._room.wait()
+        self.begin_http_chunk_receiving()
+        self.feed_data(chunk.encode() if isinstance(chunk, str) else chunk)
+        self.end_http_chunk_receiving()
+
+    def pause_reading(self) -> None:
+        self._room.clear()
+
+    def resume_reading(self) -> None:
+        self._room.set()
+
+    def set_exception(
+        self, exc: BaseException, exc_cause: BaseException = EXC_CAUSE_SENTINEL
+    ) -> None:
+        super().set_exception(exc, exc_cause)
+        self._feeder.cancel()
 
 
 @dataclass(frozen=True)
@@ -60,21 +121,33 @@ class MockResponse:
     """What a mocked request gets: a head and body, or an exception raised instead.
 
     `json` is serialized (Content-Type application/json); a str `body` is encoded with
-    the charset of `content_type` (text/plain; charset=utf-8 when none is given).
-    `exception` (an instance, or a class to instantiate) is raised from the request.
+    the charset of `content_type` (text/plain; charset=utf-8 when none is given). A
+    `body` given as an iterable or async iterable of pieces (Chunks) is streamed to the
+    reader after the head, chunked. `exception` (an instance, or a class to instantiate)
+    is raised from the request.
     """
 
     status: int = 200
     reason: str | None = None
     headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None
-    body: bytes | str | None = None
+    body: bytes | str | Chunks | None = None
     json: Any = UNSET
     content_type: str | None = None
     exception: BaseException | type[BaseException] | None = None
     version: HttpVersion = HttpVersion11
 
+    def _chunks(self) -> Chunks | None:
+        """The pieces of a body given in pieces; None for a body given whole."""
+        body = self.body
+        if self.json is not UNSET or body is None or isinstance(body, _WHOLE_BODIES):
+            return None
+        return body
+
     def head_and_body(self) -> tuple[CIMultiDict[str], bytes]:
-        """The response's headers (Content-Type and -Length added) and body bytes."""
+        """The response's headers (Content-Type and the framing added) and body bytes.
+
+        A body given in pieces has no bytes here: it is framed chunked and streamed.
+        """
         headers: CIMultiDict[str] = CIMultiDict(self.headers or ())
         content_type = self.content_type
         if content_type is None:
@@ -86,8 +159,10 @@ class MockResponse:
             content_type = content_type or "text/plain; charset=utf-8"
             found = _CHARSET_RE.search(content_type)
             body = self.body.encode(codecs.lookup(found.group(1)).name if found else "utf-8")
+        elif isinstance(self.body, (bytes, bytearray, memoryview)):
+            body = bytes(self.body)
         else:
-            body = self.body or b""
+            body = b""
         if content_type is not None:
             headers[hdrs.CONTENT_TYPE] = content_type
         status = self.status
@@ -97,7 +172,10 @@ class MockResponse:
             and status >= 200
             and status not in _BODILESS
         ):
-            headers[hdrs.CONTENT_LENGTH] = str(len(body))
+            if self._chunks() is None:
+                headers[hdrs.CONTENT_LENGTH] = str(len(body))
+            else:
+                headers[hdrs.TRANSFER_ENCODING] = "chunked"
         return headers, body
 
     def build(self, req: ClientRequest) -> ClientResponse:
@@ -123,7 +201,16 @@ class MockResponse:
             loop=req.loop,
             session=req.session,
         )
-        fill_canned(response, self.status, reason, CIMultiDictProxy(headers), body, self.version)
+        status = self.status
+        fill_canned(response, status, reason, CIMultiDictProxy(headers), body, self.version)
+        chunks = self._chunks()
+        if (
+            chunks is not None
+            and req.method != hdrs.METH_HEAD
+            and status >= 200
+            and status not in _BODILESS
+        ):
+            response.content = _ChunkedBody(chunks, req.loop)
         req.response = response
         return response
 
@@ -134,7 +221,9 @@ class ResponseOptions(TypedDict, total=False):
     status: int
     reason: str | None
     headers: Mapping[str, str] | Iterable[tuple[str, str]] | None
-    body: bytes | str | None
+    # bytes, str, or pieces streamed one HTTP chunk each (a list serves every answer whole;
+    # a generator is used up by the first).
+    body: bytes | str | Chunks | None
     json: Any
     content_type: str | None
     exception: BaseException | type[BaseException] | None
@@ -153,6 +242,9 @@ class RouteOptions(ResponseOptions, total=False):
     """Keyword arguments of the registering methods: what to match, then the first answer."""
 
     params: Query
+    # "exact" (the default): the request's query is the route's, order aside; "subset":
+    # the route's parameters are among the request's; "ignore": any query.
+    match_query: QueryMatch
     match_headers: Mapping[str, str] | None
     match_json: Any
     match_body: bytes | str | None
@@ -210,13 +302,21 @@ class Route(CallAssertions):
         self.name: str | None = options.pop("name", None)
         self.passthrough: bool = options.pop("passthrough", False)
         params = options.pop("params", None)
+        match_query = self._match_query = options.pop("match_query", "exact")
+        if match_query not in _QUERY_MATCHES:
+            raise ValueError(f"match_query is one of {_QUERY_MATCHES}, not {match_query!r}")
+        self._query: Counter[tuple[str, str]] = Counter()
         if isinstance(url, (str, URL)):
             url = URL(url)
             if params:
                 url = url.extend_query(params)
-            self._url_key: tuple[Any, ...] | None = url_key(url)
-        elif params:
-            raise TypeError("params= goes with a str or URL route, not a regex or predicate")
+            self._query.update(url.query.items())
+            compared = url if match_query == "exact" else url.with_query(None)
+            self._url_key: tuple[Any, ...] | None = url_key(compared)
+        elif params or match_query != "exact":
+            raise TypeError(
+                "params= and match_query= go with a str or URL route, not a regex or predicate"
+            )
         else:
             self._url_key = None
         self.url = url
@@ -278,7 +378,7 @@ class Route(CallAssertions):
             return False
         url = self.url
         if self._url_key is not None:
-            if url_key(req.url) != self._url_key:
+            if not self._url_matches(req.url):
                 return False
         elif isinstance(url, re.Pattern):
             if url.match(str(req.url)) is None:
@@ -286,6 +386,15 @@ class Route(CallAssertions):
         elif not url(req):  # type: ignore[operator]
             return False
         return self._body_and_headers_match(req, body)
+
+    def _url_matches(self, url: URL) -> bool:
+        match_query = self._match_query
+        if match_query == "exact":
+            return url_key(url) == self._url_key
+        if url_key(url.with_query(None)) != self._url_key:
+            return False
+        # Counted: a parameter the route repeats must be repeated in the request too.
+        return match_query == "ignore" or not self._query - Counter(url.query.items())
 
     def _body_and_headers_match(self, req: ClientRequest, body: bytes) -> bool:
         if self._match_headers:
@@ -329,6 +438,7 @@ class Route(CallAssertions):
         extra = [
             f"{label}={value!r}"
             for label, value in (
+                ("query", None if self._match_query == "exact" else self._match_query),
                 ("headers", self._match_headers),
                 ("body", self._match_body),
                 ("json", None if self._match_json is UNSET else self._match_json),

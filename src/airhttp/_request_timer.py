@@ -45,6 +45,13 @@ class RequestTimer:
             return None
         return cls(loop, calculate_timeout_when(loop.time(), total, timeout.ceil_threshold))
 
+    def remaining(self) -> float:
+        """Seconds until the timeout fires; 0 once it has fired or was cancelled."""
+        handle = self._handle
+        if handle is None:
+            return 0.0
+        return max(handle.when() - asyncio.get_running_loop().time(), 0.0)
+
     def attach(self, connection: Connection) -> None:
         self._connection = weakref.ref(connection)
 

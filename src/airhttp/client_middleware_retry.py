@@ -21,7 +21,10 @@ from . import hdrs
 from .client_exceptions import (
     ClientConnectionResetError,
     ClientOSError,
+    ClientSocksProxyError,
     ClientSSLError,
+    InvalidURL,
+    NonHttpUrlClientError,
     ServerDisconnectedError,
     ServerFingerprintMismatch,
     ServerTimeoutError,
@@ -36,6 +39,7 @@ __all__ = (
     "DEFAULT_EXCEPTIONS",
     "DEFAULT_METHODS",
     "DEFAULT_STATUSES",
+    "PERMANENT_EXCEPTIONS",
     "ClientHandlerType",
     "ClientRequest",
     "ClientResponse",
@@ -59,9 +63,17 @@ DEFAULT_EXCEPTIONS: Final[tuple[type[BaseException], ...]] = (
     ServerDisconnectedError,
     ServerTimeoutError,
 )
-# Under the default exceptions these are not retried: a TLS handshake or certificate
-# failure, or a pin mismatch, gives the same answer on every attempt.
-_PERMANENT: Final[tuple[type[BaseException], ...]] = (ClientSSLError, ServerFingerprintMismatch)
+# Failures another attempt would meet again: a TLS handshake or certificate failure, a
+# pin mismatch, a SOCKS proxy refusing the credentials or the target, a URL that cannot
+# be sent. Not retried even when a broader listed class covers them (ClientOSError
+# covers the first and the third); only naming the class, or a subclass, retries them.
+PERMANENT_EXCEPTIONS: Final[tuple[type[BaseException], ...]] = (
+    ClientSSLError,
+    ServerFingerprintMismatch,
+    ClientSocksProxyError,
+    InvalidURL,
+    NonHttpUrlClientError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,9 +137,11 @@ class RetryMiddleware:
     `attempts` counts every try (3: the first and two retries). Between tries it waits
     `backoff * backoff_factor ** (retry - 1)` seconds, at most `backoff_max`, drawn
     uniformly from [0, that] with `jitter` ("full jitter"), or what the answer's
-    Retry-After asks when `respect_retry_after` (an answer asking for more than
-    `retry_after_max` seconds is returned as it is). Only `methods` are retried
-    (None: every method), and only bodies that can be sent twice.
+    Retry-After asks when `respect_retry_after`. Only `methods` are retried (None: every
+    method), and only bodies that can be sent twice. It gives up, and logs why, when no
+    attempt is left, when Retry-After asks for more than `retry_after_max` seconds, or
+    when the wait would not end before the call's total timeout: the last response is
+    returned as it is, the last exception raised.
     """
 
     __slots__ = (
@@ -139,7 +153,6 @@ class RetryMiddleware:
         "_jitter",
         "_methods",
         "_on_retry",
-        "_permanent",
         "_respect_retry_after",
         "_retry_after_max",
         "_statuses",
@@ -172,7 +185,6 @@ class RetryMiddleware:
         self._statuses = frozenset(statuses)
         self._methods = None if methods is None else frozenset(m.upper() for m in methods)
         self._exceptions = tuple(exceptions)
-        self._permanent = _PERMANENT if self._exceptions == DEFAULT_EXCEPTIONS else ()
         self._backoff = backoff
         self._backoff_factor = backoff_factor
         self._backoff_max = backoff_max
@@ -183,9 +195,7 @@ class RetryMiddleware:
 
     async def __call__(self, request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
         methods = self._methods
-        if (methods is not None and request.method not in methods) or not body_replayable(
-            request.body
-        ):
+        if methods is not None and request.method not in methods:
             return await handler(request)
         attempt = 1
         while True:
@@ -194,15 +204,14 @@ class RetryMiddleware:
             try:
                 response = await handler(request)
             except Exception as exc:
-                if not self._retries_exception(exc, attempt, request):
+                delay = self._exception_delay(exc, attempt, request)
+                if delay is None:
                     raise
                 error = exc
-                delay = self.backoff_delay(attempt)
             else:
-                status_delay = self._status_delay(response, attempt, request)
-                if status_delay is None:
+                delay = self._status_delay(response, attempt, request)
+                if delay is None:
                     return response
-                delay = status_delay
                 await _release(response)
             # A body still being uploaded stops with its connection: wait for that, so
             # two uploads never read the same file at once.
@@ -211,28 +220,67 @@ class RetryMiddleware:
             await self._announce(request, attempt, delay, response, error)
             await self.sleep(delay)
 
-    def _retries_exception(self, exc: Exception, attempt: int, request: ClientRequest) -> bool:
-        if attempt >= self._attempts or type(exc) is asyncio.TimeoutError:
+    def _exception_delay(
+        self, exc: Exception, attempt: int, request: ClientRequest
+    ) -> float | None:
+        """How long to wait before retrying after `exc`; None to raise it."""
+        if type(exc) is asyncio.TimeoutError or not self._retries_type(exc):
             # The total timeout (a plain TimeoutError) leaves no time for another try.
-            return False
-        if not isinstance(exc, self._exceptions) or isinstance(exc, self._permanent):
-            return False
-        return body_replayable(request.body)
+            return None
+        return self._delay_or_give_up(request, attempt, _describe_error(exc), None)
 
     def _status_delay(
         self, response: ClientResponse, attempt: int, request: ClientRequest
     ) -> float | None:
         """How long to wait before retrying after `response`; None to return it."""
-        if response.status not in self._statuses or attempt >= self._attempts:
+        if response.status not in self._statuses:
             return None
-        if not body_replayable(request.body):
-            return None
-        if self._respect_retry_after:
-            wait = self.retry_after(response.headers)
-            if wait is not None:
-                limit = self._retry_after_max
-                return None if limit is not None and wait > limit else wait
-        return self.backoff_delay(attempt)
+        asked = self.retry_after(response.headers) if self._respect_retry_after else None
+        return self._delay_or_give_up(request, attempt, _describe_status(response), asked)
+
+    def _delay_or_give_up(
+        self, request: ClientRequest, attempt: int, outcome: str, asked: float | None
+    ) -> float | None:
+        """The wait before the next attempt, or None (logged) when there is to be none.
+
+        `asked` is what Retry-After asks for; without it the wait is the backoff.
+        """
+        limit = self._retry_after_max
+        if attempt >= self._attempts:
+            why = f"that was attempt {attempt} of {self._attempts}"
+        elif not body_replayable(request.body):
+            why = "its body cannot be sent again"
+        elif asked is not None and limit is not None and asked > limit:
+            why = f"Retry-After asks for {asked:.0f} s, more than retry_after_max ({limit:g} s)"
+        else:
+            delay = self.backoff_delay(attempt) if asked is None else asked
+            left = request.time_left()
+            if left is None or delay < left:
+                return delay
+            why = (
+                f"a wait of {delay:.2f} s does not fit in the {left:.2f} s left "
+                "of the total timeout"
+            )
+        client_logger.info(
+            "Giving up on %s %s after %s: %s", request.method, request.url, outcome, why
+        )
+        return None
+
+    def _retries_type(self, exc: BaseException) -> bool:
+        """Whether `exc` is one of `exceptions`, and not a permanent failure left unnamed.
+
+        A failure in PERMANENT_EXCEPTIONS is retried only when a listed class that
+        matches it is that permanent class or a subclass of it: `ClientOSError` covers
+        certificate errors but does not name them, `ClientSSLError` does.
+        """
+        listed = [cls for cls in self._exceptions if isinstance(exc, cls)]
+        if not listed:
+            return False
+        return all(
+            any(issubclass(cls, permanent) for cls in listed)
+            for permanent in PERMANENT_EXCEPTIONS
+            if isinstance(exc, permanent)
+        )
 
     def retry_after(self, headers: MultiMapping[str]) -> float | None:
         """The seconds a response's Retry-After asks for, or None."""
@@ -263,10 +311,7 @@ class RetryMiddleware:
         exc: Exception | None,
     ) -> None:
         """Log the retry, fire `on_request_retry` and call `on_retry`."""
-        if response is not None:
-            reason = f"{response.status} {response.reason or ''}".rstrip()
-        else:
-            reason = f"{type(exc).__name__}: {exc}"
+        reason = _describe_status(response) if response is not None else _describe_error(exc)
         client_logger.info(
             "Retrying %s %s in %.2f s (attempt %d of %d) after %s",
             request.method,
@@ -284,6 +329,14 @@ class RetryMiddleware:
             result = self._on_retry(RetryEvent(request, attempt, delay, response, exc))
             if inspect.isawaitable(result):
                 await result
+
+
+def _describe_status(response: ClientResponse) -> str:
+    return f"{response.status} {response.reason or ''}".rstrip()
+
+
+def _describe_error(exc: BaseException | None) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _tracers(request: ClientRequest) -> Sequence[Trace]:

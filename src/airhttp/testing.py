@@ -17,10 +17,13 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from yarl import URL
 
 from . import hdrs
+from ._client_response import record_upload
 from ._mock_calls import Call, CallAssertions, CallList
 from ._mock_hook import ACTIVE
 from ._mock_routes import (
+    Chunks,
     MockResponse,
+    QueryMatch,
     ResponseOptions,
     Route,
     RouteOptions,
@@ -40,8 +43,10 @@ if TYPE_CHECKING:
 __all__ = (
     "Call",
     "CallList",
+    "Chunks",
     "MockResponse",
     "MockRouter",
+    "QueryMatch",
     "ResponseOptions",
     "Route",
     "RouteOptions",
@@ -181,12 +186,17 @@ class MockRouter(CallAssertions):
         route.calls.append(call)
         if route.passthrough:
             return await _send_on(req, handler, call)
+        # The route took the body whole before it answers, whatever the answer: the
+        # upload tracker sees one attempt that sent it all.
+        req.answered_in_memory(len(body))
         step = route.take()
         try:
             response = await step.answer(req)
         except BaseException as exc:
             call.exception = exc
             raise
+        # output_size (deprecated): the body's bytes; no head was written anywhere.
+        record_upload(response, None, len(body))
         call.response = response
         _store_cookies(req, response)
         return response
@@ -209,9 +219,14 @@ class MockRouter(CallAssertions):
         return self._active
 
     def start(self) -> MockRouter:
-        """Answer requests from now on (what `with` does on entry)."""
+        """Answer requests from now on (what `with` does on entry).
+
+        Each activation starts afresh (`reset()`): no calls, every route's answers from
+        the first. The routes stay registered, so one router serves many runs.
+        """
         if self._active:
             raise RuntimeError("this MockRouter is already active")
+        self.reset()
         ACTIVE.insert(0, self._middleware)
         self._active = True
         return self
