@@ -2,7 +2,8 @@
 #   make demo   run the examples/demo.py walk-through against an in-process server
 #   make test   run the test suite
 #   make lint   ruff, mypy and import-linter (the layers of docs/architecture.md)
-#   make bench  client benchmark (see docs/benchmarks.md)
+#   make bench  client benchmark on asyncio, written into docs/benchmarks.md (bench-uvloop:
+#               the same on uvloop; bench-quick: a short run that writes no docs)
 #   make docs   build the documentation site into docs/_build/html (Sphinx, warnings as errors)
 
 PYTHON ?= python3
@@ -12,7 +13,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: install test demo lint bench bench-quick docs clean distclean
+.PHONY: install test demo lint bench bench-uvloop bench-quick docs clean distclean
 
 install: $(STAMP)
 
@@ -36,7 +37,10 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/run.py --docs $(BENCH_ARGS)
+
+bench-uvloop: $(STAMP)
+	$(BIN)/python bench/run.py --uvloop --docs $(BENCH_ARGS)
 
 bench-quick: $(STAMP)
 	$(BIN)/python bench/run.py --quick $(BENCH_ARGS)

@@ -1,189 +1,126 @@
-"""One benchmark measurement: one client library, one scenario, one JSON line on stdout.
+"""One benchmark cell: one client library, one workload, one JSON line on stdout.
 
-bench/run.py starts this in a fresh process per measurement; it must not start the server,
-and it imports a client library only after the mode is chosen, so run.py can import it cheaply.
+bench/run.py starts this in a fresh process per cell; it must not start a server, and it
+imports a client library only once the mode is known (bench/clients.py does that).
+`--check` instead verifies, with a few requests per workload, that the client gets the
+exact bytes (and, for gzip, really sees a gzip-encoded chunked reply).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import hashlib
 import json
+import math
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine
+from functools import partial
 from typing import Any, Final
 
-Fetch = Callable[[str], Awaitable[bytes]]
+from clients import BenchClient, Unavailable, open_client
+from payloads import (
+    DOWNLOAD_SIZE,
+    HEADERS30_COUNT,
+    JSON_DOCUMENT,
+    SMALL_BODY,
+    UPLOAD_REPLY,
+    download_digest,
+    gzip_source,
+    upload_body,
+)
+from workloads import MODES, WORKLOADS, Workload
+
+Operation = Callable[[], Awaitable[object]]
+CHECK_REPEATS: Final = 3
+WS_TEXT: Final = SMALL_BODY.decode()
 
 
-@dataclass(frozen=True)
-class Scenario:
-    path: str
-    concurrency: int
-    default_n: int
-    quick_n: int
-    expected_body: bytes | None
-    description: str
-    decode_json: bool = False
-    # A WebSocket scenario: one socket, each "request" is a text message echoed back.
-    websocket: bool = False
+def operation(client: BenchClient, workload: Workload, url: str) -> Operation:
+    """The one thing the workload repeats, bound once so every client pays the same call."""
+    name = workload.name
+    if name == "download":
+        return partial(client.download, url)
+    if name == "upload":
+        return partial(client.upload, url, upload_body())
+    if name == "json":
+        return partial(client.post_json, url, JSON_DOCUMENT)
+    if name == "cold":
+        return partial(client.cold_get, url)
+    if name == "ws":
+        return partial(client.ws_echo, url, WS_TEXT)
+    return partial(client.get, url)
 
 
-SCENARIOS: Final = {
-    "seq": Scenario(
-        "/small", 1, 5000, 1000, b"Hello, World!", "sequential GET /small, one keep-alive session"
-    ),
-    "c64": Scenario(
-        "/small", 64, 20000, 4000, b"Hello, World!", "64 tasks sharing one session, GET /small"
-    ),
-    "headers30": Scenario(
-        "/headers30", 1, 5000, 1000, b"Hello, World!", "sequential GET /headers30 (30 headers)"
-    ),
-    "json": Scenario(
-        "/json", 1, 5000, 1000, None, "sequential GET /json, body decoded with json.loads", True
-    ),
-    "ws": Scenario(
-        "/ws",
-        1,
-        10000,
-        2000,
-        b"Hello, World!",
-        "WebSocket: send_str + receive of a 13-byte text, one socket",
-        websocket=True,
-    ),
-}
-DEFAULT_SCENARIOS: Final = ("seq", "c64", "headers30", "ws")
-MODES: Final = ("airhttp", "aiohttp", "aiohttp-py", "httpx")
-DEFAULT_WARMUP: Final = 200
-# The pool must hold every concurrent connection, or a client pays for reconnects instead.
-POOL_SIZE: Final = 100
+def expected_result(name: str) -> object:
+    if name == "download":
+        return DOWNLOAD_SIZE
+    if name == "upload":
+        return UPLOAD_REPLY
+    if name == "json":
+        return JSON_DOCUMENT
+    if name == "ws":
+        return WS_TEXT
+    if name == "gzip":
+        return gzip_source()
+    return SMALL_BODY
 
 
-class Unavailable(Exception):
-    """The mode's library is missing or cannot run the benchmark yet."""
+def verify(name: str, got: object) -> None:
+    want = expected_result(name)
+    if got != want:
+        shown = got[:60] if isinstance(got, bytes) else got
+        raise RuntimeError(f"{name}: unexpected result {shown!r}")
 
 
-@dataclass
-class Client:
-    fetch: Fetch
-    close: Callable[[], Awaitable[None]]
-    library: str
-    detail: str
-
-
-def aiohttp_c_extensions() -> bool:
-    import aiohttp.http_parser
-
-    compiled = getattr(aiohttp.http_parser, "HttpResponseParserC", None)
-    return compiled is not None and aiohttp.http_parser.HttpResponseParser is compiled
-
-
-async def open_aiohttp_like(mode: str, websocket: bool = False) -> Client:
-    """Open a session of airhttp or aiohttp: both speak the same client API."""
-    if mode == "airhttp":
-        try:
-            import airhttp
-        except ImportError as exc:
-            raise Unavailable(f"airhttp is not installed ({exc})") from None
-        session_class: Any = getattr(airhttp, "ClientSession", None)
-        if session_class is None:
-            raise Unavailable("airhttp.ClientSession is not available yet")
-        library = f"airhttp {airhttp.__version__}"
-        detail = "pure Python"
-    else:
-        try:
-            import aiohttp
-        except ImportError as exc:
-            raise Unavailable(f"aiohttp is not installed ({exc})") from None
-        compiled = aiohttp_c_extensions()
-        if mode == "aiohttp-py" and compiled:
-            raise Unavailable("AIOHTTP_NO_EXTENSIONS=1 did not switch off the C parser")
-        session_class = aiohttp.ClientSession
-        library = f"aiohttp {aiohttp.__version__}"
-        detail = "C extensions" if compiled else "pure Python"
-    session = session_class()
-    if websocket:
-        return await open_websocket(session, library, detail)
-
-    async def fetch(url: str) -> bytes:
-        async with session.get(url) as resp:
-            body: bytes = await resp.read()
-            return body
-
-    return Client(fetch, session.close, library, detail)
-
-
-async def open_websocket(session: Any, library: str, detail: str) -> Client:
-    """A fetch that echoes one text message over a WebSocket opened on first use."""
-    sockets: list[Any] = []
-
-    async def fetch(url: str) -> bytes:
-        if not sockets:
-            sockets.append(await session.ws_connect(url))
-        ws = sockets[0]
-        await ws.send_str("Hello, World!")
-        message = await ws.receive()
-        return str(message.data).encode()
-
-    async def close() -> None:
-        for ws in sockets:
-            await ws.close()
-        await session.close()
-
-    return Client(fetch, close, library, detail)
-
-
-async def open_httpx() -> Client:
-    try:
-        import httpx
-    except ImportError as exc:
-        raise Unavailable(f"httpx is not installed ({exc})") from None
-    limits = httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE)
-    client = httpx.AsyncClient(limits=limits)
-    get = client.get
-
-    async def fetch(url: str) -> bytes:
-        return (await get(url)).content
-
-    return Client(fetch, client.aclose, f"httpx {httpx.__version__}", "http/1.1")
-
-
-async def open_client(mode: str, websocket: bool = False) -> Client:
-    if mode == "httpx":
-        if websocket:
-            raise Unavailable("httpx has no WebSocket client")
-        return await open_httpx()
-    if mode in MODES:
-        return await open_aiohttp_like(mode, websocket)
-    raise ValueError(f"unknown mode {mode!r}")
-
-
-def decoding_json(fetch: Fetch) -> Fetch:
-    async def fetch_and_decode(url: str) -> bytes:
-        body = await fetch(url)
-        json.loads(body)
-        return body
-
-    return fetch_and_decode
-
-
-async def run_requests(fetch: Fetch, url: str, total: int, concurrency: int) -> None:
-    if concurrency == 1:
-        for _ in range(total):
-            await fetch(url)
+async def check_reply(client: BenchClient, name: str, url: str) -> None:
+    """What only the whole reply shows: the headers30 fields, the gzip framing, the bytes."""
+    if name not in ("headers30", "gzip", "download"):
         return
-    remaining = total
+    reply = await client.inspect(url)
+    fields = {key.lower(): value.lower() for key, value in reply.headers.items()}
+    if name == "headers30" and len(reply.headers) != HEADERS30_COUNT:
+        raise RuntimeError(f"headers30: {len(reply.headers)} fields, not {HEADERS30_COUNT}")
+    if name == "gzip":
+        framing = (fields.get("content-encoding"), fields.get("transfer-encoding"))
+        if framing != ("gzip", "chunked"):
+            raise RuntimeError(f"gzip: reply was not gzip + chunked but {framing}")
+        verify(name, reply.body)
+    if name == "download" and hashlib.blake2b(reply.body).hexdigest() != download_digest():
+        raise RuntimeError("download: the body differs from the served file")
+
+
+async def run_operations(
+    op: Operation, total: int, concurrency: int, deadline: float = math.inf
+) -> int:
+    """Run `op` `total` times from `concurrency` tasks, stopping early at `deadline`.
+
+    Returns how many operations completed. The deadline (perf_counter time) keeps a slow
+    client's cell bounded; its throughput is then measured over fewer operations.
+    """
+    clock = time.perf_counter
+    done = 0
+    if concurrency == 1:
+        while done < total:
+            await op()
+            done += 1
+            if clock() > deadline:
+                break
+        return done
+    started = 0
 
     async def worker() -> None:
-        nonlocal remaining
-        while remaining > 0:
-            remaining -= 1
-            await fetch(url)
+        nonlocal started, done
+        while started < total and clock() <= deadline:
+            started += 1
+            await op()
+            done += 1
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return done
 
 
 def cpu_seconds(pid: int | None) -> float | None:
@@ -199,80 +136,138 @@ def cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def loop_name() -> str:
+    return type(asyncio.get_running_loop()).__module__.split(".")[0]
+
+
+def url_for(args: argparse.Namespace, workload: Workload) -> str:
+    base = args.python_base if workload.server == "python" else args.http_base
+    return f"{base}{workload.path}"
+
+
 async def measure(args: argparse.Namespace) -> dict[str, object]:
-    scenario = SCENARIOS[args.scenario]
-    url = f"http://{args.host}:{args.port}{scenario.path}"
-    client = await open_client(args.mode, scenario.websocket)
+    workload = WORKLOADS[args.workload]
+    client = open_client(args.mode)
+    op = operation(client, workload, url_for(args, workload))
     try:
-        fetch = decoding_json(client.fetch) if scenario.decode_json else client.fetch
-        body = await fetch(url)
-        if scenario.expected_body is not None and body != scenario.expected_body:
-            raise RuntimeError(f"unexpected body from {url}: {body[:80]!r}")
-        await run_requests(fetch, url, args.warmup, scenario.concurrency)
-        server_cpu_before = cpu_seconds(args.server_pid)
+        verify(workload.name, await op())
+        limit = args.max_seconds if args.max_seconds > 0 else math.inf
+        await run_operations(op, args.warmup, workload.concurrency, time.perf_counter() + limit)
+        # Garbage from the warm-up is collected now, not inside one client's timed section.
+        gc.collect()
+        server_before = cpu_seconds(args.server_pid)
         cpu_before = time.process_time()
         started = time.perf_counter()
-        await run_requests(fetch, url, args.n, scenario.concurrency)
+        done = await run_operations(op, args.n, workload.concurrency, started + limit)
         elapsed = time.perf_counter() - started
         cpu_used = time.process_time() - cpu_before
-        server_cpu_after = cpu_seconds(args.server_pid)
+        server_after = cpu_seconds(args.server_pid)
     finally:
         await client.close()
     server_share = None
-    if server_cpu_before is not None and server_cpu_after is not None:
-        server_share = (server_cpu_after - server_cpu_before) / elapsed
+    if server_before is not None and server_after is not None:
+        server_share = (server_after - server_before) / elapsed
     return {
         "mode": args.mode,
-        "scenario": args.scenario,
-        "n": args.n,
+        "workload": workload.name,
+        "n": done,
         "seconds": elapsed,
-        "rps": args.n / elapsed,
-        "us_per_request": elapsed / args.n * 1e6,
+        "ops_per_second": done / elapsed,
+        "cpu_per_op_us": cpu_used / done * 1e6,
         "client_cpu": cpu_used / elapsed,
-        "client_cpu_us_per_request": cpu_used / args.n * 1e6,
         "server_cpu": server_share,
+        "loop": loop_name(),
         "library": client.library,
         "detail": client.detail,
     }
 
 
+async def check(args: argparse.Namespace) -> dict[str, object]:
+    """Run each named workload a few times and compare every result with what was served."""
+    client = open_client(args.mode)
+    failures: dict[str, str] = {}
+    try:
+        for name in args.workloads:
+            workload = WORKLOADS[name]
+            url = url_for(args, workload)
+            try:
+                op = operation(client, workload, url)
+                for _ in range(CHECK_REPEATS):
+                    verify(name, await op())
+                if args.mode != "floor":
+                    await check_reply(client, name, url)
+            except Exception as exc:  # any failure disqualifies this workload, not the run
+                failures[name] = f"{type(exc).__name__}: {exc}"
+    finally:
+        await client.close()
+    return {"mode": args.mode, "failures": failures, "loop": loop_name()}
+
+
 async def probe(mode: str) -> dict[str, object]:
     """Report whether a mode can run, without sending a request."""
     try:
-        client = await open_client(mode)
+        client = open_client(mode)
     except Unavailable as exc:
         return {"mode": mode, "available": False, "reason": str(exc)}
     await client.close()
-    return {"mode": mode, "available": True, "library": client.library, "detail": client.detail}
+    return {
+        "mode": mode,
+        "available": True,
+        "library": client.library,
+        "detail": client.detail,
+        "loop": loop_name(),
+    }
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--mode", choices=MODES, required=True)
-    parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="seq")
-    parser.add_argument("--n", type=int, default=None, help="timed requests (scenario default)")
-    parser.add_argument("--warmup", type=int, default=DEFAULT_WARMUP)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=None)
+    parser.add_argument("--workload", choices=sorted(WORKLOADS), default="seq")
+    parser.add_argument("--n", type=int, default=None, help="timed operations (workload's)")
+    parser.add_argument("--warmup", type=int, default=None, help="untimed (workload's)")
+    parser.add_argument(
+        "--max-seconds", type=float, default=0.0, help="stop timing after this (0: never)"
+    )
+    parser.add_argument("--http-base", default=None, help="e.g. http://127.0.0.1:8080")
+    parser.add_argument("--python-base", default=None, help="bench/server.py's, likewise")
     parser.add_argument("--server-pid", type=int, default=None, help="to sample its CPU time")
+    parser.add_argument("--uvloop", action="store_true", help="run on uvloop")
     parser.add_argument("--probe", action="store_true", help="only report if the mode can run")
+    parser.add_argument("--check", default=None, help="comma-separated workloads to verify")
     args = parser.parse_args(argv)
-    if args.n is None:
-        args.n = SCENARIOS[args.scenario].default_n
-    if not args.probe and args.port is None:
-        parser.error("--port is required unless --probe is given")
+    workload = WORKLOADS[args.workload]
+    args.n = workload.default_n if args.n is None else args.n
+    args.warmup = workload.warmup if args.warmup is None else args.warmup
+    args.workloads = [w for w in (args.check or "").split(",") if w]
+    if not args.probe and (args.http_base is None or args.python_base is None):
+        parser.error("--http-base and --python-base are required unless --probe is given")
     return args
+
+
+def run(main: Coroutine[Any, Any, dict[str, object]], use_uvloop: bool) -> dict[str, object]:
+    if not use_uvloop:
+        return asyncio.run(main)
+    try:
+        import uvloop
+    except ImportError:
+        main.close()
+        return {"available": False, "reason": "uvloop is not installed"}
+    result: dict[str, object] = uvloop.run(main)
+    return result
 
 
 def main() -> int:
     args = parse_args()
     if args.probe:
-        result = asyncio.run(probe(args.mode))
+        coroutine = probe(args.mode)
+    elif args.workloads:
+        coroutine = check(args)
     else:
-        try:
-            result = asyncio.run(measure(args))
-        except Unavailable as exc:
-            result = {"mode": args.mode, "available": False, "reason": str(exc)}
+        coroutine = measure(args)
+    try:
+        result = run(coroutine, args.uvloop)
+    except Unavailable as exc:
+        result = {"mode": args.mode, "available": False, "reason": str(exc)}
     print(json.dumps(result))
     return 0
 

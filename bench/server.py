@@ -1,6 +1,7 @@
-"""The HTTP/1.1 keep-alive server that the client benchmark talks to, run as its own process.
+"""The Python benchmark server: the WebSocket echo, and every HTTP route when nginx is missing.
 
 It only has to cost less than any client it serves: it must not grow into a general server.
+Every reply is rendered in advance; request bodies are counted and dropped, never buffered.
 """
 
 from __future__ import annotations
@@ -10,36 +11,27 @@ import asyncio
 import base64
 import email.utils
 import hashlib
-import json
 import signal
-from typing import Final
+from typing import Final, cast
 
-SMALL_BODY: Final = b"Hello, World!"
-# Enough fields to resemble an API reply; its encoding is about 1 KiB.
-JSON_DOCUMENT: Final = {
-    "id": 12345,
-    "name": "airhttp benchmark",
-    "active": True,
-    "score": 98.25,
-    "tags": ["http", "asyncio", "client", "benchmark", "pure-python"],
-    "owner": {
-        "login": "bench",
-        "id": 1,
-        "site_admin": False,
-        "url": "http://127.0.0.1/users/bench",
-    },
-    "items": [
-        {"sku": f"item-{i:03d}", "price": i * 1.5, "qty": i % 7, "ok": i % 2 == 0}
-        for i in range(10)
-    ],
-    "description": "A fixed document used to measure JSON response handling. " * 2,
-}
-HEADERS30_COUNT: Final = 30
+from payloads import (
+    DOWNLOAD_SIZE,
+    MIB,
+    SMALL_BODY,
+    UPLOAD_REPLY,
+    download_block,
+    extra_headers,
+    gzip_body,
+    json_body,
+)
+
 HEAD_END: Final = b"\r\n\r\n"
 CONTENT_LENGTH: Final = b"\r\ncontent-length:"
 WS_PATH: Final = b"GET /ws "
 WS_KEY_FIELD: Final = b"\r\nsec-websocket-key:"
 WS_GUID: Final = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+# nginx sends the precompressed /gzip in chunks of this size; the fallback does the same.
+GZIP_CHUNK: Final = 32 * 1024
 
 
 def ws_accept_reply(head: bytes) -> bytes:
@@ -48,7 +40,9 @@ def ws_accept_reply(head: bytes) -> bytes:
     at = lowered.find(WS_KEY_FIELD) + len(WS_KEY_FIELD)
     end = lowered.find(b"\r\n", at)
     key = head[at : end if end >= 0 else None].strip()
-    accept = base64.b64encode(hashlib.sha1(key + WS_GUID).digest())  # noqa: S324
+    accept = base64.b64encode(
+        hashlib.sha1(key + WS_GUID).digest()
+    )  # RFC 6455 section 4.2.2 names SHA-1
     return (
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
         b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + HEAD_END
@@ -104,114 +98,127 @@ def render(status: bytes, headers: list[tuple[str, str]], body: bytes) -> bytes:
     return b"\r\n".join(lines) + HEAD_END + body
 
 
-def small_headers(date: str, content_type: str) -> list[tuple[str, str]]:
-    # Six fields with Content-Length, about what a typical API server sends.
+def base_headers(date: str, content_type: str) -> list[tuple[str, str]]:
+    # The fields nginx sends for a `return 200` reply, Content-Length aside.
     return [
         ("Server", "airhttp-bench"),
         ("Date", date),
         ("Content-Type", content_type),
-        ("Cache-Control", "no-cache"),
         ("Connection", "keep-alive"),
     ]
 
 
+def render_chunked_gzip(date: str) -> bytes:
+    head = base_headers(date, "text/plain")
+    head += [("Transfer-Encoding", "chunked"), ("Content-Encoding", "gzip")]
+    lines = [b"HTTP/1.1 200 OK", *(f"{k}: {v}".encode("latin-1") for k, v in head)]
+    packed = gzip_body()
+    chunks = [
+        b"%x\r\n%b\r\n" % (len(piece), piece)
+        for piece in (packed[at : at + GZIP_CHUNK] for at in range(0, len(packed), GZIP_CHUNK))
+    ]
+    return b"\r\n".join(lines) + HEAD_END + b"".join(chunks) + b"0\r\n\r\n"
+
+
 def build_responses(date: str) -> dict[bytes, bytes]:
     """Pre-render every route's full response so serving one costs a dict lookup."""
-    text = "text/plain; charset=utf-8"
-    many = small_headers(date, text)
-    many.extend(
-        (f"X-Bench-Header-{i:02d}", f"value-{i:02d}-abcdefghijklmnop")
-        for i in range(HEADERS30_COUNT - len(many) - 1)
-    )
-    json_body = json.dumps(JSON_DOCUMENT).encode()
+    text = "text/plain"
+    small = [*base_headers(date, text), ("Cache-Control", "no-cache")]
+    many = base_headers(date, text) + extra_headers()
+    download = download_block() * (DOWNLOAD_SIZE // MIB)
     return {
-        b"/small": render(b"200 OK", small_headers(date, text), SMALL_BODY),
+        b"/small": render(b"200 OK", small, SMALL_BODY),
         b"/headers30": render(b"200 OK", many, SMALL_BODY),
-        b"/json": render(b"200 OK", small_headers(date, "application/json"), json_body),
+        b"/json": render(b"200 OK", base_headers(date, "application/json"), json_body()),
+        b"/download": render(b"200 OK", base_headers(date, "application/octet-stream"), download),
+        b"/gzip": render_chunked_gzip(date),
+        b"/upload": render(b"200 OK", base_headers(date, text), UPLOAD_REPLY),
     }
 
 
 class Routes:
-    """The current pre-rendered responses, re-rendered once a second to keep Date honest."""
+    """The pre-rendered responses, made once: Date stays the start time, which no client reads.
 
-    __slots__ = ("_loop", "not_found", "responses")
+    (Re-rendering the 64 MiB download to refresh Date would cost the clients' timings.)
+    """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self.responses: dict[bytes, bytes] = {}
-        self.not_found = b""
-        self.refresh()
+    __slots__ = ("not_found", "responses")
 
-    def refresh(self) -> None:
+    def __init__(self) -> None:
         date = email.utils.formatdate(usegmt=True)
         self.responses = build_responses(date)
-        self.not_found = render(b"404 Not Found", small_headers(date, "text/plain"), b"not found")
-        self._loop.call_later(1.0, self.refresh)
+        self.not_found = render(b"404 Not Found", base_headers(date, "text/plain"), b"not found")
+
+
+def body_length(head: bytes) -> int:
+    # Benchmark GETs carry no body, so only other methods pay for a header scan.
+    if head.startswith(b"GET "):
+        return 0
+    lowered = head.lower()
+    at = lowered.find(CONTENT_LENGTH)
+    if at < 0:
+        return 0
+    value_start = at + len(CONTENT_LENGTH)
+    value_end = lowered.find(b"\r\n", value_start)
+    return int(lowered[value_start : value_end if value_end >= 0 else None])
 
 
 class BenchProtocol(asyncio.Protocol):
     """One client connection: find each request's end, answer it, keep the connection open."""
 
-    __slots__ = ("_buffer", "_routes", "_transport", "_websocket")
+    __slots__ = ("_body_left", "_buffer", "_pending", "_routes", "_transport", "_websocket")
 
     def __init__(self, routes: Routes) -> None:
         self._routes = routes
         self._transport: asyncio.Transport | None = None
         self._buffer = b""
         self._websocket = False
+        # A request whose body is still arriving: bytes left to drop, and the reply after it.
+        self._body_left = 0
+        self._pending = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # uvloop's transports do not subclass asyncio.Transport, so no isinstance check.
+        self._transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
-        buffer = self._buffer + data if self._buffer else data
+        transport = self._transport
+        assert transport is not None
         if self._websocket:
-            self._echo(buffer)
+            self._echo(self._buffer + data if self._buffer else data)
             return
-        responses = self._routes.responses
+        if self._body_left:
+            used = min(self._body_left, len(data))
+            self._body_left -= used
+            if self._body_left:
+                return
+            transport.write(self._pending)
+            self._pending = b""
+            data = data[used:]
+        buffer = self._buffer + data if self._buffer else data
         replies: list[bytes] = []
         start = 0
-        close = False
-        while True:
-            head_end = buffer.find(HEAD_END, start)
-            if head_end < 0:
-                break
-            body_start = head_end + 4
+        while (head_end := buffer.find(HEAD_END, start)) >= 0:
             head = buffer[start:head_end]
-            length = 0
-            # Benchmark GETs carry no body, so only other methods pay for a header scan.
-            if not head.startswith(b"GET "):
-                lowered = head.lower()
-                at = lowered.find(CONTENT_LENGTH)
-                if at >= 0:
-                    value_start = at + len(CONTENT_LENGTH)
-                    value_end = lowered.find(b"\r\n", value_start)
-                    length = int(lowered[value_start : value_end if value_end >= 0 else None])
-            if len(buffer) < body_start + length:
-                break
             if head.startswith(WS_PATH):
-                replies.append(ws_accept_reply(head))
+                transport.write(b"".join(replies) + ws_accept_reply(head))
                 self._websocket = True
                 self._buffer = b""
-                assert self._transport is not None
-                self._transport.write(b"".join(replies))
-                self._echo(buffer[body_start:])
+                self._echo(buffer[head_end + 4 :])
                 return
             first_space = head.find(b" ")
             path = head[first_space + 1 : head.find(b" ", first_space + 1)]
-            replies.append(responses.get(path) or self._routes.not_found)
-            if b"lose" in head and b"\r\nconnection: close" in head.lower():
-                close = True
-            start = body_start + length
+            reply = self._routes.responses.get(path) or self._routes.not_found
+            start = head_end + 4 + body_length(head)
+            if start > len(buffer):
+                self._body_left = start - len(buffer)
+                self._pending = reply
+                start = len(buffer)
+                break
+            replies.append(reply)
         self._buffer = buffer[start:]
-        transport = self._transport
-        assert transport is not None
         if replies:
             transport.write(b"".join(replies))
-        if close:
-            transport.close()
-
 
     def _echo(self, buffer: bytes) -> None:
         replies, used, closing = ws_echo(buffer)
@@ -226,7 +233,7 @@ class BenchProtocol(asyncio.Protocol):
 
 async def serve(host: str, port: int) -> None:
     loop = asyncio.get_running_loop()
-    routes = Routes(loop)
+    routes = Routes()
     server = await loop.create_server(lambda: BenchProtocol(routes), host, port, backlog=1024)
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -242,8 +249,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--uvloop", action="store_true", help="serve on uvloop")
     args = parser.parse_args()
-    asyncio.run(serve(args.host, args.port))
+    if args.uvloop:
+        import uvloop
+
+        uvloop.run(serve(args.host, args.port))
+    else:
+        asyncio.run(serve(args.host, args.port))
 
 
 if __name__ == "__main__":
