@@ -60,6 +60,14 @@ def _ended(future: asyncio.Future[None]) -> Observed:
     return ("ok",) if exc is None else (type(exc).__name__, str(exc))
 
 
+async def _settled(tracker: Any) -> None:
+    """Give an upload that outlived its response up to a second to end."""
+    for _ in range(100):
+        if tracker.upload_complete.done():
+            return
+        await asyncio.sleep(0.01)
+
+
 async def _post(client: ModuleType, url: URL, data: Any, method: str = "POST") -> Observed:
     tracker = client.UploadTracker()
     async with client.ClientSession() as session:
@@ -177,10 +185,7 @@ async def test_an_early_answer_aborts_a_large_upload_once_released(kind: str) ->
             async with resp:
                 status = resp.status
                 during = _ended(tracker.upload_complete)
-            for _ in range(100):
-                if tracker.upload_complete.done():
-                    break
-                await asyncio.sleep(0.01)
+            await _settled(tracker)
         written = tracker.bytes_written
         assert 0 <= written < size
         results.append((status, during, _ended(tracker.upload_complete), tracker.attempts))
@@ -388,10 +393,7 @@ async def test_a_reset_mid_upload_fails_the_upload_like_aiohttp(kind: str) -> No
                 warnings.simplefilter("ignore", ResourceWarning)
                 with pytest.raises(client.ClientError) as info:
                     await session.post(url, data=body, upload_tracker=tracker)
-            for _ in range(100):
-                if tracker.upload_complete.done():
-                    break
-                await asyncio.sleep(0.01)
+            await _settled(tracker)
         assert tracker.bytes_written < size
         outcome = _ended(tracker.upload_complete)
         results.append((type(info.value).__name__, outcome[0]))

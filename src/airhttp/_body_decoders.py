@@ -106,6 +106,14 @@ def _decode_error(encoding: str) -> ContentEncodingError:
     return ContentEncodingError(f"Can not decode content-encoding: {encoding}")
 
 
+def _bounded(parts: list[bytes], size: int, max_length: int) -> tuple[bytes, bytes]:
+    """The first `max_length` bytes of `parts` (all of them for 0), and what is left over."""
+    out = b"".join(parts)
+    if max_length > 0 and size > max_length:
+        return out[:max_length], out[max_length:]
+    return out, b""
+
+
 class BodyDecompressor(ABC):
     """Decodes one response body in steps whose output never passes a caller's bound.
 
@@ -323,11 +331,7 @@ class _BrotliBody(BodyDecompressor):
             raise _decode_error(self.encoding) from exc
         if self._finished and self._input:
             raise _decode_error(self.encoding)
-        out = b"".join(parts)
-        if max_length > 0 and size > max_length:
-            self._output = out[max_length:]
-            return out[:max_length]
-        self._output = b""
+        out, self._output = _bounded(parts, size, max_length)
         return out
 
     @property
@@ -463,11 +467,7 @@ class _ZstandardBody(BodyDecompressor):
         if offset >= end:
             self._input = b""
             self._offset = 0
-        out = b"".join(parts)
-        if max_length > 0 and size > max_length:
-            self._output = out[max_length:]
-            return out[:max_length]
-        self._output = b""
+        out, self._output = _bounded(parts, size, max_length)
         return out
 
     @property

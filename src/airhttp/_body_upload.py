@@ -237,19 +237,21 @@ async def wait_drained(protocol: ResponseHandler) -> bool:
     return protocol.transport is not None
 
 
-def when_whole_body_sent(
-    draining: ResponseHandler | None, written: bool, callback: UploadCallback
-) -> None:
-    """Call `callback(sent, None)` for a body written whole (`written`), now or once drained.
+def when_whole_body_sent(sent: ResponseHandler | bool, callback: UploadCallback) -> None:
+    """Call `callback(sent, None)` for a body written whole, now or once drained.
 
-    It counts as sent once the transport takes more data, as a streamed one does after its
-    last drain; a connection lost before that is a failure. `draining` is the protocol
-    whose transport was full right after the write, if it was.
+    `sent` is True (written), False (nothing could be sent), or the protocol whose
+    transport was full right after the write: the body counts as sent once it takes more
+    data, as a streamed one does after its last drain; a connection lost before that is a
+    failure.
     """
-    if draining is None or not draining.writing_paused:
-        callback(written and (draining is None or draining.transport is not None), None)
+    if sent is True or sent is False:
+        callback(sent, None)
         return
-    drained = asyncio.ensure_future(wait_drained(draining))
+    if not sent.writing_paused:
+        callback(sent.transport is not None, None)
+        return
+    drained = asyncio.ensure_future(wait_drained(sent))
     _WAITING.add(drained)
     drained.add_done_callback(_WAITING.discard)
     drained.add_done_callback(lambda task: callback(task.result(), None))

@@ -145,13 +145,10 @@ class ClientRequest:
     _needs_content_type = False
     # "Connection: upgrade" was asked for: the connection never goes back to the pool.
     _upgrade = False
-    # The streamed upload of the last attempt; for a body written with the head instead,
-    # whether it went out and how many bytes head and body took.
-    _upload: BodyUpload | None = None
-    _body_sent = False
-    _output_size = 0
-    # A body written whole into a transport that was full after it: sent once it drains.
-    _draining: ResponseHandler | None = None
+    # How the last attempt's body went out, set by every send: its streamed upload; True
+    # once written whole; the protocol whose transport was full right after a whole body
+    # (sent once it drains); False when nothing could be sent.
+    _sent: BodyUpload | ResponseHandler | bool = False
     # The upload_tracker= of the request (aiohttp 3.14.4), set by the session.
     upload_tracker: UploadTracker | None = None
 
@@ -603,6 +600,7 @@ class ClientRequest:
         body_type = body.__class__
         writer: asyncio.Task[None] | None = None
         tracker = self.upload_tracker
+        output_size = 0
         if (
             self._continue is not None
             or self.chunked
@@ -612,18 +610,16 @@ class ClientRequest:
         elif body_type is bytes:
             head = serialize_headers(status_line, self.headers)
             transport.write(head)
-            self._output_size = len(head)
-            self._body_sent = True
+            output_size = len(head)
+            self._sent = True
             if tracker is not None:
                 writing(tracker, transport, None, 0)
             if self._traces:
                 await self._trace_sent(None)
         else:
             sent, head_size = write_whole(transport, conn, status_line, self.headers, body)  # type: ignore[arg-type]
-            self._output_size = head_size + len(sent)
-            self._body_sent = True
-            if len(sent) > _SMALL_BODY and protocol.writing_paused:
-                self._draining = protocol
+            output_size = head_size + len(sent)
+            self._sent = protocol if len(sent) > _SMALL_BODY and protocol.writing_paused else True
             if tracker is not None:
                 writing(tracker, transport, None, len(sent))
                 add_bytes(tracker, len(sent))
@@ -640,7 +636,8 @@ class ClientRequest:
             loop=self.loop,
             session=self._session,
         )
-        record_upload(response, self._upload, self._output_size)
+        upload = self._sent
+        record_upload(response, upload if isinstance(upload, BodyUpload) else None, output_size)
         return response
 
     def _status_line(self, conn: Connection) -> str:
@@ -652,14 +649,14 @@ class ClientRequest:
         else:
             self._add_late_headers(conn, version)
             http = f"HTTP/{version[0]}.{version[1]}"
-        proxy = self.proxy
-        if (proxy is None or is_socks(proxy)) and method != hdrs.METH_CONNECT:
-            # Through a SOCKS tunnel only the origin reads the request: origin form, and
-            # nothing for the proxy (its credentials went in the SOCKS handshake).
+        # Through a SOCKS tunnel only the origin reads the request: origin form, and
+        # nothing for the proxy (its credentials went in the SOCKS handshake).
+        http_proxy = self.proxy is not None and not is_socks(self.proxy)
+        if not http_proxy and method != hdrs.METH_CONNECT:
             target = self.url.raw_path_qs or "/"
         else:
             target = self._target()
-            if proxy is not None and not is_socks(proxy):
+            if http_proxy:
                 prepare_proxied_headers(self)
         return f"{method} {target} {http}"
 
@@ -669,8 +666,7 @@ class ClientRequest:
         """Write the head and start the task that streams the body; None if unsendable."""
         body = self._body
         body_type = body.__class__
-        self._upload = None
-        self._body_sent = False
+        self._sent = False
         if body_type is not bytes and (body.consumed or body in SPENT):  # type: ignore[union-attr]
             # Nothing is written; the error reaches the caller the way the response's
             # own failures do, through the head the session is about to wait for.
@@ -692,7 +688,7 @@ class ClientRequest:
             length = writer.length = content_length(self.headers)
         await writer.write_headers(status_line, self.headers)
         tracker = self.upload_tracker
-        upload = self._upload = BodyUpload(
+        upload = self._sent = BodyUpload(
             writer, conn, body, self.url, self._continue, length, tracker
         )
         if tracker is not None and protocol.transport is not None:
@@ -721,8 +717,7 @@ class ClientRequest:
 
     def answered_in_memory(self, size: int) -> None:
         """The body counts as sent whole (`size` bytes) in one attempt: for mock answers."""
-        self._upload = self._draining = None
-        self._body_sent = True
+        self._sent = True
         tracker = self.upload_tracker
         if tracker is not None:
             start_attempt(tracker)
@@ -731,11 +726,11 @@ class ClientRequest:
 
     def when_uploaded(self, callback: UploadCallback) -> None:
         """Call `callback(body fully sent?, its error)` once the last attempt's upload ended."""
-        upload = self._upload
-        if upload is not None:
-            upload.when_done(self._writer_task, callback)
+        sent = self._sent
+        if isinstance(sent, BodyUpload):
+            sent.when_done(self._writer_task, callback)
         else:
-            when_whole_body_sent(self._draining, self._body_sent, callback)
+            when_whole_body_sent(sent, callback)
 
     async def _trace_sent(self, data: bytes | bytearray | memoryview | None) -> None:
         """Fire on_request_headers_sent, then on_request_chunk_sent for a body sent whole."""

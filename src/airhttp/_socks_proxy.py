@@ -100,10 +100,11 @@ async def run_handshake(
     key: ConnectionKey,
     proxy: URL,
 ) -> None:
-    """Open the tunnel on `sock`, connected to the proxy; ClientSocksProxyError on failure."""
-    # The error's args reach logs and reprs: no credentials in them.
-    proxy = proxy.with_user(None)
-    key = key._replace(proxy=proxy, proxy_auth=None)
+    """Open the tunnel on `sock`, connected to the proxy; ClientSocksProxyError on failure.
+
+    `key` and `proxy` name the error: the caller strips their credentials (error args
+    reach logs and reprs).
+    """
     try:
         while True:
             outgoing = handshake.data_to_send()

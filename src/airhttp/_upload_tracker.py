@@ -13,12 +13,10 @@ from .client_exceptions import UploadAbortedError
 
 __all__ = (
     "UploadTracker",
-    "aborted",
     "add_bytes",
     "bind",
     "finish",
     "freeze",
-    "settle_future",
     "start_attempt",
     "writing",
 )
@@ -38,28 +36,6 @@ class _BodyCounter(Protocol):
     def flushed(self, buffered: int) -> int:
         """Body bytes handed on, less those among the `buffered` bytes still queued."""
         ...
-
-
-def aborted() -> UploadAbortedError:
-    return UploadAbortedError(_NOT_SENT)
-
-
-def settle_future(
-    future: asyncio.Future[None], sent: bool, error: BaseException | None = None
-) -> None:
-    """Resolve an upload_complete future once: None, or the upload's error (retrieved).
-
-    `error` is what made the upload fail (the body's own exception, a write error);
-    without one, a body that was cut short is an UploadAbortedError.
-    """
-    if future.done():
-        return
-    if sent:
-        future.set_result(None)
-        return
-    future.set_exception(error if error is not None else aborted())
-    # Seen as retrieved: nobody has to await a failed upload to keep the loop's log quiet.
-    future.exception()
 
 
 class UploadTracker:
@@ -158,6 +134,18 @@ def freeze(tracker: UploadTracker) -> None:
 
 
 def finish(tracker: UploadTracker, sent: bool, error: BaseException | None = None) -> None:
-    """The request is over: settle upload_complete by how the final attempt's body went."""
+    """The request is over: settle upload_complete (once) by how the last body went.
+
+    None when it was all sent; else `error`, what made the upload fail (the body's own
+    exception, a write error), or UploadAbortedError for a body cut short.
+    """
     freeze(tracker)
-    settle_future(tracker.upload_complete, sent, error)
+    future = tracker.upload_complete
+    if future.done():
+        return
+    if sent:
+        future.set_result(None)
+        return
+    future.set_exception(error if error is not None else UploadAbortedError(_NOT_SENT))
+    # Seen as retrieved: nobody has to await a failed upload to keep the loop's log quiet.
+    future.exception()
