@@ -184,6 +184,10 @@ async def test_streamed_body_pauses_transport_above_twice_read_bufsize_and_resum
     feed(proto, b"a" * 200)
     assert transport.pauses == 0
     feed(proto, b"b")
+    # Asked for at once, told to the transport one loop step later.
+    assert proto.reading_paused
+    assert transport.pauses == 0
+    await asyncio.sleep(0)
     assert transport.pauses == 1
     assert not transport.reading
     assert await payload.read(100) == b"a" * 100
@@ -196,6 +200,35 @@ async def test_streamed_body_pauses_transport_above_twice_read_bufsize_and_resum
     body = await payload.read()
     assert body == b"a" * 98 + b"b" + b"c" * 799
     assert proto.body_complete
+
+
+async def test_a_pause_drained_within_the_same_loop_step_never_reaches_the_transport(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, transport = conn
+    proto.expect_response("GET", settings(read_bufsize=100))
+    feed(proto, OK_HEAD % 1000)
+    payload = proto.payload()
+    feed(proto, b"a" * 300)
+    assert proto.reading_paused
+    assert await payload.read(250) == b"a" * 250
+    assert not proto.reading_paused
+    await asyncio.sleep(0)
+    assert (transport.pauses, transport.resumes) == (0, 0)
+    assert transport.reading
+
+
+async def test_a_pause_still_due_when_the_connection_is_lost_is_dropped(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    proto, transport = conn
+    proto.expect_response("GET", settings(read_bufsize=100))
+    feed(proto, OK_HEAD % 1000)
+    proto.payload()
+    feed(proto, b"a" * 300)
+    proto.connection_lost(None)
+    await asyncio.sleep(0)
+    assert transport.pauses == 0
 
 
 # --- interim responses and upgrades ----------------------------------------------------
@@ -604,8 +637,9 @@ async def test_time_while_reading_is_paused_does_not_count(
     proto.expect_response("GET", settings(sock_read=0.05, read_bufsize=10))
     feed(proto, OK_HEAD % 40 + b"a" * 25)
     payload = proto.payload()
-    assert not transport.reading
+    assert proto.reading_paused
     await asyncio.sleep(0.2)
+    assert not transport.reading
     assert payload.exception() is None
     assert not transport.closed
     assert await payload.read(25) == b"a" * 25
@@ -637,7 +671,7 @@ async def test_resumed_reading_gets_a_full_sock_read_window(
     proto.expect_response("GET", settings(sock_read=sock_read, read_bufsize=10))
     feed(proto, OK_HEAD % 40 + b"a" * 25)
     payload = proto.payload()
-    assert not transport.reading
+    assert proto.reading_paused
     # Paused for 2.5 windows: the timer rechecks at 1 and 2 windows, next at 3.
     await asyncio.sleep(2.5 * sock_read)
     assert await payload.read(25) == b"a" * 25
@@ -869,7 +903,7 @@ async def test_gzip_body_expands_in_bounded_steps_and_resumes_when_reader_drains
     # The whole compressed body arrives in one read.
     feed(proto, gzip_head(len(data)) + data)
     payload = proto.payload()
-    assert not transport.reading
+    assert proto.reading_paused
     assert not proto.body_complete
     assert calls == []
     largest = 0
@@ -883,7 +917,8 @@ async def test_gzip_body_expands_in_bounded_steps_and_resumes_when_reader_drains
     assert largest <= 4 * bufsize
     assert len(pieces) > len(body) // (4 * bufsize)
     assert b"".join(pieces) == body
-    assert transport.pauses > 1
+    # Each pause was drained within its loop step, so none had to reach the transport.
+    assert transport.pauses == transport.resumes
     assert transport.reading
     assert proto.body_complete
     assert calls == [1]

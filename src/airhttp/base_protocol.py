@@ -20,8 +20,10 @@ class BaseProtocol(asyncio.BufferedProtocol):
         "_drain_waiter",
         "_loop",
         "_lost_error",
+        "_pause_due",
         "_paused",
         "_reading_paused",
+        "_transport_paused",
         "transport",
     )
 
@@ -30,6 +32,9 @@ class BaseProtocol(asyncio.BufferedProtocol):
         self._paused = False
         self._drain_waiter: asyncio.Future[None] | None = None
         self._reading_paused = False
+        # A pause asked for is applied one loop step later (see pause_reading).
+        self._pause_due = False
+        self._transport_paused = False
         self._connection_lost = False
         self._lost_error: BaseException | None = None
         self.transport: asyncio.Transport | None = None
@@ -85,20 +90,40 @@ class BaseProtocol(asyncio.BufferedProtocol):
     def pause_reading(self) -> None:
         if not self._reading_paused:
             self._reading_paused = True
-            if self.transport is not None:
-                try:
-                    self.transport.pause_reading()
-                except (AttributeError, NotImplementedError, RuntimeError):
-                    pass
+            if self.transport is not None and not self._pause_due:
+                # Told to the transport one loop step later: the reader woken by the read
+                # that filled it usually drains it in that step, and then the transport is
+                # never paused and resumed (two epoll_ctl calls and a reader handle saved
+                # per read on a download). asyncio reads once per step, so nothing more
+                # comes in before that; uvloop may read again at once, and then
+                # pause_due_now() pauses it: at most one read more than asked for.
+                self._pause_due = True
+                self._loop.call_soon(self.pause_due_now)
+
+    def pause_due_now(self) -> None:
+        """Tell the transport about a pause asked for earlier in this loop step, if any."""
+        if not self._pause_due:
+            return
+        self._pause_due = False
+        transport = self.transport
+        if self._reading_paused and not self._transport_paused and transport is not None:
+            self._transport_paused = True
+            try:
+                transport.pause_reading()
+            except (AttributeError, NotImplementedError, RuntimeError):
+                pass
 
     def resume_reading(self) -> None:
         if self._reading_paused:
             self._reading_paused = False
-            if self.transport is not None:
-                try:
-                    self.transport.resume_reading()
-                except (AttributeError, NotImplementedError, RuntimeError):
-                    pass
+            transport = self.transport
+            if self._transport_paused:
+                self._transport_paused = False
+                if transport is not None:
+                    try:
+                        transport.resume_reading()
+                    except (AttributeError, NotImplementedError, RuntimeError):
+                        pass
 
     # --- lifecycle -------------------------------------------------------------------
 
