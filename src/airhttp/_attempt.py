@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Final
 
 from . import hdrs
 from ._upload_tracker import start_attempt
+from ._wait_within import wait_within
 from .client_exceptions import (
     ClientError,
     ClientOSError,
@@ -103,7 +104,7 @@ async def _connect_new(
     try:
         if not timeout.connect:  # None or 0: no limit, as aiohttp reads it
             return await connector.connect(req, traces, timeout)
-        return await asyncio.wait_for(connector.connect(req, traces, timeout), timeout.connect)
+        return await wait_within(connector.connect(req, traces, timeout), timeout.connect)
     except asyncio.TimeoutError as exc:
         if isinstance(exc, ClientError):
             raise

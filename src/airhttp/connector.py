@@ -39,6 +39,7 @@ from ._tls import (
     tls_errors,
     tls_name,
 )
+from ._wait_within import wait_within
 from .abc import AbstractResolver, ResolveResult
 from .client_exceptions import (
     ClientConnectionError,
@@ -136,7 +137,7 @@ async def _within(
         now = loop.time()
         delay = math.ceil(now + delay) - now
     try:
-        return await asyncio.wait_for(step, delay)
+        return await wait_within(step, delay)
     except asyncio.TimeoutError as exc:
         if isinstance(exc, OSError) and not is_timeout(exc):
             raise
