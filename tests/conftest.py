@@ -10,6 +10,10 @@ from typing import Any
 import pytest
 from yarl import URL
 
+from airhttp.streams import StreamReader
+
+from .proto_support import spy_readers
+
 RawHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
@@ -178,3 +182,9 @@ async def session() -> AsyncIterator[Any]:
 
     async with airhttp.ClientSession() as client:
         yield client
+
+
+@pytest.fixture
+def made_readers(monkeypatch: pytest.MonkeyPatch) -> list[StreamReader]:
+    """Every StreamReader client_proto creates while the test runs, in order."""
+    return spy_readers(monkeypatch)

@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+from airhttp import client_proto
 from airhttp._settings import DEFAULT_SETTINGS, RequestSettings
 from airhttp._timeouts import ClientTimeout
 from airhttp.client_proto import ResponseHandler
+from airhttp.streams import StreamReader
 
 
 class FakeTransport(asyncio.Transport):
@@ -81,3 +86,33 @@ def settings(*, sock_read: float | None = None, **changes: Any) -> RequestSettin
     return dataclasses.replace(
         DEFAULT_SETTINGS, timeout=ClientTimeout(sock_read=sock_read), **changes
     )
+
+
+OK_HEAD = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n"
+
+
+def ok(body: bytes, *extra: bytes) -> bytes:
+    head = b"HTTP/1.1 200 OK\r\n" + b"".join(h + b"\r\n" for h in extra)
+    return head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def gzip_head(length: int) -> bytes:
+    return b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % length
+
+
+def spy_readers(monkeypatch: pytest.MonkeyPatch) -> list[StreamReader]:
+    """Every StreamReader the protocol creates, in order."""
+    made: list[StreamReader] = []
+
+    def spy(*args: Any, **kwargs: Any) -> StreamReader:
+        reader = StreamReader(*args, **kwargs)
+        made.append(reader)
+        return reader
+
+    monkeypatch.setattr(client_proto, "StreamReader", spy)
+    return made
+
+
+def callback_counter() -> tuple[list[int], Callable[[], None]]:
+    calls: list[int] = []
+    return calls, lambda: calls.append(1)
