@@ -2,9 +2,10 @@
 
 A server writes a large body as fast as the socket takes it while the client reads
 it slowly: the bytes buffered in the client must stay within twice read_bufsize plus
-what the protocol pauses one loop step late (one receive buffer on asyncio, which reads
-once per step; two on uvloop, which may read again within the step), and the body must
-arrive whole.
+what the protocol pauses one loop step late (one receive buffer on asyncio's socket
+transport, which reads once per step; two on uvloop, which may read again within the
+step), and the body must arrive whole. What is buffered is sampled after each chunk
+taken, so a peak may be seen up to one chunk low.
 """
 
 from __future__ import annotations

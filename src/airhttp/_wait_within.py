@@ -1,4 +1,4 @@
-"""Awaiting a step with a time limit, without asyncio.wait_for's extra task on 3.11+.
+"""Awaiting a step with a time limit, without asyncio.wait_for's extra task on 3.11.
 
 A leaf module: it imports nothing from airhttp.
 """
@@ -15,7 +15,9 @@ __all__ = ("wait_within",)
 _T = TypeVar("_T")
 
 
-if sys.version_info >= (3, 11):
+# From 3.11.3 (gh-102780): before it, asyncio.timeout let an expiry through as a bare
+# CancelledError when the task had been cancelled and not uncancelled earlier.
+if sys.version_info >= (3, 11) and sys.version_info >= (3, 11, 3):  # the first for mypy
 
     async def wait_within(step: Awaitable[_T], delay: float) -> _T:
         """Await `step` in the caller's task; TimeoutError after `delay` seconds.

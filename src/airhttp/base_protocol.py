@@ -94,9 +94,10 @@ class BaseProtocol(asyncio.BufferedProtocol):
                 # Told to the transport one loop step later: the reader woken by the read
                 # that filled it usually drains it in that step, and then the transport is
                 # never paused and resumed (two epoll_ctl calls and a reader handle saved
-                # per read on a download). asyncio reads once per step, so nothing more
-                # comes in before that; uvloop may read again at once, and then
-                # pause_due_now() pauses it: at most one read more than asked for.
+                # per read on a download). asyncio's socket transport reads once per
+                # step, so nothing more comes in before that; uvloop and asyncio's TLS
+                # transport may read again at once, and then pause_due_now() pauses
+                # it: at most one read more than asked for.
                 self._pause_due = True
                 self._loop.call_soon(self.pause_due_now)
 

@@ -373,9 +373,10 @@ class ResponseHandler(BaseProtocol):
         return self._view
 
     def buffer_updated(self, nbytes: int) -> None:
+        data = bytes(self._view[:nbytes])  # copied first: the buffer is the thread's
         if self._pause_due:
-            self.pause_due_now()  # a second read within one loop step (uvloop)
-        self.data_received(bytes(self._view[:nbytes]))
+            self.pause_due_now()  # a second read within one loop step (uvloop, TLS)
+        self.data_received(data)
 
     def data_received(self, data: bytes) -> None:
         if self._sock_read is not None:
