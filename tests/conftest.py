@@ -12,8 +12,6 @@ from yarl import URL
 
 from airhttp.streams import StreamReader
 
-from .proto_support import spy_readers
-
 RawHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
@@ -187,4 +185,7 @@ async def session() -> AsyncIterator[Any]:
 @pytest.fixture
 def made_readers(monkeypatch: pytest.MonkeyPatch) -> list[StreamReader]:
     """Every StreamReader client_proto creates while the test runs, in order."""
+    # Imported here: test_leak_guard copies this file where tests/ is no package.
+    from .proto_support import spy_readers
+
     return spy_readers(monkeypatch)
