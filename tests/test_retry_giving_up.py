@@ -17,7 +17,7 @@ from yarl import URL
 
 import airhttp
 from airhttp import RetryMiddleware
-from airhttp._request_timer import RequestTimer
+from airhttp._request_timer import RequestTimer, SharedDeadlines
 from airhttp.client_exceptions import (
     ClientConnectorCertificateError,
     ClientConnectorError,
@@ -145,22 +145,62 @@ async def test_time_left_counts_down_the_total_and_is_none_without_one(
     assert airhttp.ClientRequest("GET", url).time_left() is None
 
 
-async def test_a_timer_has_nothing_left_once_it_fired_or_was_cancelled() -> None:
+@pytest.mark.parametrize("shared", [False, True], ids=["own timer", "shared second"])
+async def test_a_timer_has_nothing_left_once_it_fired_or_was_cancelled(shared: bool) -> None:
     loop = asyncio.get_running_loop()
-    cancelled = RequestTimer(loop, loop.time() + 60)
-    assert 59 < cancelled.remaining() <= 60
+    deadlines = SharedDeadlines(loop) if shared else None
+    cancelled = RequestTimer.start(loop, airhttp.ClientTimeout(total=60), deadlines)
+    assert cancelled is not None
+    # Over ceil_threshold (5 s) the deadline is rounded up to a whole second.
+    assert 59 < cancelled.remaining() <= 61
     cancelled.cancel()
     assert cancelled.remaining() == 0.0
     timers: list[RequestTimer] = []
+    # Shared only above ceil_threshold, so it is lowered to keep the wait short.
+    short = airhttp.ClientTimeout(total=0.02, ceil_threshold=0.01 if shared else 5)
 
     async def timed_out() -> None:
-        timers.append(RequestTimer(loop, loop.time()))
+        timer = RequestTimer.start(loop, short, deadlines)
+        assert timer is not None
+        timers.append(timer)
         await asyncio.sleep(10)  # cancelled by the timer: no connection is attached
 
     with pytest.raises(asyncio.CancelledError):
         await asyncio.create_task(timed_out())
     (fired,) = timers
     assert fired.fired and fired.remaining() == 0.0
+    if deadlines is not None:
+        assert len(deadlines) == 1  # the cancelled one's second, until it passes
+        deadlines.close()
+        assert len(deadlines) == 0
+
+
+async def test_timers_ending_in_the_same_second_share_one_loop_timer() -> None:
+    loop = asyncio.get_running_loop()
+    deadlines = SharedDeadlines(loop)
+    timeout = airhttp.ClientTimeout(total=0.3, ceil_threshold=0.1)
+    timers: list[RequestTimer] = []
+
+    async def request(hold: float) -> None:
+        timer = RequestTimer.start(loop, timeout, deadlines)
+        assert timer is not None
+        timers.append(timer)
+        await asyncio.sleep(hold)
+        timer.cancel()
+
+    tasks = [asyncio.create_task(request(hold)) for hold in (0, 5, 5)]
+    await asyncio.sleep(0)
+    # Three requests, one loop timer (two if the clock just crossed a whole second).
+    assert len(timers) == 3 and 1 <= len(deadlines) <= 2
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    # The one that finished first left its second; the others were cancelled at it.
+    assert [type(r) for r in results] == [
+        type(None),
+        asyncio.CancelledError,
+        asyncio.CancelledError,
+    ]
+    assert [t.fired for t in timers] == [False, True, True]
+    assert len(deadlines) == 0
 
 
 # --- failures another attempt would meet again ------------------------------------------

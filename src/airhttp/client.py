@@ -42,7 +42,7 @@ from ._request_state import (
     follow_redirect,
     netrc_auth,
 )
-from ._request_timer import RequestTimer
+from ._request_timer import RequestTimer, SharedDeadlines
 from ._settings import RequestSettings
 from ._ssl_params import merge_ssl_params
 from ._timeouts import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
@@ -214,6 +214,7 @@ class ClientSession:
         self._retry_connection = True
         self._middlewares = middlewares
         self._url_cache: dict[str, URL] = {}
+        self._deadlines = SharedDeadlines(self._loop)
 
     def _set_base_url(self, base_url: str | URL | None) -> None:
         if base_url is None:
@@ -441,7 +442,7 @@ class ClientSession:
             chain = (*chain, *ACTIVE_MOCKS)
         send = build_client_middlewares(state.attempt, chain)  # state.attempt if chain is empty
         # From here on every way out cancels the timer (the traces' own, then fail()).
-        state.timer = RequestTimer.start(self._loop, state.settings.timeout)
+        state.timer = RequestTimer.start(self._loop, state.settings.timeout, self._deadlines)
         if self._trace_configs:
             await self._start_traces(state, trace_request_ctx)
         if raise_for_status is None:
@@ -666,6 +667,7 @@ class ClientSession:
         if not self.closed:
             # A CLOSE frame (1001, going away) for every WebSocket still open.
             shutdown_all(self._websockets)
+            self._deadlines.close()
             if self._connector is not None and self._connector_owner:
                 await self._connector.close()
             self._connector = None
