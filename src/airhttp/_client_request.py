@@ -285,15 +285,20 @@ class ClientRequest:
         key = self._connection_key
         if key is None:
             proxy_headers = self.proxy_headers
-            key = self._connection_key = ConnectionKey(
-                self.url.raw_host or "",
-                self.url.port,
-                self.url.scheme in _SSL_SCHEMES,
-                self._ssl,
-                self.proxy,
-                self.proxy_auth,
-                hash(tuple(proxy_headers.items())) if proxy_headers else None,
-                self.server_hostname,
+            url = self.url
+            # tuple.__new__ skips the NamedTuple's Python-level __new__ (one call per request).
+            key = self._connection_key = tuple.__new__(
+                ConnectionKey,
+                (
+                    url.raw_host or "",
+                    url.port,
+                    url.scheme in _SSL_SCHEMES,
+                    self._ssl,
+                    self.proxy,
+                    self.proxy_auth,
+                    hash(tuple(proxy_headers.items())) if proxy_headers else None,
+                    self.server_hostname,
+                ),
             )
         return key
 
@@ -353,6 +358,12 @@ class ClientRequest:
                     headers[hdr] = val
             if hdrs.USER_AGENT not in headers and hdrs.USER_AGENT not in skip:
                 headers[hdrs.USER_AGENT] = _USER_AGENT
+            return
+        if len(headers) == 1:
+            # Only Host so far (no request or session headers): nothing to keep, so the
+            # defaults go in with one bulk add instead of a lookup and a store each.
+            headers.extend(self.DEFAULT_HEADERS)
+            headers[hdrs.USER_AGENT] = _USER_AGENT
             return
         for hdr, val in self.DEFAULT_HEADERS.items():
             if hdr not in headers:

@@ -225,7 +225,8 @@ def finish(
     if (
         callable(raise_for_status)
         or state.traces
-        or (isinstance(body, Payload) and needs_close(body))
+        # bytes first: an ABC isinstance() check costs a Python-level call per request.
+        or (type(body) is not bytes and isinstance(body, Payload) and needs_close(body))
     ):
         return _finish_awaiting(state, req, resp, raise_for_status)
     if raise_for_status:
