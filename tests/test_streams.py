@@ -618,6 +618,21 @@ async def test_cancelled_read_all_keeps_what_it_had_taken(protocol: FakeProtocol
     assert reader.read_nowait() == b"abcd"
 
 
+async def test_read_all_after_a_partial_read_takes_the_rest_of_every_block(
+    protocol: FakeProtocol,
+) -> None:
+    reader = make_reader(protocol)
+    reader.feed_data(b"abcdef")
+    reader.feed_data(b"gh")
+    assert await reader.read(2) == b"ab"
+    task = asyncio.ensure_future(reader.read())
+    await settle()
+    reader.feed_data(b"ij")
+    reader.feed_eof()
+    assert await task == b"cdefghij"
+    assert reader.at_eof()
+
+
 async def test_cancelled_readexactly_keeps_what_it_had_taken(protocol: FakeProtocol) -> None:
     reader = make_reader(protocol)
     task = asyncio.ensure_future(reader.readexactly(4))

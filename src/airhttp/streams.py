@@ -529,8 +529,9 @@ class StreamReader(AsyncStreamReaderMixin):
         parts: list[bytes] = []
         while True:
             if self._buffer:
-                # Draining as we go keeps the protocol unpaused for bodies over the limit.
-                parts.append(self._take_all())
+                # Draining as we go keeps the protocol unpaused for bodies over the limit;
+                # the blocks are kept as they are and joined once, at the end.
+                self._drain_into(parts)
                 continue
             if self._eof:
                 break
@@ -612,6 +613,19 @@ class StreamReader(AsyncStreamReaderMixin):
         if self._paused:
             self._maybe_resume()
         return data
+
+    def _drain_into(self, parts: list[bytes]) -> None:
+        """Move every buffered block onto `parts`, uncopied; the buffer must not be empty."""
+        buffer = self._buffer
+        offset = self._offset
+        if offset:
+            parts.append(buffer.popleft()[offset:])
+            self._offset = 0
+        parts.extend(buffer)
+        buffer.clear()
+        self._size = 0
+        if self._paused:
+            self._maybe_resume()
 
     def _restore(self, parts: list[bytes]) -> None:
         """Put taken bytes back in front, as if they had never been read."""
