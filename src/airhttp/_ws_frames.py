@@ -48,6 +48,8 @@ _LEN64_MARK: Final[int] = 127
 # The first header byte of a complete, unfragmented, uncompressed data frame.
 _FIN_TEXT: Final[int] = 0x81
 _FIN_BINARY: Final[int] = 0x82
+_TEXT: Final = WSMsgType.TEXT
+_BINARY: Final = WSMsgType.BINARY
 
 _OP_CONTINUATION: Final[int] = 0x0
 _OP_TEXT: Final[int] = 0x1
@@ -194,6 +196,7 @@ class WebSocketReader:
         limit = self._max_msg_size
         decode_text = self._decode_text
         append = self._messages.append
+        new = tuple.__new__
         pos = 0
         while size - pos >= 2:
             first = data[pos]
@@ -211,14 +214,15 @@ class WebSocketReader:
             end = start + length
             if end > size or (limit and length > limit):
                 break
+            # tuple.__new__ skips the NamedTuple's Python-level __new__: one call per message.
             if first == _FIN_TEXT:
                 try:
                     text = data[start:end].decode("utf-8")
                 except UnicodeDecodeError:
                     break
-                append(WSMessage(WSMsgType.TEXT, text if decode_text else data[start:end], ""))
+                append(new(WSMessage, (_TEXT, text if decode_text else data[start:end], "")))
             else:
-                append(WSMessage(WSMsgType.BINARY, data[start:end], ""))
+                append(new(WSMessage, (_BINARY, data[start:end], "")))
             pos = end
         return pos
 
