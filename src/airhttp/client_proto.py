@@ -370,7 +370,9 @@ class ResponseHandler(BaseProtocol):
     # --- the transport's side ------------------------------------------------------------
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        return self._view
+        # The buffer of the thread reading now, not of the one that made this protocol.
+        view = self._view = _read_view()
+        return view
 
     def buffer_updated(self, nbytes: int) -> None:
         data = bytes(self._view[:nbytes])  # copied first: the buffer is the thread's
