@@ -348,6 +348,17 @@ async def test_total_timeout_raises_asyncio_timeout(base: URL) -> None:
             assert resp.status == 200
 
 
+@pytest.mark.parametrize("total", [0, -1])
+async def test_a_total_timeout_of_zero_or_less_means_no_limit(base: URL, total: float) -> None:
+    # As aiohttp: only a positive total starts a timer (checked against aiohttp 3.14).
+    timeout = airhttp.ClientTimeout(total=total)
+    async with airhttp.ClientSession(timeout=timeout) as session:
+        async with session.get(base / "slow", params={"s": "0.1"}) as resp:
+            assert resp.status == 200
+        async with session.get(base / "", timeout=timeout) as resp:
+            assert resp.status == 200
+
+
 async def test_total_timeout_while_reading_body_fails_the_read(raw_server: RawServer) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)

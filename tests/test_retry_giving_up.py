@@ -203,6 +203,47 @@ async def test_timers_ending_in_the_same_second_share_one_loop_timer() -> None:
     assert len(deadlines) == 0
 
 
+async def test_a_failing_timer_does_not_keep_the_rest_of_its_second_from_firing() -> None:
+    loop = asyncio.get_running_loop()
+    deadlines = SharedDeadlines(loop)
+    timeout = airhttp.ClientTimeout(total=0.05, ceil_threshold=0.01)
+    reported: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _, context: reported.append(context))
+
+    class BrokenProtocol:
+        def fail(self, exc: BaseException) -> None:
+            raise RuntimeError("broken")
+
+    class Lease:  # what RequestTimer.attach() holds: something with a .protocol
+        protocol = BrokenProtocol()
+
+    lease = Lease()
+    tasks: list[asyncio.Task[None]] = []
+    timers: list[RequestTimer] = []
+
+    async def request(broken: bool) -> None:
+        timer = RequestTimer.start(loop, timeout, deadlines)
+        assert timer is not None
+        timers.append(timer)
+        if broken:
+            timer.attach(lease)  # type: ignore[arg-type]
+        await asyncio.sleep(5)
+
+    try:
+        tasks = [asyncio.create_task(request(i == 0)) for i in range(4)]
+        others = await asyncio.wait_for(asyncio.gather(*tasks[1:], return_exceptions=True), 3)
+        # The broken one raised inside the shared callback; the three others were cancelled.
+        assert [type(r) for r in others] == [asyncio.CancelledError] * 3
+        assert [t.fired for t in timers] == [True] * 4
+        assert not tasks[0].done()
+        assert [str(c["exception"]) for c in reported] == ["broken"]
+    finally:
+        loop.set_exception_handler(None)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 # --- failures another attempt would meet again ------------------------------------------
 
 

@@ -359,11 +359,10 @@ class ClientRequest:
             if hdrs.USER_AGENT not in headers and hdrs.USER_AGENT not in skip:
                 headers[hdrs.USER_AGENT] = _USER_AGENT
             return
-        if len(headers) == 1:
-            # Only Host so far (no request or session headers): nothing to keep, so the
-            # defaults go in with one bulk add instead of a lookup and a store each.
-            headers.extend(self.DEFAULT_HEADERS)
-            headers[hdrs.USER_AGENT] = _USER_AGENT
+        if len(headers) == 1 and self.DEFAULT_HEADERS == _STOCK_DEFAULT_HEADERS:
+            # Only Host so far (no request or session headers) and the stock defaults:
+            # one bulk add instead of a lookup and a store per header.
+            headers.extend(_STOCK_AUTO_HEADERS)
             return
         for hdr, val in self.DEFAULT_HEADERS.items():
             if hdr not in headers:
@@ -801,3 +800,7 @@ class ClientRequest:
 
 # http.SERVER_SOFTWARE names aiohttp as well, for servers that look for it.
 _USER_AGENT: Final = SERVER_SOFTWARE
+# What update_auto_headers adds to a request with only Host, unless a subclass or a caller
+# changed DEFAULT_HEADERS (then it takes the header-by-header path).
+_STOCK_DEFAULT_HEADERS: Final = dict(ClientRequest.DEFAULT_HEADERS)
+_STOCK_AUTO_HEADERS: Final = (*_STOCK_DEFAULT_HEADERS.items(), (hdrs.USER_AGENT, _USER_AGENT))

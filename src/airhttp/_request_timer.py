@@ -45,14 +45,14 @@ class RequestTimer:
         timeout: ClientTimeout,
         deadlines: SharedDeadlines | None = None,
     ) -> RequestTimer | None:
-        """The timer for `timeout.total`, or None when the request has no total limit.
+        """The timer for `timeout.total`, or None when it is no limit (None, 0 or less).
 
         A timeout over `ceil_threshold` ends on a whole second; with `deadlines` given,
         it then shares that second's one loop timer with every other request ending then.
         """
         total = timeout.total
-        if total is None:
-            return None
+        if total is None or total <= 0:
+            return None  # as aiohttp: only a positive total is a limit
         timer = cls(loop)
         when = calculate_timeout_when(loop.time(), total, timeout.ceil_threshold)
         if deadlines is not None and total > timeout.ceil_threshold:
@@ -105,10 +105,11 @@ class RequestTimer:
 class _SharedDeadline:
     """The one loop timer of every request timer that ends at `when` (a whole second)."""
 
-    __slots__ = ("_deadlines", "handle", "timers", "when")
+    __slots__ = ("_deadlines", "_loop", "handle", "timers", "when")
 
     def __init__(self, deadlines: SharedDeadlines, loop: asyncio.AbstractEventLoop, when: float):
         self._deadlines = deadlines
+        self._loop = loop
         self.when = when
         self.timers: set[RequestTimer] = set()
         self.handle = loop.call_at(when, self._fire)
@@ -117,7 +118,16 @@ class _SharedDeadline:
         self._deadlines.forget(self.when)
         timers, self.timers = self.timers, set()
         for timer in timers:
-            timer._fire()
+            if timer._shared is not self:
+                continue  # cancelled by an earlier timer's failure callbacks
+            try:
+                timer._fire()
+            except Exception as exc:
+                # Reported as the loop reports a failing callback, and the other
+                # requests of this second still time out.
+                self._loop.call_exception_handler(
+                    {"message": "Exception in a request timeout", "exception": exc}
+                )
 
 
 class SharedDeadlines:
