@@ -7,11 +7,10 @@ it never reads or writes anything itself.
 from __future__ import annotations
 
 import asyncio
+import math
 import sys
 import weakref
 from typing import TYPE_CHECKING
-
-from .helpers import calculate_timeout_when
 
 if TYPE_CHECKING:
     from ._pool import Connection
@@ -47,15 +46,19 @@ class RequestTimer:
     ) -> RequestTimer | None:
         """The timer for `timeout.total`, or None when it is no limit (None, 0 or less).
 
-        A timeout over `ceil_threshold` ends on a whole second; with `deadlines` given,
+        A timeout of `ceil_threshold` or more ends on a whole second; with `deadlines` given,
         it then shares that second's one loop timer with every other request ending then.
         """
         total = timeout.total
         if total is None or total <= 0:
             return None  # as aiohttp: only a positive total is a limit
         timer = cls(loop)
-        when = calculate_timeout_when(loop.time(), total, timeout.ceil_threshold)
-        if deadlines is not None and total > timeout.ceil_threshold:
+        when = loop.time() + total
+        if total >= timeout.ceil_threshold:
+            # Rounded up to a whole second from the threshold itself on, as aiohttp's
+            # total timer does (helpers.calculate_timeout_when starts above it).
+            when = math.ceil(when)
+        if deadlines is not None and total >= timeout.ceil_threshold:
             shared = deadlines.at(when)
             shared.timers.add(timer)
             timer._shared = shared
