@@ -285,7 +285,7 @@ def valid_response(draw: st.DrawFn) -> tuple[bytes, dict[str, Any]]:
 
 
 @SETTINGS
-@given(case=valid_response(), split_seed=st.data(), repeat=st.integers(1, 2))
+@given(case=valid_response(), split_seed=st.data(), repeat=st.integers(1, 3))
 def test_valid_responses_round_trip_for_any_split(
     case: tuple[bytes, dict[str, Any]], split_seed: st.DataObject, repeat: int
 ) -> None:

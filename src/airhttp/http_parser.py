@@ -132,6 +132,10 @@ SINGLETON_HEADERS: Final = frozenset(
 RawResponseMessagePy = RawResponseMessage
 
 _CONTENT_LENGTH: Final = istr("Content-Length")
+# How many distinct heads a connection remembers (see ResponseParser._heads), and what it
+# keeps of each: the limits it was checked against, then _finish_head's arguments.
+_HEADS_KEPT: Final = 4
+_SeenHead = tuple[tuple[int, int, int], HttpVersion, bool, int, str, "CIMultiDict[str]"]
 _TRANSFER_ENCODING: Final = istr("Transfer-Encoding")
 _CONNECTION: Final = istr("Connection")
 _CONTENT_ENCODING: Final = istr("Content-Encoding")
@@ -195,6 +199,7 @@ class ResponseParser:
         "_eof",
         "_error",
         "_head_fields",
+        "_heads",
         "_is_connect",
         "_is_head",
         "_pos",
@@ -228,6 +233,10 @@ class ResponseParser:
         self._chunk_left = 0
         # Fields in the head of a chunked response: the trailers' count adds to them.
         self._head_fields = 0
+        # Heads parsed on this connection by their text, with the limits they were checked
+        # against: a server repeats the same head (within the second its Date names), and
+        # a repeat skips splitting, checking and building the fields.
+        self._heads: dict[str, _SeenHead] = {}
         # The state is the reader for it, held as a plain function: a bound method
         # stored on self would make every parser a reference cycle.
         self._reader: Callable[[ResponseParser], Event] = _IDLE
@@ -347,6 +356,11 @@ class ResponseParser:
         if end < 0:
             return self._read_head_slow()
         text = buf[pos:end].decode(ENCODING, ERRORS)
+        limits = (self.max_line_size, self.max_field_size, self.max_headers)
+        seen = self._heads.get(text)
+        if seen is not None and seen[0] == limits:
+            _, version, default_close, code, reason, fields = seen
+            return self._finish_head(version, default_close, code, reason, fields, end + 4)
         lines = text.split("\r\n")
         status = lines[0]
         del lines[0]
@@ -412,6 +426,10 @@ class ResponseParser:
             if len(status) - 13 > self.max_line_size:
                 return self._read_head_slow()
             headers = CIMultiDict()
+        heads = self._heads
+        if len(heads) >= _HEADS_KEPT:
+            heads.clear()
+        heads[text] = (limits, version, default_close, code, reason, headers)
         return self._finish_head(version, default_close, code, reason, headers, end + 4)
 
     def _read_head_slow(self) -> Event:
