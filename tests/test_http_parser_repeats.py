@@ -75,3 +75,15 @@ def test_many_different_heads_on_one_connection_each_parse_right() -> None:
             head = HEAD.replace(b"Server: test", b"Server: test-%d" % n)
             events = read_one(parser, head + b"ok", settings, len(head) + 2)
             assert dict(head_of(events)[3])["Server"] == f"test-{n}", round_
+
+
+def test_a_head_over_8_kib_parses_the_same_every_time() -> None:
+    parser = ResponseParser()
+    settings = RequestSettings()
+    big = HEAD.replace(b"X-Long: ", b"X-Big: " + b"b" * 6000 + b"\r\nX-Long: ")
+    big = big.replace(b"X-Big: ", b"X-Big2: " + b"c" * 6000 + b"\r\nX-Big: ")
+    assert len(big) > 8192
+    first = read_one(parser, big + b"ok", settings, len(big) + 2)
+    again = read_one(parser, big + b"ok", settings, 1000)
+    assert head_of(again) == head_of(first)
+    assert len(dict(head_of(again)[3])["X-Big"]) == 6000

@@ -135,6 +135,7 @@ _CONTENT_LENGTH: Final = istr("Content-Length")
 # How many distinct heads a connection remembers (see ResponseParser._heads), and what it
 # keeps of each: the limits it was checked against, then _finish_head's arguments.
 _HEADS_KEPT: Final = 4
+_HEAD_KEPT_SIZE: Final = 8192  # bigger heads are not kept: a connection holds at most ~32 KB
 _SeenHead = tuple[tuple[int, int, int], HttpVersion, bool, int, str, "CIMultiDict[str]"]
 _TRANSFER_ENCODING: Final = istr("Transfer-Encoding")
 _CONNECTION: Final = istr("Connection")
@@ -426,10 +427,11 @@ class ResponseParser:
             if len(status) - 13 > self.max_line_size:
                 return self._read_head_slow()
             headers = CIMultiDict()
-        heads = self._heads
-        if len(heads) >= _HEADS_KEPT:
-            heads.clear()
-        heads[text] = (limits, version, default_close, code, reason, headers)
+        if end - pos <= _HEAD_KEPT_SIZE:
+            heads = self._heads
+            if len(heads) >= _HEADS_KEPT:
+                heads.clear()
+            heads[text] = (limits, version, default_close, code, reason, headers)
         return self._finish_head(version, default_close, code, reason, headers, end + 4)
 
     def _read_head_slow(self) -> Event:
