@@ -36,13 +36,18 @@ async def conn() -> tuple[ResponseHandler, FakeTransport]:
 # --- read pausing ---------------------------------------------------------------------
 
 
+def streaming(proto: ResponseHandler) -> StreamReader:
+    """Start a 1000-byte body with read_bufsize 100 (pause above 200): its stream."""
+    proto.expect_response("GET", settings(read_bufsize=100))
+    feed(proto, OK_HEAD % 1000)
+    return proto.payload()
+
+
 async def test_streamed_body_pauses_transport_above_twice_read_bufsize_and_resumes_below(
     conn: tuple[ResponseHandler, FakeTransport],
 ) -> None:
     proto, transport = conn
-    proto.expect_response("GET", settings(read_bufsize=100))
-    feed(proto, OK_HEAD % 1000)
-    payload = proto.payload()
+    payload = streaming(proto)
     feed(proto, b"a" * 200)
     assert transport.pauses == 0
     feed(proto, b"b")
@@ -68,9 +73,7 @@ async def test_a_pause_drained_within_the_same_loop_step_never_reaches_the_trans
     conn: tuple[ResponseHandler, FakeTransport],
 ) -> None:
     proto, transport = conn
-    proto.expect_response("GET", settings(read_bufsize=100))
-    feed(proto, OK_HEAD % 1000)
-    payload = proto.payload()
+    payload = streaming(proto)
     feed(proto, b"a" * 300)
     assert proto.reading_paused
     assert await payload.read(250) == b"a" * 250
@@ -84,9 +87,7 @@ async def test_a_pause_still_due_when_the_connection_is_lost_is_dropped(
     conn: tuple[ResponseHandler, FakeTransport],
 ) -> None:
     proto, transport = conn
-    proto.expect_response("GET", settings(read_bufsize=100))
-    feed(proto, OK_HEAD % 1000)
-    proto.payload()
+    streaming(proto)
     feed(proto, b"a" * 300)
     proto.connection_lost(None)
     await asyncio.sleep(0)
@@ -99,9 +100,7 @@ async def test_a_second_read_within_one_loop_step_pauses_the_transport_at_once(
     # uvloop reads up to 32 times per wake-up: the read after the one that asked for the
     # pause applies it, so at most one read more than asked for gets in.
     proto, transport = conn
-    proto.expect_response("GET", settings(read_bufsize=100))
-    feed(proto, OK_HEAD % 1000)
-    payload = proto.payload()
+    payload = streaming(proto)
     feed(proto, b"a" * 300)
     assert transport.pauses == 0
     feed(proto, b"b" * 300)
@@ -116,9 +115,7 @@ async def test_pause_resume_pause_within_one_loop_step_pauses_once(
     conn: tuple[ResponseHandler, FakeTransport],
 ) -> None:
     proto, transport = conn
-    proto.expect_response("GET", settings(read_bufsize=100))
-    feed(proto, OK_HEAD % 1000)
-    payload = proto.payload()
+    payload = streaming(proto)
     proto.pause_reading()
     proto.resume_reading()
     proto.pause_reading()
