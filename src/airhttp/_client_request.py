@@ -350,25 +350,19 @@ class ClientRequest:
     def update_auto_headers(self, skip_auto_headers: Iterable[str] | None) -> None:
         """Add Accept, Accept-Encoding and User-Agent unless given or skipped."""
         headers = self.headers
+        skip: Iterable[str] = ()
         if skip_auto_headers is not None:
-            skip = CIMultiDict((hdr, None) for hdr in sorted(skip_auto_headers))
-            self._skip_auto_headers = skip
-            for hdr, val in self.DEFAULT_HEADERS.items():
-                if hdr not in headers and hdr not in skip:
-                    headers[hdr] = val
-            if hdrs.USER_AGENT not in headers and hdrs.USER_AGENT not in skip:
-                headers[hdrs.USER_AGENT] = _USER_AGENT
-            return
-        if len(headers) == 1 and self.DEFAULT_HEADERS == _STOCK_DEFAULT_HEADERS:
+            skip = self._skip_auto_headers = CIMultiDict(
+                (h, None) for h in sorted(skip_auto_headers)
+            )
+        elif len(headers) == 1 and self.DEFAULT_HEADERS == _STOCK_DEFAULT_HEADERS:
             # Only Host so far (no request or session headers) and the stock defaults:
             # one bulk add instead of a lookup and a store per header.
             headers.extend(_STOCK_AUTO_HEADERS)
             return
-        for hdr, val in self.DEFAULT_HEADERS.items():
-            if hdr not in headers:
+        for hdr, val in (*self.DEFAULT_HEADERS.items(), (hdrs.USER_AGENT, _USER_AGENT)):
+            if hdr not in headers and hdr not in skip:
                 headers[hdr] = val
-        if hdrs.USER_AGENT not in headers:
-            headers[hdrs.USER_AGENT] = _USER_AGENT
 
     def update_cookies(self, cookies: Any) -> None:
         """Add `cookies` to the Cookie header."""

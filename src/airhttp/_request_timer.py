@@ -58,12 +58,11 @@ class RequestTimer:
             # Rounded up to a whole second from the threshold itself on, as aiohttp's
             # total timer does (helpers.calculate_timeout_when starts above it).
             when = math.ceil(when)
-        if deadlines is not None and total >= timeout.ceil_threshold:
-            shared = deadlines.at(when)
-            shared.timers.add(timer)
-            timer._shared = shared
-        else:
-            timer._handle = loop.call_at(when, timer._fire)
+            if deadlines is not None:
+                shared = timer._shared = deadlines.at(when)
+                shared.timers.add(timer)
+                return timer
+        timer._handle = loop.call_at(when, timer._fire)
         return timer
 
     def remaining(self) -> float:

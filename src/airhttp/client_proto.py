@@ -45,6 +45,7 @@ __all__ = ("ConnectionState", "ResponseHandler")
 # reads move a download in a quarter of the loop steps 64 KiB ones take.
 _READ_BUFFER_SIZE: Final = 2**18
 _buffers = threading.local()
+_NO_VIEW: Final = memoryview(b"")
 
 
 def _read_view() -> memoryview:
@@ -159,7 +160,7 @@ class ResponseHandler(BaseProtocol):
         super().__init__(loop)
         self._state = _IDLE
         self._parser = ResponseParser()
-        self._view = _read_view()
+        self._view = _NO_VIEW  # get_buffer() takes the reading thread's buffer
         self._head_waiter: asyncio.Future[RawResponseMessage] | None = None
         # The final head has been parsed but is handed out only once the read it came
         # in is parsed too (see _on_head).

@@ -133,10 +133,11 @@ RawResponseMessagePy = RawResponseMessage
 
 _CONTENT_LENGTH: Final = istr("Content-Length")
 # How many distinct heads a connection remembers (see ResponseParser._heads), and what it
-# keeps of each: the limits it was checked against, then _finish_head's arguments.
+# keeps of each: the limits it was checked against, and the parsed head.
 _HEADS_KEPT: Final = 4
 _HEAD_KEPT_SIZE: Final = 8192  # bigger heads are not kept: a connection holds at most ~32 KB
-_SeenHead = tuple[tuple[int, int, int], HttpVersion, bool, int, str, "CIMultiDict[str]"]
+_PlainHead = tuple[HttpVersion, bool, int, str, "CIMultiDict[str]"]
+_SeenHead = tuple[tuple[int, int, int], _PlainHead]
 _TRANSFER_ENCODING: Final = istr("Transfer-Encoding")
 _CONNECTION: Final = istr("Connection")
 _CONTENT_ENCODING: Final = istr("Content-Encoding")
@@ -360,8 +361,24 @@ class ResponseParser:
         limits = (self.max_line_size, self.max_field_size, self.max_headers)
         seen = self._heads.get(text)
         if seen is not None and seen[0] == limits:
-            _, version, default_close, code, reason, fields = seen
-            return self._finish_head(version, default_close, code, reason, fields, end + 4)
+            head = seen[1]
+        else:
+            parsed = self._parse_plain_head(text, end - pos)
+            if parsed is None:
+                return self._read_head_slow()
+            head = parsed
+            if end - pos <= _HEAD_KEPT_SIZE:
+                heads = self._heads
+                if len(heads) >= _HEADS_KEPT:
+                    heads.clear()
+                heads[text] = (limits, head)
+        return self._finish_head(*head, end + 4)
+
+    def _parse_plain_head(self, text: str, size: int) -> _PlainHead | None:
+        """Status and fields of a head (`size` bytes) in the common spelling, or None.
+
+        None sends the head to the slow path, which decides what it is.
+        """
         lines = text.split("\r\n")
         status = lines[0]
         del lines[0]
@@ -373,66 +390,57 @@ class ResponseParser:
             known = VERSIONS.get(status[:8])
             code_or_none = CODES.get(status[9:12])
             if known is None or code_or_none is None or status[8:9] != " ":
-                return self._read_head_slow()
+                return None
             version, default_close = known
             code = code_or_none
             if len(status) > 12:
                 if status[12] != " ":
-                    return self._read_head_slow()
+                    return None
                 reason = status[13:]
                 # isprintable() is a cheap conservative check: it refuses HTAB and
                 # obs-text, which the slow path then accepts after a precise check.
                 if not reason.isprintable():
-                    return self._read_head_slow()
+                    return None
             else:
                 reason = ""
 
-        if lines:
-            if len(lines) > self.max_headers:
-                return self._read_head_slow()
-            size = end - pos
-            # A head within both limits breaks none; a bigger one stays here only when
-            # no field line could break them either (not even two names added up).
-            if (size > self.max_field_size or size > self.max_line_size) and (
-                not text.isascii()
-                or len(status) - 13 > self.max_line_size
-                or 2 * max(map(len, lines)) > self.max_field_size
-            ):
-                return self._read_head_slow()
-            intern = KNOWN_NAMES.get
-            try:
-                # RFC 9112 §5: field-line = field-name ":" OWS field-value OWS. Nearly
-                # every server writes "name: value"; other spellings (no space, or a
-                # line without a colon, which fails the unpack) take the slow path.
-                pairs = [
-                    (name, v.strip(" \t"))
-                    for line in lines
-                    for n, v in [line.split(": ", 1)]
-                    if (name := intern(n))
-                ]
-            except ValueError:
-                return self._read_head_slow()
-            # Names not yet proven to be tokens were dropped above; the slow path checks
-            # them.
-            if len(pairs) != len(lines):
-                return self._read_head_slow()
-            # No value may hold NUL (RFC 9110 §5.5), nor CR or LF other than the line
-            # ends (RFC 9112 §2.2). A join plus memchr scans measured ~3x faster than
-            # counting CR and LF over the block.
-            joined = "".join(lines)
-            if "\r" in joined or "\n" in joined or "\x00" in joined:
-                return self._read_head_slow()
-            headers: CIMultiDict[str] = CIMultiDict(pairs)
-        else:
+        if not lines:
             if len(status) - 13 > self.max_line_size:
-                return self._read_head_slow()
-            headers = CIMultiDict()
-        if end - pos <= _HEAD_KEPT_SIZE:
-            heads = self._heads
-            if len(heads) >= _HEADS_KEPT:
-                heads.clear()
-            heads[text] = (limits, version, default_close, code, reason, headers)
-        return self._finish_head(version, default_close, code, reason, headers, end + 4)
+                return None
+            return version, default_close, code, reason, CIMultiDict()
+        if len(lines) > self.max_headers:
+            return None
+        # A head within both limits breaks none; a bigger one stays here only when
+        # no field line could break them either (not even two names added up).
+        if (size > self.max_field_size or size > self.max_line_size) and (
+            not text.isascii()
+            or len(status) - 13 > self.max_line_size
+            or 2 * max(map(len, lines)) > self.max_field_size
+        ):
+            return None
+        intern = KNOWN_NAMES.get
+        try:
+            # RFC 9112 §5: field-line = field-name ":" OWS field-value OWS. Nearly
+            # every server writes "name: value"; other spellings (no space, or a
+            # line without a colon, which fails the unpack) take the slow path.
+            pairs = [
+                (name, v.strip(" \t"))
+                for line in lines
+                for n, v in [line.split(": ", 1)]
+                if (name := intern(n))
+            ]
+        except ValueError:
+            return None
+        # Names not yet proven to be tokens were dropped above; the slow path checks them.
+        if len(pairs) != len(lines):
+            return None
+        # No value may hold NUL (RFC 9110 §5.5), nor CR or LF other than the line
+        # ends (RFC 9112 §2.2). A join plus memchr scans measured ~3x faster than
+        # counting CR and LF over the block.
+        joined = "".join(lines)
+        if "\r" in joined or "\n" in joined or "\x00" in joined:
+            return None
+        return version, default_close, code, reason, CIMultiDict(pairs)
 
     def _read_head_slow(self) -> Event:
         """Authoritative head parser: bare LF endings, obs-fold, limits and precise errors."""

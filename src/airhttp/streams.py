@@ -594,25 +594,10 @@ class StreamReader(AsyncStreamReaderMixin):
 
     def _take_all(self) -> bytes:
         """Remove and return every buffered byte; the buffer must not be empty."""
-        buffer = self._buffer
-        offset = self._offset
-        if len(buffer) == 1:
-            # A body that arrived in one block goes out without a copy.
-            data = buffer.pop()
-            if offset:
-                data = data[offset:]
-        elif offset:
-            head = memoryview(buffer.popleft())[offset:]
-            data = _EMPTY.join((head, *buffer))
-            buffer.clear()
-        else:
-            data = _EMPTY.join(buffer)
-            buffer.clear()
-        self._offset = 0
-        self._size = 0
-        if self._paused:
-            self._maybe_resume()
-        return data
+        parts: list[bytes] = []
+        self._drain_into(parts)
+        # A body that arrived in one block goes out without a copy.
+        return parts[0] if len(parts) == 1 else _EMPTY.join(parts)
 
     def _drain_into(self, parts: list[bytes]) -> None:
         """Move every buffered block onto `parts`, uncopied; the buffer must not be empty."""
