@@ -17,8 +17,11 @@ RawHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[No
 
 @pytest.fixture(autouse=True)
 async def _no_leaked_tasks() -> AsyncIterator[None]:
-    """Every test must finish its tasks and close what it opened."""
+    """Every test must finish its tasks, close what it opened and leave nothing on the loop."""
     before = set(asyncio.all_tasks())
+    loop = asyncio.get_running_loop()
+    noise: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _loop, context: noise.append(context))
     yield
     for _ in range(3):
         await asyncio.sleep(0)
@@ -44,6 +47,10 @@ async def _no_leaked_tasks() -> AsyncIterator[None]:
     assert not leaked, f"tasks left running: {leaked}"
     # Unclosed sockets and transports in reference cycles warn (as errors) when collected.
     gc.collect()
+    loop.set_exception_handler(None)
+    # "Future exception was never retrieved", "Task was destroyed but it is pending", an
+    # exception in a callback: each is an error nobody will see, so it fails the test.
+    assert not noise, "left on the loop: " + "; ".join(f"{c.get('message')} {c.get('exception')!r}" for c in noise)
     # What survived is reachable from outside this test (modules, caches, session-scoped
     # fixtures): frozen, the next test's collection scans only what that test made. That
     # keeps the per-test collection cost flat instead of growing with the suite.
@@ -100,6 +107,10 @@ class RawServer:
             try:
                 await handler(reader, writer)
             except (ConnectionError, asyncio.IncompleteReadError):
+                pass
+            except asyncio.CancelledError:
+                # Cancelled by close(): ended here, as a cancelled handler task makes
+                # asyncio's stream server report a CancelledError on the loop (3.11).
                 pass
             finally:
                 self._writers.discard(writer)

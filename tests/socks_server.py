@@ -171,11 +171,13 @@ class SocksServer:
             elif version == 5:
                 await self._serve_socks5(reader, budget)
         except _Stall:
-            with contextlib.suppress(ConnectionError):
+            with contextlib.suppress(ConnectionError, asyncio.CancelledError):
                 while await reader.read(65536):
                     pass
         except (_Hangup, ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
+        except asyncio.CancelledError:
+            pass  # close() ends it; re-raised, asyncio's stream server logs it (3.11)
         finally:
             self._tasks.discard(task)
             self._writers.discard(writer)

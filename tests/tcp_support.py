@@ -190,6 +190,8 @@ class LoopbackServer:
         self._tasks.add(task)
         try:
             await self.serve(reader, writer)
+        except asyncio.CancelledError:
+            pass  # close() ends it; re-raised, asyncio's stream server logs it (3.11)
         finally:
             self._tasks.discard(task)
 

@@ -462,12 +462,26 @@ async def test_connection_lost_with_oserror_before_head_fails_with_client_os_err
     assert proto.closed.done()
 
 
-async def test_half_head_then_eof_fails_head_waiter_with_http_error(
+async def test_half_head_then_close_fails_head_waiter_with_server_disconnected(
+    conn: tuple[ResponseHandler, FakeTransport],
+) -> None:
+    # As aiohttp: a valid head cut short by the close is a disconnection.
+    proto, _ = conn
+    waiter = proto.expect_response("GET")
+    feed(proto, b"HTTP/1.1 200 OK\r\nContent-")
+    proto.eof_received()
+    assert not waiter.done()
+    proto.connection_lost(None)
+    with pytest.raises(ServerDisconnectedError):
+        await waiter
+
+
+async def test_broken_half_head_then_eof_fails_head_waiter_with_http_error(
     conn: tuple[ResponseHandler, FakeTransport],
 ) -> None:
     proto, transport = conn
     waiter = proto.expect_response("GET")
-    feed(proto, b"HTTP/1.1 200 OK\r\nContent-")
+    feed(proto, b"HTTP/1.1 200 OK\r\nNo colon here\r\nContent-")
     proto.eof_received()
     with pytest.raises(HttpProcessingError):
         await waiter

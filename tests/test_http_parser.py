@@ -838,13 +838,37 @@ def test_eof_before_any_byte_reports_connection_closed() -> None:
     assert out.events == [CONNECTION_CLOSED] and out.error is None
 
 
-def test_eof_inside_status_line_raises_bad_status_line() -> None:
-    assert isinstance(parse_error(b"HTTP/1.1 20", eof=True), BadStatusLine)
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"H",
+        b"HTTP/1.1 20",
+        b"\r\nHTTP/1.1 200 OK",
+        b"HTTP/1.1 200 OK\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Le",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n",
+        b"HTTP/1.1 200 OK\nX-A: 1\n",
+    ],
+)
+def test_eof_inside_a_valid_head_reports_connection_closed(data: bytes) -> None:
+    # A head cut short is a disconnection (aiohttp: ServerDisconnectedError).
+    out = parse(data, eof=True)
+    assert out.events == [CONNECTION_CLOSED] and out.error is None
 
 
-def test_eof_inside_fields_raises_bad_http_message() -> None:
-    error = parse_error(b"HTTP/1.1 200 OK\r\nContent-Le", eof=True)
-    assert type(error) is BadHttpMessage
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"XYZ", BadStatusLine),
+        (b"garbage\r\n", BadStatusLine),
+        (b"HTTP/1.1 2000 OK\r\n", BadStatusLine),
+        (b"HTTP/1.1 200 OK\r\nBad Header\r\n", BadHttpMessage),
+        (b"HTTP/1.1 200 OK\r\nX: a\x00b\r\n", BadHttpMessage),
+    ],
+)
+def test_eof_inside_a_broken_head_raises(data: bytes, kind: type[Exception]) -> None:
+    # What already arrived is checked: a malformed beginning is a bad message, not a close.
+    assert isinstance(parse_error(data, eof=True), kind)
 
 
 def test_eof_while_idle_reports_connection_closed() -> None:

@@ -592,14 +592,14 @@ async def test_proxy_closing_without_answering_connect_is_server_disconnected(
             await _echo(session, URL("https://example.test/"), proxy=fake_proxy.url)
 
 
-async def test_proxy_closing_mid_status_line_is_a_400_response_error(
+async def test_proxy_closing_mid_status_line_is_a_disconnection(
     fake_proxy: FakeProxy,
 ) -> None:
+    # As aiohttp (checked as a black box): a valid answer cut short, not a bad one.
     fake_proxy.connect_reply = b"HTTP/1.1 200 Conn"
     async with airhttp.ClientSession() as session:
-        with pytest.raises(ClientResponseError) as info:
+        with pytest.raises(ServerDisconnectedError):
             await _echo(session, URL("https://example.test/"), proxy=fake_proxy.url)
-    assert info.value.status == 400
 
 
 async def test_malformed_answer_to_connect_is_a_400_response_error(

@@ -56,8 +56,8 @@ class EchoServer:
                 while data := await reader.read(65536):
                     writer.write(data)
                     await writer.drain()
-        except ConnectionError:
-            pass
+        except (ConnectionError, asyncio.CancelledError):
+            pass  # cancelled by __aexit__; re-raised, asyncio's stream server logs it (3.11)
         finally:
             self._tasks.discard(task)
             writer.close()

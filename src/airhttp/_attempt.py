@@ -72,6 +72,7 @@ async def send_attempt(
                 resp.close()
                 raise
         except (ServerDisconnectedError, ClientOSError) as exc:
+            protocol.abandon_response()
             conn.close()
             if timer is not None and timer.fired:
                 raise asyncio.TimeoutError() from exc
@@ -82,6 +83,8 @@ async def send_attempt(
                 continue
             raise
         except BaseException:
+            # E.g. a header refused as an injection: the head is never waited for.
+            protocol.abandon_response()
             conn.close()
             raise
         set_cookies = resp.headers.getall(hdrs.SET_COOKIE, ())

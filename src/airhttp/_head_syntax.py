@@ -44,6 +44,8 @@ ERRORS: Final = "surrogateescape"
 PREVIEW: Final = 100
 # Longer Content-Length values (leading zeros aside) exceed any real body and int().
 MAX_CONTENT_LENGTH_DIGITS: Final = 19
+# What a status line begins with: a head cut short before its end is checked against it.
+_STATUS_START: Final = b"HTTP/"
 
 # RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT (case-sensitive). A dict
 # lookup of the 8-char prefix validates and converts in one step; the bool is
@@ -244,6 +246,27 @@ def parse_field_lines(lines: list[str]) -> list[tuple[str, str]]:
         unstripped = value
         pairs.append((_intern_name(name), value.strip(" \t")))
     return pairs
+
+
+def check_head_start(
+    buf: bytes | bytearray, pos: int, max_line_size: int, max_field_size: int, max_headers: int
+) -> None:
+    """Raise if the incomplete head from `pos` is already malformed in its complete lines.
+
+    A status line cut short is only checked to begin like one.
+    """
+    last = buf.rfind(b"\n", pos)
+    if last < 0:
+        if not _STATUS_START.startswith(bytes(buf[pos : pos + len(_STATUS_START)])):
+            raise BadStatusLine(
+                repr(preview(buf[pos:])), "Connection closed before the status line was complete"
+            )
+        return
+    lines = split_block(buf, pos, last, True)  # the complete lines only
+    parse_status_line(lines[0])
+    check_status_size(lines[0], max_line_size)
+    check_field_sizes(lines[1:], max_field_size, max_headers)
+    parse_field_lines(lines[1:])
 
 
 def parse_content_length(values: list[str]) -> int:

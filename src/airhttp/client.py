@@ -127,6 +127,9 @@ _HTTP_SCHEMES: Final = frozenset({"http", "https"})
 _WS_SCHEMES: Final = frozenset({"ws", "wss"})
 _ALL_SCHEMES: Final = _HTTP_SCHEMES | _WS_SCHEMES
 _URL_CACHE_SIZE: Final = 256
+# Refused inside a request URL string (leading and trailing whitespace is stripped first).
+_CONTROLS: Final = frozenset("\r\n\x00")
+_CONTROLS_IN_URL: Final = "carriage return, line feed or NUL character in the URL"
 _SENTINEL: Final[Any] = UNSET
 
 
@@ -521,6 +524,10 @@ class ClientSession:
             cache = self._url_cache
             url = cache.get(str_or_url)  # type: ignore[assignment]
             if url is None:
+                if _CONTROLS.intersection(str_or_url.strip()):
+                    # yarl would drop CR and LF and quote NUL: the request would go
+                    # somewhere other than the string says, so it is refused instead.
+                    raise InvalidUrlClientError(str_or_url, _CONTROLS_IN_URL)
                 try:
                     url = URL(str_or_url)
                 except ValueError as exc:

@@ -320,6 +320,19 @@ class ResponseHandler(BaseProtocol):
             raise RuntimeError("The connection is not expecting a response")
         return waiter
 
+    def abandon_response(self) -> None:
+        """The exchange failed before its head was awaited: nobody will read how it ended.
+
+        Without this, a head waiter failed later (the connection closing) would be reported
+        on the loop as "Future exception was never retrieved".
+        """
+        waiter = self._head_waiter
+        if waiter is not None:
+            if not waiter.done():
+                waiter.cancel()
+            elif not waiter.cancelled():
+                waiter.exception()  # marks the exception as retrieved
+
     def take_body(self) -> bytes | None:
         """The whole body if it arrived before anyone asked for a stream, else None."""
         body = self._body

@@ -22,6 +22,7 @@ from ._head_syntax import (
     PREVIEW,
     VERSIONS,
     check_field_sizes,
+    check_head_start,
     check_status_size,
     field_size_cap,
     find_block_end,
@@ -57,7 +58,6 @@ from .helpers import (
 from .http_exceptions import (
     BadHttpMessage,
     BadHttpMethod,
-    BadStatusLine,
     ContentEncodingError,
     ContentLengthError,
     HttpProcessingError,
@@ -66,6 +66,7 @@ from .http_exceptions import (
     LineTooLong,
     TransferEncodingError,
 )
+from .http_exceptions import BadStatusLine as BadStatusLine  # aiohttp.http_parser has it
 from .streams import EMPTY_PAYLOAD, StreamReader
 from .typedefs import RawHeaders
 
@@ -465,14 +466,7 @@ class ResponseParser:
         if last < 0:
             self._check_partial_head(buf, pos)
             self._scan = max(pos, n - 3)
-            if self._eof:
-                if buf.find(b"\n", pos) < 0:
-                    raise BadStatusLine(
-                        repr(preview(buf[pos:])),
-                        "Connection closed before the status line was complete",
-                    )
-                raise BadHttpMessage("Connection closed before the response head was complete")
-            return NEED_DATA
+            return self._closed_in_head(buf, pos) if self._eof else NEED_DATA
 
         lines = split_block(buf, pos, last, True)
         version, default_close, code, reason = parse_status_line(lines[0])
@@ -481,6 +475,15 @@ class ResponseParser:
         check_field_sizes(lines, self.max_field_size, self.max_headers)
         headers: CIMultiDict[str] = CIMultiDict(parse_field_lines(lines))
         return self._finish_head(version, default_close, code, reason, headers, end)
+
+    def _closed_in_head(self, buf: bytes | bytearray, pos: int) -> Event:
+        """The peer closed mid-head: CONNECTION_CLOSED, unless what came is already malformed.
+
+        As aiohttp's parser (llhttp) does: a valid beginning of a head cut short is a
+        disconnection, a broken one a bad message.
+        """
+        check_head_start(buf, pos, self.max_line_size, self.max_field_size, self.max_headers)
+        return CONNECTION_CLOSED
 
     def _check_partial_head(self, buf: bytes | bytearray, pos: int) -> None:
         """Refuse an incomplete head that already broke a limit, so buffering stays bounded."""
