@@ -50,7 +50,8 @@ async def _no_leaked_tasks() -> AsyncIterator[None]:
     loop.set_exception_handler(None)
     # "Future exception was never retrieved", "Task was destroyed but it is pending", an
     # exception in a callback: each is an error nobody will see, so it fails the test.
-    assert not noise, "left on the loop: " + "; ".join(f"{c.get('message')} {c.get('exception')!r}" for c in noise)
+    said = [f"{context.get('message')} {context.get('exception')!r}" for context in noise]
+    assert not noise, "left on the loop: " + "; ".join(said)
     # What survived is reachable from outside this test (modules, caches, session-scoped
     # fixtures): frozen, the next test's collection scans only what that test made. That
     # keeps the per-test collection cost flat instead of growing with the suite.
