@@ -161,8 +161,10 @@ async def test_the_last_exception_is_raised_when_every_attempt_fails() -> None:
 async def test_a_server_closing_before_its_answer_is_retried(raw_server: RawServer) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
-        if raw_server.connections == 1:
-            return  # closed by the fixture's wrapper: no answer at all
+        if raw_server.connections <= 2:
+            # Closed by the fixture's wrapper, no answer at all: twice, since the session
+            # itself sends an idempotent request once more after a disconnection.
+            return
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nagain")
         await writer.drain()
 
@@ -174,7 +176,7 @@ async def test_a_server_closing_before_its_answer_is_retried(raw_server: RawServ
         session.get(url) as resp,
     ):
         assert await resp.read() == b"again"
-    assert raw_server.connections == 2
+    assert raw_server.connections == 3
     assert len(seen) == 1 and isinstance(seen[0], ServerDisconnectedError)
 
 

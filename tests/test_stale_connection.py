@@ -135,7 +135,8 @@ async def test_stale_retry_happens_only_once(raw_server: RawServer) -> None:
     assert raw_server.connections == 2
 
 
-async def test_failure_on_a_fresh_connection_is_not_retried(raw_server: RawServer) -> None:
+async def test_failure_on_a_fresh_connection_is_retried_once(raw_server: RawServer) -> None:
+    # As aiohttp (checked as a black box): it does not tell pooled from new connections.
     async def hangs_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
 
@@ -145,4 +146,35 @@ async def test_failure_on_a_fresh_connection_is_not_retried(raw_server: RawServe
         with pytest.raises(airhttp.ServerDisconnectedError):
             await fetch(session, url)
         assert_pool_clean(connector)
+    assert raw_server.connections == 2
+
+
+async def test_a_fresh_connection_that_fails_once_is_retried_to_success(
+    raw_server: RawServer,
+) -> None:
+    served = 0
+
+    async def second_time(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal served
+        await read_request(reader)
+        served += 1
+        if served > 1:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+
+    url = await raw_server.start(second_time)
+    async with airhttp.ClientSession() as session:
+        async with session.get(url) as resp:
+            assert await resp.read() == b"ok"
+    assert raw_server.connections == 2
+
+
+async def test_a_post_failing_on_a_fresh_connection_is_not_resent(raw_server: RawServer) -> None:
+    async def hangs_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+
+    url = await raw_server.start(hangs_up)
+    async with airhttp.ClientSession() as session:
+        with pytest.raises(airhttp.ServerDisconnectedError):
+            await session.post(url, data=b"x")
     assert raw_server.connections == 1

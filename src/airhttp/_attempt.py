@@ -53,7 +53,6 @@ async def send_attempt(
         if tracker is not None:
             start_attempt(tracker)
         conn = connector.take_idle(req.connection_key)
-        reused = conn is not None
         if conn is None:
             conn = await _connect_new(req, connector, traces, settings.timeout)
         elif traces:
@@ -76,9 +75,10 @@ async def send_attempt(
             conn.close()
             if timer is not None and timer.fired:
                 raise asyncio.TimeoutError() from exc
-            # A pooled connection the server closed just as we reused it: the
-            # request never reached it, so an idempotent one is sent again once.
-            if reused and retry:
+            # Mostly a pooled connection the server closed just as we reused it (the
+            # request never reached it); as aiohttp does, an idempotent request is sent
+            # again once, whether the connection was pooled or new.
+            if retry:
                 retry = False
                 continue
             raise
