@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import re
 import string
 from http.cookies import CookieError
 
@@ -16,6 +17,9 @@ from yarl import URL
 
 from airhttp._cookie_parsing import morsel_from_set_cookie, parse_cookie_date, parse_set_cookie
 from airhttp.cookiejar import CookieJar
+
+# Control characters other than HTAB: a jar never stores a cookie holding one.
+CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 PROPERTY_SETTINGS = settings(
     max_examples=60,
@@ -71,13 +75,17 @@ def test_arbitrary_set_cookie_text_never_raises(
 
 @PROPERTY_SETTINGS
 @given(name=st.text(max_size=15), value=st.text(max_size=15), domain=st.text(max_size=10))
-def test_arbitrary_update_cookies_stores_or_raises_cookie_error(
+def test_arbitrary_update_cookies_stores_drops_or_raises_cookie_error(
     name: str, value: str, domain: str
 ) -> None:
     jar = CookieJar()
     try:
         jar.update_cookies({name: value}, URL("http://h.com/"))
     except CookieError:
+        return
+    if CONTROLS.search(value):
+        # As aiohttp 3.14: a cookie that could not go out as it is was never stored.
+        assert len(jar) == 0
         return
     assert sent(jar, URL("http://h.com/")) == {name: value}
     assume(domain)

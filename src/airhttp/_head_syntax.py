@@ -1,11 +1,14 @@
 """RFC 9112 head and trailer syntax: line splitting, status line, field lines, CL and TE values.
 
+Also the characters no head we send may hold (request heads, multipart part heads).
+
 Pure functions and lookup tables over bytes and str; no parser state, no I/O, no body bytes.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Final, cast
 
 from multidict import istr
@@ -22,15 +25,19 @@ __all__ = (
     "CODES",
     "ENCODING",
     "ERRORS",
+    "FORBIDDEN_IN_HEAD",
     "KNOWN_NAMES",
     "KNOWN_NAMES_LIMIT",
     "MAX_CONTENT_LENGTH_DIGITS",
     "PREVIEW",
     "VERSIONS",
     "check_field_sizes",
+    "check_head_start",
+    "check_partial_head",
     "check_status_size",
     "field_size_cap",
     "find_block_end",
+    "injection_error",
     "is_chunked",
     "parse_content_length",
     "parse_field_lines",
@@ -75,6 +82,34 @@ KNOWN_NAMES_LIMIT: Final = 2048
 _NON_TCHAR_RE: Final = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]")
 # RFC 9112 §4: reason-phrase = *( HTAB / SP / VCHAR / obs-text ); other CTLs are refused.
 _STATUS_CTL_RE: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+# RFC 9110 5.5: a field value is VCHAR, obs-text, SP and HTAB; every other control
+# character (and CR/LF above all, RFC 9112 2.2) would let a caller inject a header or a
+# second request, as would one in the request line.
+FORBIDDEN_IN_HEAD: Final = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def injection_error(first_line: str, headers: Mapping[str, str]) -> ValueError:
+    """The error naming where a forbidden character sits (slow path only)."""
+    place = "status line"
+    match = FORBIDDEN_IN_HEAD.search(first_line)
+    if match is None:
+        for name, value in headers.items():
+            match = FORBIDDEN_IN_HEAD.search(name)
+            if match is not None:
+                place = f"header name {name!r}"
+                break
+            match = FORBIDDEN_IN_HEAD.search(str(value))
+            if match is not None:
+                place = f"value of header {name!r}"
+                break
+    char = match.group() if match is not None else "?"
+    if char in "\r\n":
+        what = "Newline or carriage return character"
+    else:
+        what = f"Forbidden control character {char!r}"
+    return ValueError(f"{what} detected in HTTP {place}. Potential header injection attack.")
 
 
 def preview(line: bytes | bytearray | str) -> bytes | str:
@@ -267,6 +302,41 @@ def check_head_start(
     check_status_size(lines[0], max_line_size)
     check_field_sizes(lines[1:], max_field_size, max_headers)
     parse_field_lines(lines[1:])
+
+
+def check_partial_head(
+    buf: bytes | bytearray,
+    pos: int,
+    max_line_size: int,
+    max_field_size: int,
+    max_headers: int,
+    head_cap: int,
+) -> bool:
+    """Raise if the incomplete head from `pos` already broke a limit; True once its status
+    line is complete (so its field lines can be counted)."""
+    n = len(buf)
+    # "HTTP/1.1 200 " comes before the reason phrase, a CR may end it.
+    status_cap = max_line_size + 14
+    first = buf.find(b"\n", pos, pos + status_cap + 1)
+    if first < 0:
+        if n - pos > status_cap:
+            reason = bytes(buf[pos + 13 : pos + 13 + PREVIEW]).split(b"\n")[0]
+            quote = bytearray(reason.split(b"\r")[0] + b"...")
+            raise LineTooLong(cast(bytes, quote), max_line_size)
+        return False
+    # rfind stops at the nearest LF, so this costs at most one line per call.
+    last = buf.rfind(b"\n", first, n)
+    long_line = n - last - 1 > 2 * max_field_size + 2
+    if long_line or n - pos > head_cap:
+        # aiohttp checks a field once it is complete; a line this long cannot be
+        # within the limits, so it is checked now, after the lines before it.
+        lines = split_block(buf, pos, n if long_line else last, True)
+        parse_status_line(lines[0])
+        check_status_size(lines[0], max_line_size)
+        check_field_sizes(lines[1:], max_field_size, max_headers)
+        if n - pos > head_cap:
+            raise LineTooLong("response head", head_cap, n - pos)
+    return True
 
 
 def parse_content_length(values: list[str]) -> int:

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Final
 from multidict import CIMultiDict
 
 from . import hdrs
+from ._head_syntax import FORBIDDEN_IN_HEAD, injection_error
 from ._mime import content_disposition_header
 from .abc import AbstractStreamWriter
 from .typedefs import LooseHeaders
@@ -207,7 +208,12 @@ class Payload(ABC):
         headers = self._headers
         if headers is None:
             return f"Content-Type: {self._content_type}\r\n\r\n".encode()
-        lines = "".join([f"{key}: {value}\r\n" for key, value in headers.items()])
+        pairs = headers.items()
+        probe = "".join(map("".join, pairs))
+        if not probe.isprintable() and FORBIDDEN_IN_HEAD.search(probe) is not None:
+            # As aiohttp: a CR or LF would add lines to the part's head.
+            raise injection_error("", headers)
+        lines = "".join([f"{key}: {value}\r\n" for key, value in pairs])
         return (lines + "\r\n").encode()
 
     @property

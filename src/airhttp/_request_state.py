@@ -22,12 +22,12 @@ from ._attempt import send_attempt
 from ._client_request import ClientRequest
 from ._client_response import ClientResponse
 from ._redirects import redirect_becomes_get, redirect_target, replayable_body
-from ._request_timer import RequestTimer, uncancel_current_task
+from ._request_timer import RequestTimer
 from ._socks_proxy import env_socks_proxy
 from ._upload_tracker import finish as finish_tracker
 from ._ws_handshake import make_key
 from .client_exceptions import TooManyRedirects
-from .cookiejar import CookieJar
+from .cookiejar import request_cookies
 from .helpers import BasicAuth, basicauth_from_netrc, get_env_proxy_for_url, netrc_from_env
 from .payload import JsonBytesPayload, JsonPayload, Payload, needs_close
 from .tracing import Trace
@@ -272,10 +272,9 @@ async def fail(state: RequestState, req: ClientRequest | None, exc: BaseExceptio
     timer = state.timer
     if timer is not None:
         timer.cancel()
-        if timer.fired and isinstance(exc, asyncio.CancelledError):
+        if timer.fired and isinstance(exc, asyncio.CancelledError) and timer.take_back_cancel():
             # The total timeout cancelled us (while connecting, or in a middleware):
             # that is a timeout to the caller, not a cancel.
-            uncancel_current_task()
             raised = asyncio.TimeoutError()
     for trace in state.traces:
         await trace.send_request_exception(state.method, state.target(), state.headers, raised)
@@ -288,9 +287,7 @@ def cookies_for(state: RequestState) -> Any:
     jar = state.cookie_jar
     all_cookies = jar.filter_cookies(url)
     if state.cookies is not None:
-        own = CookieJar(quote_cookie=jar.quote_cookie)
-        own.update_cookies(state.cookies)
-        own_cookies = own.filter_cookies(url)
+        own_cookies = request_cookies(state.cookies, url, jar.quote_cookie)
         if own_cookies:
             all_cookies.load(own_cookies)
     return all_cookies

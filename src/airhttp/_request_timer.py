@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ._pool import Connection
     from ._timeouts import ClientTimeout
 
-__all__ = ("RequestTimer", "SharedDeadlines", "uncancel_current_task")
+__all__ = ("RequestTimer", "SharedDeadlines")
 
 
 class RequestTimer:
@@ -28,11 +28,15 @@ class RequestTimer:
     response the user drops half-read can still be collected and give its slot back.
     """
 
-    __slots__ = ("_connection", "_handle", "_shared", "_task", "fired")
+    __slots__ = ("_cancelling", "_connection", "_handle", "_shared", "_task", "fired")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._connection: weakref.ref[Connection] | None = None
-        self._task = asyncio.current_task(loop)
+        task = self._task = asyncio.current_task(loop)
+        # The cancels already pending when the request began, as asyncio.timeout records.
+        self._cancelling = 0
+        if task is not None and sys.version_info >= (3, 11):
+            self._cancelling = task.cancelling()
         self.fired = False
         self._handle: asyncio.TimerHandle | None = None
         self._shared: _SharedDeadline | None = None
@@ -90,6 +94,18 @@ class RequestTimer:
         if handle is not None:
             self._handle = None
             handle.cancel()
+
+    def take_back_cancel(self) -> bool:
+        """Undo the task's cancel that the fired timeout stands for.
+
+        True when that leaves no other cancel pending, so the CancelledError means the
+        timeout alone; False when the task was also cancelled by someone else (in the same
+        loop step), whose cancel must go on, as asyncio.timeout decides.
+        """
+        task = self._task
+        if task is None or sys.version_info < (3, 11):
+            return True
+        return task.uncancel() <= self._cancelling
 
     def _fire(self) -> None:
         self._handle = None
@@ -167,9 +183,3 @@ class SharedDeadlines:
             if not shared.timers:
                 shared.handle.cancel()
                 del self._by_when[when]
-
-
-def uncancel_current_task() -> None:
-    task = asyncio.current_task()
-    if task is not None and sys.version_info >= (3, 11):
-        task.uncancel()

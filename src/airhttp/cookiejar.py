@@ -11,7 +11,7 @@ import ipaddress
 import json
 import os
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from http.cookies import BaseCookie, Morsel, SimpleCookie
 from operator import attrgetter
 from time import time
@@ -21,11 +21,14 @@ from urllib.parse import quote
 
 from yarl import URL
 
+from ._cookie_files import read_cookie_file
 from ._cookie_parsing import (
+    CTL_RE,
     MORSEL_HAS_PARTITIONED,
     CookieSpec,
+    cookie_specs,
     parse_set_cookie,
-    read_cookie_file,
+    quote_value,
     read_set_cookies,
 )
 from ._cookie_parsing import parse_set_cookie_headers as parse_set_cookie_headers
@@ -64,8 +67,6 @@ _EMPTY_URL: Final = URL()
 # Characters a URL path may carry unescaped; anything else is percent-encoded so that a
 # Path attribute compares equal to the request's raw (encoded) path.
 _PATH_SAFE: Final = "!$%&'()*+,/:;=@~"
-
-_quote_value: Final = SimpleCookie().value_encode
 
 
 class _PartitionedMorsel(Morsel[str]):
@@ -247,6 +248,20 @@ _by_recency: Final = attrgetter("last_used", "created")
 _new_cookie_object: Final = BaseCookie.__new__
 
 
+def request_cookies(cookies: LooseCookies, url: URL, quote_cookie: bool) -> BaseCookie[str]:
+    """A request's own `cookies=` as they go to `url`.
+
+    Unlike a jar's, these keep control characters and go out quoted, as in aiohttp.
+    """
+    own = CookieJar(quote_cookie=quote_cookie)
+    own._store_all(cookie_specs(cookies), None, _default_path(""))
+    return own.filter_cookies(url)
+
+
+def _has_controls(spec: CookieSpec) -> bool:
+    return any(CTL_RE.search(text) for text in (spec.name, spec.value, spec.coded))
+
+
 class CookieJar(AbstractCookieJar):
     """Stores cookies per (domain, path, name) and returns those a request URL may carry."""
 
@@ -404,21 +419,9 @@ class CookieJar(AbstractCookieJar):
         host = response_url.raw_host
         if host is not None and not self._unsafe and _is_ip_address(host):
             return
-        items: Iterable[tuple[str, Any]] = (
-            cookies.items() if isinstance(cookies, Mapping) else cookies
-        )
-        specs: list[CookieSpec] = []
-        for name, value in items:
-            if isinstance(value, Morsel):
-                if value.key:
-                    specs.append(CookieSpec.from_morsel(value))
-            else:
-                # Morsel.set() raises CookieError for names http.cookies cannot carry,
-                # as SimpleCookie-based jars do.
-                probe: Morsel[str] = Morsel()
-                text = str(value)
-                probe.set(name, text, _quote_value(text)[1])
-                specs.append(CookieSpec(name, text, probe.coded_value))
+        # As aiohttp 3.14: a control character could never go out in a Cookie header
+        # (quoted, it is not what was meant; unquoted, it would fail every request).
+        specs = [spec for spec in cookie_specs(cookies) if not _has_controls(spec)]
         self._store_all(specs, host, _default_path(response_url.path))
 
     def update_cookies_from_headers(self, headers: Iterable[str], response_url: URL) -> None:
@@ -517,7 +520,7 @@ class CookieJar(AbstractCookieJar):
             # Already quoted by the server: send it back exactly as it came.
             coded = spec.coded
         else:
-            coded = _quote_value(value)[1]
+            coded = quote_value(value)[1]
         return _new_morsel(spec.name, value, coded)
 
     def _take_creation_order(self, old: _StoredCookie | None) -> int:

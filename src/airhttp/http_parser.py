@@ -9,7 +9,7 @@ import re
 import string
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Final, cast
+from typing import Final
 
 from multidict import CIMultiDict, CIMultiDictProxy, istr
 
@@ -23,6 +23,7 @@ from ._head_syntax import (
     VERSIONS,
     check_field_sizes,
     check_head_start,
+    check_partial_head,
     check_status_size,
     field_size_cap,
     find_block_end,
@@ -205,6 +206,9 @@ class ResponseParser:
         "_heads",
         "_is_connect",
         "_is_head",
+        "_lines",
+        "_lines_check",
+        "_lines_counted",
         "_pos",
         "_read_until_eof",
         "_reader",
@@ -236,6 +240,9 @@ class ResponseParser:
         self._chunk_left = 0
         # Fields in the head of a chunked response: the trailers' count adds to them.
         self._head_fields = 0
+        # Of the head still incomplete: the line ends counted in its first _lines_counted
+        # bytes, and the count at which its fields are checked next (0: past max_headers).
+        self._lines = self._lines_counted = self._lines_check = 0
         # Heads parsed on this connection by their text, with the limits they were checked
         # against: a server repeats the same head (within the second its Date names), and
         # a repeat skips splitting, checking and building the fields.
@@ -466,7 +473,11 @@ class ResponseParser:
         if last < 0:
             self._check_partial_head(buf, pos)
             self._scan = max(pos, n - 3)
-            return self._closed_in_head(buf, pos) if self._eof else NEED_DATA
+            if not self._eof:
+                return NEED_DATA
+            # Cut short by the close: a disconnection, unless already malformed (as llhttp).
+            check_head_start(buf, pos, self.max_line_size, self.max_field_size, self.max_headers)
+            return CONNECTION_CLOSED
 
         lines = split_block(buf, pos, last, True)
         version, default_close, code, reason = parse_status_line(lines[0])
@@ -476,39 +487,27 @@ class ResponseParser:
         headers: CIMultiDict[str] = CIMultiDict(parse_field_lines(lines))
         return self._finish_head(version, default_close, code, reason, headers, end)
 
-    def _closed_in_head(self, buf: bytes | bytearray, pos: int) -> Event:
-        """The peer closed mid-head: CONNECTION_CLOSED, unless what came is already malformed.
-
-        As aiohttp's parser (llhttp) does: a valid beginning of a head cut short is a
-        disconnection, a broken one a bad message.
-        """
-        check_head_start(buf, pos, self.max_line_size, self.max_field_size, self.max_headers)
-        return CONNECTION_CLOSED
-
     def _check_partial_head(self, buf: bytes | bytearray, pos: int) -> None:
         """Refuse an incomplete head that already broke a limit, so buffering stays bounded."""
-        n = len(buf)
-        # "HTTP/1.1 200 " comes before the reason phrase, a CR may end it.
-        status_cap = self.max_line_size + 14
-        first = buf.find(b"\n", pos, pos + status_cap + 1)
-        if first < 0:
-            if n - pos > status_cap:
-                reason = bytes(buf[pos + 13 : pos + 13 + PREVIEW]).split(b"\n")[0]
-                quote = bytearray(reason.split(b"\r")[0] + b"...")
-                raise LineTooLong(cast(bytes, quote), self.max_line_size)
-            return
-        # rfind stops at the nearest LF, so this costs at most one line per call.
-        last = buf.rfind(b"\n", first, n)
-        long_line = n - last - 1 > 2 * self.max_field_size + 2
-        if long_line or n - pos > self._head_cap():
-            # aiohttp checks a field once it is complete; a line this long cannot be
-            # within the limits, so it is checked now, after the lines before it.
-            lines = split_block(buf, pos, n if long_line else last, True)
+        limits = (self.max_line_size, self.max_field_size, self.max_headers)
+        if check_partial_head(buf, pos, *limits, self._head_cap()):
+            self._check_field_count(buf, pos, len(buf))
+
+    def _check_field_count(self, buf: bytes | bytearray, pos: int, n: int) -> None:
+        """Refuse a head past max_headers as its lines arrive, not only at the byte cap.
+
+        Each line end is counted once (from where the last read's count stopped); the
+        exact check, which tells folded lines from fields, runs once the count passes the
+        limit, and again only when it has doubled, so a read costs what it brought.
+        """
+        self._lines += buf.count(b"\n", pos + self._lines_counted, n)
+        self._lines_counted = n - pos
+        if self._lines > (self._lines_check or self.max_headers + 2):
+            lines = split_block(buf, pos, buf.rfind(b"\n", pos, n), True)
             parse_status_line(lines[0])
             check_status_size(lines[0], self.max_line_size)
             check_field_sizes(lines[1:], self.max_field_size, self.max_headers)
-            if n - pos > self._head_cap():
-                raise LineTooLong("response head", self._head_cap(), n - pos)
+            self._lines_check = 2 * self._lines
 
     def _finish_head(
         self,
@@ -520,6 +519,7 @@ class ResponseParser:
         end: int,
     ) -> RawResponseMessage:
         """Decide persistence and framing from the fields, arm the body reader, build the head."""
+        self._lines = self._lines_counted = self._lines_check = 0  # the next head counts anew
         getall = headers.getall
         connection = getall(_CONNECTION, None)
         if connection is not None:
