@@ -5,6 +5,8 @@
 #   make bench  client benchmark on asyncio, written into docs/benchmarks.md (bench-uvloop:
 #               the same on uvloop; bench-quick: a short run that writes no docs)
 #   make docs   build the documentation site into docs/_build/html (Sphinx, warnings as errors)
+#   make stress the soak (100,000 requests with ~10% faults, WebSocket sessions) and the
+#               10,000-request cancellation run, each bounded in time (docs/reliability.md)
 
 PYTHON ?= python3
 VENV := .venv
@@ -13,7 +15,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: install test demo lint bench bench-uvloop bench-quick docs clean distclean
+.PHONY: install test demo lint bench bench-uvloop bench-quick docs stress clean distclean
 
 install: $(STAMP)
 
@@ -44,6 +46,12 @@ bench-uvloop: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python bench/run.py --quick $(BENCH_ARGS)
+
+STRESS_ARGS ?=
+
+stress: $(STAMP)
+	$(BIN)/python -m tests.soak.run --seconds 240 $(STRESS_ARGS)
+	$(BIN)/python -m tests.soak.cancel --seconds 120
 
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html

@@ -263,21 +263,23 @@ async def test_cancel_during_tls_handshake(lab: Lab, how: str) -> None:
 # --- on a connection ----------------------------------------------------------------------
 
 
+async def stalling_body(closed: list[str]) -> AsyncIterator[bytes]:
+    """A streamed body that waits after its first chunk; says "closed" when closed."""
+    try:
+        yield CHUNK
+        await asyncio.sleep(30.0)
+        yield CHUNK
+    finally:
+        closed.append("closed")
+
+
 @pytest.mark.parametrize("how", HOW)
 async def test_cancel_while_writing_a_streamed_body(lab: Lab, how: str) -> None:
     """The body generator waits between chunks: the upload stops, the generator closes."""
     closed: list[str] = []
 
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            yield CHUNK
-            await asyncio.sleep(30.0)
-            yield CHUNK
-        finally:
-            closed.append("closed")
-
     async def upload() -> None:
-        async with lab.session.post(lab.url("write"), data=body()) as resp:
+        async with lab.session.post(lab.url("write"), data=stalling_body(closed)) as resp:
             await resp.read()
 
     exc, _ = await cancel_at(how, upload, lambda m: lab.http.phases.wait("upload_chunk"))
@@ -330,16 +332,9 @@ async def test_cancel_inside_the_block_while_the_upload_runs(lab: Lab, how: str)
     """The server answered early; the exit must stop the upload and close the connection."""
     closed: list[str] = []
 
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            yield CHUNK
-            await asyncio.sleep(30.0)
-            yield CHUNK
-        finally:
-            closed.append("closed")
-
     async def early() -> None:
-        async with lab.session.post(lab.url("release_upload"), data=body()) as resp:
+        data = stalling_body(closed)
+        async with lab.session.post(lab.url("release_upload"), data=data) as resp:
             assert await resp.read() == b"early"
             MARKS.get().hit("hold")  # type: ignore[union-attr]
             await asyncio.sleep(30.0)

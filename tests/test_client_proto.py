@@ -438,11 +438,15 @@ async def test_connection_lost_before_head_fails_with_server_disconnected(
     assert proto.should_close
 
 
+@pytest.mark.parametrize("received", [b"", b"HTTP/1.1 200 OK\r\nContent-"])
 async def test_eof_then_connection_lost_before_head_fails_with_server_disconnected(
-    conn: tuple[ResponseHandler, FakeTransport],
+    conn: tuple[ResponseHandler, FakeTransport], received: bytes
 ) -> None:
+    # As aiohttp: no head, or a valid one cut short by the close, is a disconnection.
     proto, _ = conn
     waiter = proto.expect_response("GET")
+    if received:
+        feed(proto, received)
     proto.eof_received()
     assert not waiter.done()
     proto.connection_lost(None)
@@ -460,20 +464,6 @@ async def test_connection_lost_with_oserror_before_head_fails_with_client_os_err
         await waiter
     assert info.value.errno == 104
     assert proto.closed.done()
-
-
-async def test_half_head_then_close_fails_head_waiter_with_server_disconnected(
-    conn: tuple[ResponseHandler, FakeTransport],
-) -> None:
-    # As aiohttp: a valid head cut short by the close is a disconnection.
-    proto, _ = conn
-    waiter = proto.expect_response("GET")
-    feed(proto, b"HTTP/1.1 200 OK\r\nContent-")
-    proto.eof_received()
-    assert not waiter.done()
-    proto.connection_lost(None)
-    with pytest.raises(ServerDisconnectedError):
-        await waiter
 
 
 async def test_broken_half_head_then_eof_fails_head_waiter_with_http_error(
