@@ -1,7 +1,8 @@
 """One attempt of a request over one lent connection.
 
-Lend a connection, write the request, wait for the head, retry once when a pooled
-connection turns out stale. Redirects, auth and sessions are the caller's business.
+Lend a connection, write the request, wait for the head, send it once more when the
+server drops the connection before answering (the stale keep-alive race). Redirects,
+auth and sessions are the caller's business.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ async def send_attempt(
     cookie_jar: AbstractCookieJar,
     retry: bool,
 ) -> ClientResponse:
-    """Lend a connection, write the request, wait for the head; retry once if stale."""
+    """Lend a connection, write the request, wait for the head; once more if dropped."""
     retry = retry and req.method in _IDEMPOTENT_METHODS
     tracker = req.upload_tracker
     while True:
@@ -77,8 +78,8 @@ async def send_attempt(
                 raise asyncio.TimeoutError() from exc
             # Mostly a pooled connection the server closed just as we reused it (the
             # request never reached it); as aiohttp does, an idempotent request is sent
-            # again once, whether the connection was pooled or new.
-            if retry:
+            # again once, whether the connection was pooled or new, if its body can be.
+            if retry and not req.body_spent:
                 retry = False
                 continue
             raise

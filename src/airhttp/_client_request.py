@@ -28,6 +28,7 @@ from ._body_upload import (
     write_whole,
 )
 from ._client_response import ClientResponse, record_upload
+from ._cookie_parsing import preserve_morsel_with_coded_value
 from ._httpversion import HttpVersion, HttpVersion10, HttpVersion11
 from ._proxy import prepare_proxied_headers
 from ._reqrep_types import ConnectionKey, Fingerprint, RequestInfo
@@ -242,6 +243,12 @@ class ClientRequest:
             close_in_background(old)
 
     @property
+    def body_spent(self) -> bool:
+        """Whether the body was read by an attempt and cannot be sent again."""
+        body = self._body
+        return body.__class__ is not bytes and (body.consumed or body in SPENT)  # type: ignore[union-attr]
+
+    @property
     def ssl(self) -> ssl.SSLContext | bool | Fingerprint:
         return self._ssl
 
@@ -372,17 +379,12 @@ class ClientRequest:
         if hdrs.COOKIE in self.headers:
             c.load(self.headers.get(hdrs.COOKIE, ""))
             del self.headers[hdrs.COOKIE]
-        if isinstance(cookies, Mapping):
-            iter_cookies: Iterable[tuple[str, Any]] = cookies.items()
-        else:
-            iter_cookies = cookies
-        for name, value in iter_cookies:
+        items = cookies.items() if isinstance(cookies, Mapping) else cookies
+        for name, value in items:
             if isinstance(value, Morsel):
-                mrsl_val = value.get(value.key, Morsel())
-                mrsl_val.set(value.key, value.value, value.coded_value)
-                c[name] = mrsl_val
-            else:
-                c[name] = value
+                # Keeps the coded value, and names Morsel.set() refuses ("Version", "a(b").
+                value = preserve_morsel_with_coded_value(value)
+            c[name] = value
         self.headers[hdrs.COOKIE] = c.output(header="", sep=";").strip()
 
     def update_content_encoding(self, data: Any, compress: str | bool | None = None) -> None:
@@ -671,7 +673,7 @@ class ClientRequest:
         body = self._body
         body_type = body.__class__
         self._sent = False
-        if body_type is not bytes and (body.consumed or body in SPENT):  # type: ignore[union-attr]
+        if self.body_spent:
             # Nothing is written; the error reaches the caller the way the response's
             # own failures do, through the head the session is about to wait for.
             protocol.fail(ClientPayloadError(_CONSUMED_BODY))

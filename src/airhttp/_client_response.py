@@ -98,6 +98,8 @@ def _parse_plain_content_type(raw: str) -> tuple[str, str | None] | None:
     kind, _, subtype = mimetype.partition("/")
     if not kind or not subtype or "/" in subtype or " " in mimetype or "\t" in mimetype:
         return None
+    if "/" in params:
+        return None  # the email package ends a parameter's value at a "/"
     charset: str | None = None
     for param in params.split(";"):
         param = param.strip(_BLANKS)

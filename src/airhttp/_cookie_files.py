@@ -102,7 +102,6 @@ def _loaded_cookie(entry: dict[str, Any]) -> tuple[CookieSpec | None, str | None
         not name
         or BAD_NAME_RE.search(name) is not None
         or CTL_RE.search(value) is not None
-        or CTL_RE.search(coded) is not None
         or (host_only and not domain)
     ):
         return None, None

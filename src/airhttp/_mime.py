@@ -160,7 +160,7 @@ def _decode_ext_value(value: str) -> str | None:
     charset, _, encoded = pieces
     try:
         return unquote(encoded, charset or "utf-8", "strict")
-    except (LookupError, UnicodeDecodeError):
+    except (LookupError, UnicodeError):  # UnicodeError: a codec such as punycode
         return None
 
 
@@ -273,5 +273,5 @@ def content_disposition_filename(params: Mapping[str, str], name: str = "filenam
     charset, _, encoded = pieces_of_ext
     try:
         return unquote(encoded, charset or "utf-8", "strict")
-    except (LookupError, UnicodeDecodeError):
+    except (LookupError, UnicodeError):  # UnicodeError: a codec such as punycode
         return None

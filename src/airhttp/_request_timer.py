@@ -28,7 +28,15 @@ class RequestTimer:
     response the user drops half-read can still be collected and give its slot back.
     """
 
-    __slots__ = ("_cancelling", "_connection", "_handle", "_shared", "_task", "fired")
+    __slots__ = (
+        "_cancelled_task",
+        "_cancelling",
+        "_connection",
+        "_handle",
+        "_shared",
+        "_task",
+        "fired",
+    )
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._connection: weakref.ref[Connection] | None = None
@@ -38,6 +46,7 @@ class RequestTimer:
         if task is not None and sys.version_info >= (3, 11):
             self._cancelling = task.cancelling()
         self.fired = False
+        self._cancelled_task = False
         self._handle: asyncio.TimerHandle | None = None
         self._shared: _SharedDeadline | None = None
 
@@ -100,10 +109,14 @@ class RequestTimer:
 
         True when that leaves no other cancel pending, so the CancelledError means the
         timeout alone; False when the task was also cancelled by someone else (in the same
-        loop step), whose cancel must go on, as asyncio.timeout decides.
+        loop step), whose cancel must go on, as asyncio.timeout decides, or when the timer
+        never cancelled the task (it failed the connection's wait).
         """
         task = self._task
-        if task is None or sys.version_info < (3, 11):
+        if task is None or not self._cancelled_task:
+            # It failed the connection's wait instead: a CancelledError is someone else's.
+            return False
+        if sys.version_info < (3, 11):
             return True
         return task.uncancel() <= self._cancelling
 
@@ -117,6 +130,7 @@ class RequestTimer:
         if protocol is not None:
             protocol.fail(asyncio.TimeoutError())
         elif self._task is not None:
+            self._cancelled_task = True
             self._task.cancel()
 
 

@@ -10,6 +10,7 @@ import heapq
 import ipaddress
 import json
 import os
+import re
 import warnings
 from collections.abc import Iterable, Iterator
 from http.cookies import BaseCookie, Morsel, SimpleCookie
@@ -23,7 +24,6 @@ from yarl import URL
 
 from ._cookie_files import read_cookie_file
 from ._cookie_parsing import (
-    CTL_RE,
     MORSEL_HAS_PARTITIONED,
     CookieSpec,
     cookie_specs,
@@ -63,6 +63,8 @@ _MAX_SENT_BYTES: Final = 8190 - len("Cookie: ")
 _SECURE_SCHEMES: Final = frozenset(("https", "wss"))
 _HOST_CACHE_SIZE: Final = 512
 _EMPTY_URL: Final = URL()
+# A control character (HTAB too) in a name, value or coded value: never stored (aiohttp 3.14).
+_UNSENDABLE: Final = re.compile(r"[\x00-\x1f\x7f]")
 
 # Characters a URL path may carry unescaped; anything else is percent-encoded so that a
 # Path attribute compares equal to the request's raw (encoded) path.
@@ -258,8 +260,16 @@ def request_cookies(cookies: LooseCookies, url: URL, quote_cookie: bool) -> Base
     return own.filter_cookies(url)
 
 
-def _has_controls(spec: CookieSpec) -> bool:
-    return any(CTL_RE.search(text) for text in (spec.name, spec.value, spec.coded))
+def _can_send(spec: CookieSpec) -> bool:
+    """Whether the cookie can go out in a Cookie header as it is (aiohttp 3.14's test)."""
+    text = spec.name + spec.value + spec.coded
+    if _UNSENDABLE.search(text) is not None:
+        return False
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
 
 
 class CookieJar(AbstractCookieJar):
@@ -421,7 +431,7 @@ class CookieJar(AbstractCookieJar):
             return
         # As aiohttp 3.14: a control character could never go out in a Cookie header
         # (quoted, it is not what was meant; unquoted, it would fail every request).
-        specs = [spec for spec in cookie_specs(cookies) if not _has_controls(spec)]
+        specs = [spec for spec in cookie_specs(cookies) if _can_send(spec)]
         self._store_all(specs, host, _default_path(response_url.path))
 
     def update_cookies_from_headers(self, headers: Iterable[str], response_url: URL) -> None:
@@ -697,7 +707,8 @@ class CookieJar(AbstractCookieJar):
         self._reset()
         now = time()
         for spec, host in loaded:
-            self._store(spec, host, "/", now)
+            if _can_send(spec):
+                self._store(spec, host, "/", now)
         self._end_batch(now)
 
 
