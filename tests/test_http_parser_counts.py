@@ -31,3 +31,15 @@ def test_folded_lines_are_not_counted_as_fields() -> None:
     assert out.error is None
     (head,) = out.heads
     assert isinstance(head, RawResponseMessage) and len(head.headers) == 3
+
+
+def test_trailer_lines_past_max_headers_fail_before_the_section_ends() -> None:
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"
+    error = parse_error(head + b"T: 1\r\n" * 12, max_headers=10)
+    assert type(error) is BadHttpMessage and "Too many headers" in str(error)
+
+
+def test_trailers_within_max_headers_still_wait_for_the_rest() -> None:
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"
+    out = parse(head + b"T: 1\r\n" * 9, max_headers=10)
+    assert out.error is None

@@ -240,8 +240,7 @@ class ResponseParser:
         self._chunk_left = 0
         # Fields in the head of a chunked response: the trailers' count adds to them.
         self._head_fields = 0
-        # Of the head still incomplete: the line ends counted in its first _lines_counted
-        # bytes, and the count at which its fields are checked next (0: past max_headers).
+        # Of an incomplete head or trailer section: see _count_lines.
         self._lines = self._lines_counted = self._lines_check = 0
         # Heads parsed on this connection by their text, with the limits they were checked
         # against: a server repeats the same head (within the second its Date names), and
@@ -490,24 +489,22 @@ class ResponseParser:
     def _check_partial_head(self, buf: bytes | bytearray, pos: int) -> None:
         """Refuse an incomplete head that already broke a limit, so buffering stays bounded."""
         limits = (self.max_line_size, self.max_field_size, self.max_headers)
-        if check_partial_head(buf, pos, *limits, self._head_cap()):
-            self._check_field_count(buf, pos, len(buf))
+        # The line after max_headers + 1 fields may be the one aiohttp refuses.
+        if check_partial_head(buf, pos, *limits, self._head_cap()) and self._count_lines(
+            buf, pos, len(buf), self.max_headers + 2
+        ):
+            check_head_start(buf, pos, *limits)
 
-    def _check_field_count(self, buf: bytes | bytearray, pos: int, n: int) -> None:
-        """Refuse a head past max_headers as its lines arrive, not only at the byte cap.
-
-        Each line end is counted once (from where the last read's count stopped); the
-        exact check, which tells folded lines from fields, runs once the count passes the
-        limit, and again only when it has doubled, so a read costs what it brought.
-        """
+    def _count_lines(self, buf: bytes | bytearray, pos: int, n: int, allowed: int) -> bool:
+        """Count the new line ends of the incomplete section at `pos`; True when its lines
+        pass `allowed` (then, as folds are no fields, when they have doubled): time to check
+        its fields against max_headers rather than wait for its byte cap."""
         self._lines += buf.count(b"\n", pos + self._lines_counted, n)
         self._lines_counted = n - pos
-        if self._lines > (self._lines_check or self.max_headers + 2):
-            lines = split_block(buf, pos, buf.rfind(b"\n", pos, n), True)
-            parse_status_line(lines[0])
-            check_status_size(lines[0], self.max_line_size)
-            check_field_sizes(lines[1:], self.max_field_size, self.max_headers)
-            self._lines_check = 2 * self._lines
+        if self._lines <= (self._lines_check or allowed):
+            return False
+        self._lines_check = 2 * self._lines
+        return True
 
     def _finish_head(
         self,
@@ -751,8 +748,12 @@ class ResponseParser:
                 trailers: CIMultiDict[str] = CIMultiDict(parse_field_lines(lines))
                 self._pos = end
                 self._scan = 0
+                self._lines = self._lines_counted = self._lines_check = 0
                 self._reader = _IDLE
                 return EndOfMessage(CIMultiDictProxy(trailers))
+            if self._count_lines(buf, pos, n, room):
+                complete = split_block(buf, pos, buf.rfind(b"\n", pos, n), False)
+                check_field_sizes(complete, limit, room, trailers=True)
             # rfind stops at the nearest LF, so this costs at most one line per call.
             last = buf.rfind(b"\n", pos, n)
             long_line = n - (last + 1 if last >= 0 else pos) > 2 * limit + 2
