@@ -1,8 +1,8 @@
-"""Saved cookie jars read back as CookieSpecs: save()'s JSON and aiohttp 3.13's pickles.
+"""Saved cookie jars: save()'s JSON entries, and reading them (and aiohttp 3.13's pickles) back.
 
-No storage and no I/O here: the jar reads the file and applies its rules to what comes
-back. A pickle is read by an unpickler that knows the cookie classes only, so loading a
-file never runs code.
+No storage and no I/O here: the jar reads and writes the file, and applies its rules to
+what comes back. A pickle is read by an unpickler that knows the cookie classes only, so
+loading a file never runs code.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from ._cookie_parsing import BAD_NAME_RE, CTL_RE, CookieSpec
 
-__all__ = ("read_cookie_file",)
+__all__ = ("read_cookie_file", "saved_entry")
 
 # Protocols 2 and up (every pickle aiohttp wrote) open with the PROTO opcode.
 _PICKLE_PROTOCOL_MARK: Final = b"\x80"
@@ -138,3 +138,36 @@ def read_cookie_file(raw: bytes, file_name: str) -> list[tuple[CookieSpec, str |
         raise ValueError(f"{file_name!r} is not a JSON cookie file") from exc
     loaded = [_loaded_cookie(entry) for entry in _saved_entries(data)]
     return [(spec, host) for spec, host in loaded if spec is not None]
+
+
+# Morsel's attribute order, as aiohttp writes it (expires and max-age become
+# expires_timestamp).
+_SAVED_ATTRIBUTES: Final = (
+    "path",
+    "comment",
+    "domain",
+    "secure",
+    "httponly",
+    "version",
+    "samesite",
+    "partitioned",
+)
+
+
+def saved_entry(
+    name: str, morsel: Morsel[str], host_only: bool, expires: float | None
+) -> dict[str, Any]:
+    """One stored cookie as save() writes it (aiohttp 3.14's layout)."""
+    entry: dict[str, Any] = {
+        "key": name,
+        "value": morsel.value,
+        "coded_value": morsel.coded_value,
+    }
+    for attribute in _SAVED_ATTRIBUTES:
+        if morsel.get(attribute):
+            entry[attribute] = morsel[attribute]
+    if host_only:
+        entry["host_only"] = True
+    if expires is not None:
+        entry["expires_timestamp"] = int(expires) if expires.is_integer() else expires
+    return entry

@@ -287,7 +287,7 @@ def cookies_for(state: RequestState) -> Any:
     jar = state.cookie_jar
     all_cookies = jar.filter_cookies(url)
     if state.cookies is not None:
-        own_cookies = request_cookies(state.cookies, url, jar.quote_cookie)
+        own_cookies = request_cookies(state.cookies, url, jar)
         if own_cookies:
             all_cookies.load(own_cookies)
     return all_cookies

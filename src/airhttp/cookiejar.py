@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from yarl import URL
 
-from ._cookie_files import read_cookie_file
+from ._cookie_files import read_cookie_file, saved_entry
 from ._cookie_parsing import (
     MORSEL_HAS_PARTITIONED,
     CookieSpec,
@@ -250,13 +250,18 @@ _by_recency: Final = attrgetter("last_used", "created")
 _new_cookie_object: Final = BaseCookie.__new__
 
 
-def request_cookies(cookies: LooseCookies, url: URL, quote_cookie: bool) -> BaseCookie[str]:
-    """A request's own `cookies=` as they go to `url`.
+def request_cookies(cookies: LooseCookies, url: URL, jar: AbstractCookieJar) -> BaseCookie[str]:
+    """A request's own `cookies=` as they go to `url`, under the session jar's settings.
 
     Unlike a jar's, these keep control characters and go out quoted, as in aiohttp.
     """
-    own = CookieJar(quote_cookie=quote_cookie)
-    own._store_all(cookie_specs(cookies), None, _default_path(""))
+    own = CookieJar(
+        quote_cookie=jar.quote_cookie,
+        # A custom AbstractCookieJar may not have these: the defaults then.
+        unsafe=getattr(jar, "unsafe", False),
+        treat_as_secure_origin=getattr(jar, "treat_as_secure_origin", None),
+    )
+    own._store_all(cookie_specs(cookies), None, "/")
     return own.filter_cookies(url)
 
 
@@ -671,24 +676,8 @@ class CookieJar(AbstractCookieJar):
         self._do_expiration()
         data: dict[str, dict[str, dict[str, Any]]] = {}
         for cookie in self._all():
-            morsel = cookie.morsel
-            entry: dict[str, Any] = {
-                "key": cookie.name,
-                "value": morsel.value,
-                "coded_value": morsel.coded_value,
-            }
-            # Morsel's attribute order, as aiohttp writes it (expires and max-age become
-            # expires_timestamp).
-            for attribute in _SAVED_ATTRIBUTES:
-                if morsel.get(attribute):
-                    entry[attribute] = morsel[attribute]
-            if cookie.host_only:
-                entry["host_only"] = True
-            if cookie.expires is not None:
-                expires = cookie.expires
-                entry["expires_timestamp"] = int(expires) if expires.is_integer() else expires
-            group = data.setdefault(f"{cookie.domain}|{cookie.path_key}", {})
-            group[cookie.name] = entry
+            entry = saved_entry(cookie.name, cookie.morsel, cookie.host_only, cookie.expires)
+            data.setdefault(f"{cookie.domain}|{cookie.path_key}", {})[cookie.name] = entry
         # Cookies are credentials: a new file is readable by its owner only.
         descriptor = os.open(file_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with open(descriptor, "w", encoding="utf-8") as stream:
@@ -743,18 +732,6 @@ def _deprecated_url(request_url: Any) -> URL:
         stacklevel=3,
     )
     return URL(request_url)
-
-
-_SAVED_ATTRIBUTES: Final = (
-    "path",
-    "comment",
-    "domain",
-    "secure",
-    "httponly",
-    "version",
-    "samesite",
-    "partitioned",
-)
 
 
 class DummyCookieJar(AbstractCookieJar):
