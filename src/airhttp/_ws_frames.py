@@ -123,6 +123,7 @@ class WebSocketReader:
         "_msg_type",
         "_opcode",
         "_remaining",
+        "_text_invalid",
     )
 
     def __init__(
@@ -155,6 +156,8 @@ class WebSocketReader:
         self._decoder = _Utf8Decoder("strict")
         # `_deflate` while the message being assembled is compressed, else None.
         self._inflater: PerMessageDeflate | None = None
+        # A compressed text message's invalid UTF-8, failed at the message's end.
+        self._text_invalid = False
 
     @property
     def exception(self) -> WebSocketError | None:
@@ -362,10 +365,14 @@ class WebSocketReader:
         # path stays free of an extra call. Inflating as frames arrive bounds even a
         # fragmented compression bomb by max_msg_size.
         if self._msg_type is WSMsgType.TEXT:
+            if self._text_invalid:
+                return
             try:
                 self._msg_text.append(self._decoder.decode(data))
             except UnicodeDecodeError:
-                raise _invalid_text() from None
+                # Failed at the message's end, so that a deflate or size error later in it
+                # comes first however its frames were cut, as when aiohttp inflates it whole.
+                self._text_invalid = True
         else:
             self._msg_binary += data
 
@@ -382,6 +389,8 @@ class WebSocketReader:
         if inflater is not None:
             self._inflater = None
             self._consume_inflated(inflater.decompress_end(self._max_msg_size))
+            if self._text_invalid:
+                raise _invalid_text()
         if self._msg_type is WSMsgType.TEXT:
             try:
                 tail = self._decoder.decode(b"", final=True)

@@ -16,7 +16,8 @@ test's random inputs run with it on, so they fail only on something new.
    (not UnicodeDecodeError), e.g. punycode, escaped parse_content_disposition.
 4. (Fixed.) The response's Content-Type fast path took "/" as part of a parameter value;
    the email package, like aiohttp, ends the value there (`charset=utf-8/x` is "utf-8").
-5. WebSocketReader inflates a compressed message as its frames arrive and checks its text
+5. (Fixed: invalid text in a compressed message now fails at its end.) WebSocketReader
+   inflated a compressed message as its frames arrive and checks its text
    as it comes out: for one that breaks two rules, the close code depends on where the
    frame was cut. Corrupt deflate data after invalid UTF-8 gives 1002 whole (zlib drops
    the chunk's output when it fails on it) but 1007 cut; text over max_msg_size that is
