@@ -140,15 +140,12 @@ class ClientRequest:
     _writer_task: asyncio.Task[None] | None = None
     _continue: asyncio.Future[bool] | None = None
     _skip_auto_headers: CIMultiDict[None] | None = None
-    # True when chunked framing was chosen only because the body's size is unknown.
-    _auto_chunked = False
-    # POST/PUT/PATCH without a body: aiohttp adds an octet-stream type when sending.
-    _needs_content_type = False
+    _auto_chunked = False  # chunked framing chosen only because the body's size is unknown
+    _needs_content_type = False  # POST/PUT/PATCH without a body: octet-stream when sent
     # "Connection: upgrade" was asked for: the connection never goes back to the pool.
     _upgrade = False
-    # How the last attempt's body went out, set by every send: its streamed upload; True
-    # once written whole; the protocol whose transport was full right after a whole body
-    # (sent once it drains); False when nothing could be sent.
+    # How the last attempt's body went out: its streamed upload; True once written whole;
+    # the protocol whose transport was full after a whole body; False if nothing was sent.
     _sent: BodyUpload | ResponseHandler | bool = False
     # The upload_tracker= of the request (aiohttp 3.14.4), set by the session.
     upload_tracker: UploadTracker | None = None

@@ -321,11 +321,9 @@ class ResponseHandler(BaseProtocol):
         return waiter
 
     def abandon_response(self) -> None:
-        """The exchange failed before its head was awaited: nobody will read how it ended.
-
-        Without this, a head waiter failed later (the connection closing) would be reported
-        on the loop as "Future exception was never retrieved".
-        """
+        """The attempt failed: nobody will read how its head ended (a no-op when start()
+        already awaited it). Without this, a head waiter failed later, as the connection
+        closes, is reported on the loop as "Future exception was never retrieved"."""
         waiter = self._head_waiter
         if waiter is not None:
             if not waiter.done():

@@ -516,7 +516,8 @@ class ResponseParser:
         end: int,
     ) -> RawResponseMessage:
         """Decide persistence and framing from the fields, arm the body reader, build the head."""
-        self._lines = self._lines_counted = self._lines_check = 0  # the next head counts anew
+        if self._lines_counted:  # the next head counts anew (most heads came whole)
+            self._lines = self._lines_counted = self._lines_check = 0
         getall = headers.getall
         connection = getall(_CONNECTION, None)
         if connection is not None:
