@@ -1,11 +1,12 @@
-"""Too many field lines are refused as they arrive, not once the head's byte cap is reached.
+"""Lines are judged as they arrive, in order: a bad status line at once, too many field
+lines (head or trailers) before the byte cap, the same error however the bytes were cut.
 
 Sans-IO: byte strings fed whole, split at every offset and byte by byte (the `parse` helper).
 """
 
 from __future__ import annotations
 
-from airhttp.http_exceptions import BadHttpMessage
+from airhttp.http_exceptions import BadHttpMessage, BadStatusLine, InvalidHeader, LineTooLong
 from airhttp.http_parser import RawResponseMessage
 
 from .test_http_parser import parse, parse_error
@@ -43,3 +44,24 @@ def test_trailers_within_max_headers_still_wait_for_the_rest() -> None:
     head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"
     out = parse(head + b"T: 1\r\n" * 9, max_headers=10)
     assert out.error is None
+
+
+def test_a_bad_status_line_fails_before_the_head_ends() -> None:
+    # As llhttp: the status line is judged once complete, not when the blank line comes.
+    assert type(parse_error(b"HTTP\r\nX: y\r\n")) is BadStatusLine
+
+
+def test_a_bad_status_line_comes_before_a_bare_cr_in_a_field() -> None:
+    assert type(parse_error(b"XX\r\nA: b\rc\r\n\r\n")) is BadStatusLine
+    assert type(parse_error(b"HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n")) is InvalidHeader
+
+
+def test_a_long_status_line_is_first_judged_as_a_status_line() -> None:
+    # Too long and no status line at all: BadStatusLine, whole, split or incomplete.
+    assert type(parse_error(b"ICY " + b"x" * 80 + b"\r\n\r\n", max_line_size=20)) is (BadStatusLine)
+    assert type(parse_error(b"HTTP/1.1 200 " + b"x" * 80, max_line_size=20)) is LineTooLong
+
+
+def test_a_complete_field_line_too_long_fails_before_the_head_ends() -> None:
+    head = b"HTTP/1.1 200 OK\r\nX: " + b"v" * 40 + b"\r\nY: 1\r\n"
+    assert type(parse_error(head, max_field_size=10)) is LineTooLong

@@ -34,6 +34,8 @@ __all__ = (
     "check_field_sizes",
     "check_head_start",
     "check_partial_head",
+    "check_partial_trailers",
+    "long_line_end",
     "check_status_size",
     "field_size_cap",
     "find_block_end",
@@ -142,16 +144,15 @@ def find_block_end(buf: bytes | bytearray, start: int, stop: int) -> tuple[int, 
 
 
 def split_block(buf: bytes | bytearray, start: int, last: int, has_status: bool) -> list[str]:
-    """Cut buf[start:last] into decoded lines, refusing a bare CR (RFC 9112 §2.2)."""
+    """Cut buf[start:last] into decoded lines, refusing a bare CR (RFC 9112 §2.2) in the
+    status line; check_field_sizes refuses one in a field line, in line order."""
     lines: list[str] = []
     for raw in bytes(buf[start:last]).split(b"\n"):
         if raw[-1:] == b"\r":
             raw = raw[:-1]
         line = raw.decode(ENCODING, ERRORS)
-        if "\r" in line:
-            if has_status and not lines:
-                raise BadStatusLine(line)
-            raise InvalidHeader(line)
+        if has_status and not lines and "\r" in line:
+            raise BadStatusLine(line)
         lines.append(line)
     return lines
 
@@ -198,6 +199,8 @@ def check_field_sizes(
     value = ""
     size = 0
     for line in lines:
+        if "\r" in line:
+            raise InvalidHeader(line)
         if count and line[:1] in (" ", "\t"):
             # obs-fold: the continuation line counts whole, its indent too.
             value += line
@@ -307,36 +310,73 @@ def check_head_start(
 def check_partial_head(
     buf: bytes | bytearray,
     pos: int,
+    new_from: int,
     max_line_size: int,
     max_field_size: int,
     max_headers: int,
     head_cap: int,
 ) -> bool:
-    """Raise if the incomplete head from `pos` already broke a limit; True once its status
-    line is complete (so its field lines can be counted)."""
+    """Raise if the incomplete head from `pos` already broke a rule; True once its status
+    line is complete (so its field lines can be counted).
+
+    As llhttp (aiohttp) does, what arrived is judged line by line in order, the same
+    however the bytes were cut: the status line once complete (or too long to be one),
+    then, once a field line is too long to pass (a complete one that came from
+    `new_from` on, or the incomplete last one), the lines up to it.
+    """
     n = len(buf)
     # "HTTP/1.1 200 " comes before the reason phrase, a CR may end it.
     status_cap = max_line_size + 14
     first = buf.find(b"\n", pos, pos + status_cap + 1)
     if first < 0:
         if n - pos > status_cap:
+            # A line too long to be within the limit, complete or not: first as llhttp
+            # reads it, is it a status line at all?
+            parse_status_line(split_block(buf, pos, n, True)[0].removesuffix("\r"))
             reason = bytes(buf[pos + 13 : pos + 13 + PREVIEW]).split(b"\n")[0]
             quote = bytearray(reason.split(b"\r")[0] + b"...")
             raise LineTooLong(cast(bytes, quote), max_line_size)
         return False
-    # rfind stops at the nearest LF, so this costs at most one line per call.
-    last = buf.rfind(b"\n", first, n)
-    long_line = n - last - 1 > 2 * max_field_size + 2
-    if long_line or n - pos > head_cap:
-        # aiohttp checks a field once it is complete; a line this long cannot be
-        # within the limits, so it is checked now, after the lines before it.
-        lines = split_block(buf, pos, n if long_line else last, True)
-        parse_status_line(lines[0])
-        check_status_size(lines[0], max_line_size)
+    status = split_block(buf, pos, first, True)[0]
+    parse_status_line(status)
+    check_status_size(status, max_line_size)
+    end = long_line_end(buf, pos, max(new_from, first + 1), 2 * max_field_size + 2)
+    if end >= 0 or n - pos > head_cap:
+        last = buf.rfind(b"\n", first, n)
+        lines = split_block(buf, pos, end if end >= 0 else last, True)
         check_field_sizes(lines[1:], max_field_size, max_headers)
         if n - pos > head_cap:
             raise LineTooLong("response head", head_cap, n - pos)
     return True
+
+
+def long_line_end(buf: bytes | bytearray, pos: int, start: int, longest: int) -> int:
+    """Where the first line longer than `longest` bytes ends, of the section at `pos`, among
+    the lines that end at `start` or after (the last may be incomplete); -1 if none."""
+    begin = buf.rfind(b"\n", pos, start) + 1 or pos
+    pieces = bytes(buf[begin:]).split(b"\n")
+    if max(map(len, pieces)) <= longest:  # C-level scans: the common answer
+        return -1
+    for piece in pieces:
+        begin += len(piece)
+        if len(piece) > longest:
+            return begin
+        begin += 1
+    return -1
+
+
+def check_partial_trailers(
+    buf: bytes | bytearray, pos: int, new_from: int, limit: int, room: int, cap: int
+) -> None:
+    """check_partial_head's rules for an incomplete trailer section (no status line)."""
+    n = len(buf)
+    end = long_line_end(buf, pos, max(new_from, pos), 2 * limit + 2)
+    if end >= 0 or n - pos > cap:
+        stop = end if end >= 0 else buf.rfind(b"\n", pos, n)
+        if stop > pos:
+            check_field_sizes(split_block(buf, pos, stop, False), limit, room, trailers=True)
+    if n - pos > cap:
+        raise LineTooLong("trailer section", cap, n - pos)
 
 
 def parse_content_length(values: list[str]) -> int:

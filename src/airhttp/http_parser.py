@@ -24,6 +24,7 @@ from ._head_syntax import (
     check_field_sizes,
     check_head_start,
     check_partial_head,
+    check_partial_trailers,
     check_status_size,
     field_size_cap,
     find_block_end,
@@ -489,9 +490,10 @@ class ResponseParser:
     def _check_partial_head(self, buf: bytes | bytearray, pos: int) -> None:
         """Refuse an incomplete head that already broke a limit, so buffering stays bounded."""
         limits = (self.max_line_size, self.max_field_size, self.max_headers)
+        new_from = pos + self._lines_counted  # where this read's lines begin
         # The line after max_headers + 1 fields may be the one aiohttp refuses.
-        if check_partial_head(buf, pos, *limits, self._head_cap()) and self._count_lines(
-            buf, pos, len(buf), self.max_headers + 2
+        if check_partial_head(buf, pos, new_from, *limits, self._head_cap()) and (
+            self._count_lines(buf, pos, len(buf), self.max_headers + 2)
         ):
             check_head_start(buf, pos, *limits)
 
@@ -752,21 +754,11 @@ class ResponseParser:
                 self._lines = self._lines_counted = self._lines_check = 0
                 self._reader = _IDLE
                 return EndOfMessage(CIMultiDictProxy(trailers))
+            new_from = pos + self._lines_counted  # where this read's lines begin
             if self._count_lines(buf, pos, n, room):
                 complete = split_block(buf, pos, buf.rfind(b"\n", pos, n), False)
                 check_field_sizes(complete, limit, room, trailers=True)
-            # rfind stops at the nearest LF, so this costs at most one line per call.
-            last = buf.rfind(b"\n", pos, n)
-            long_line = n - (last + 1 if last >= 0 else pos) > 2 * limit + 2
-            if long_line or (n - pos > cap and last > pos):
-                check_field_sizes(
-                    split_block(buf, pos, n if long_line else last, False),
-                    limit,
-                    room,
-                    trailers=True,
-                )
-            if n - pos > cap:
-                raise LineTooLong("trailer section", cap, n - pos)
+            check_partial_trailers(buf, pos, new_from, limit, room, cap)
             self._scan = max(pos, n - 3)
         if self._eof:
             raise TransferEncodingError(_TE_MISSING)

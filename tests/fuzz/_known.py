@@ -1,13 +1,14 @@
-"""Known airhttp bugs the targets can be told to step over, so fuzzing goes on past them.
+"""The airhttp bugs the fuzzers found, and a switch to step over known ones.
 
-Off by default: a target then counts each as the bug it is (and tests/test_fuzz_smoke.py
-holds a strict-xfail regression input for each). `python -m tests.fuzz.run --lenient`
-(AIRHTTP_FUZZ_LENIENT=1) turns it on to look for other bugs behind these; the smoke
-test's random inputs run with it on, so they fail only on something new.
+All five below are fixed; their inputs stay in tests/test_fuzz_smoke.py as regressions (a
+new bug's input goes there as a strict xfail until it is fixed). `python -m tests.fuzz.run
+--lenient` (AIRHTTP_FUZZ_LENIENT=1) makes the targets step over the signatures listed here,
+to look for other bugs behind an open one; the smoke test's random inputs run with it on.
 
-1. ResponseParser checks an incomplete head or trailer section only once it breaks a
-   size limit, and a complete one in another order: which HttpProcessingError comes,
-   or whether one comes before the rest of the head, depends on how the bytes were cut.
+1. (Fixed: lines are judged in order as they complete.) ResponseParser checked an
+   incomplete head or trailer section only once it broke a size limit, and a complete
+   one in another order: which HttpProcessingError came, or whether one came before the
+   rest of the head, depended on how the bytes were cut.
 2. (Fixed; the inputs are regressions now.) ClientRequest.update_cookies rebuilt each
    jar cookie with Morsel.set(), which raises CookieError for names the jar accepts
    ("a(b", "Version") and AttributeError for a name that is also an attribute ("path");
