@@ -59,3 +59,13 @@ async def test_a_request_cookie_for_an_ip_domain_follows_the_jars_unsafe(
     jar = airhttp.CookieJar(unsafe=unsafe)
     await sent(url, jar, {"ip": morsel("ip", "1", domain="127.0.0.1")})
     assert recorder.lines == ([b"Cookie: ip=1"] if unsafe else [])
+
+
+async def test_every_request_cookie_goes_however_many(raw_server: RawServer) -> None:
+    # A jar sends at most 150 cookies; a request's own cookies= all go, as in aiohttp.
+    recorder = CookieRecorder()
+    url = await raw_server.start(recorder)
+    cookies = {f"c{i}": morsel(f"c{i}", str(i)) for i in range(200)}
+    await sent(url, airhttp.CookieJar(), cookies)
+    (line,) = recorder.lines
+    assert line.count(b"=") == 200

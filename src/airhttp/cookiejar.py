@@ -261,6 +261,7 @@ def request_cookies(cookies: LooseCookies, url: URL, jar: AbstractCookieJar) -> 
         unsafe=getattr(jar, "unsafe", False),
         treat_as_secure_origin=getattr(jar, "treat_as_secure_origin", None),
     )
+    own._limited = False  # as aiohttp: a request's own cookies all go, however many
     own._store_all(cookie_specs(cookies), None, "/")
     return own.filter_cookies(url)
 
@@ -279,6 +280,10 @@ def _can_send(spec: CookieSpec) -> bool:
 
 class CookieJar(AbstractCookieJar):
     """Stores cookies per (domain, path, name) and returns those a request URL may carry."""
+
+    # False only for the throwaway jar of a request's own cookies= (request_cookies()):
+    # no storage quotas and no limit on what is sent.
+    _limited = True
 
     def __init__(
         self,
@@ -563,6 +568,8 @@ class CookieJar(AbstractCookieJar):
             self._schedule(cookie, cookie.expires)
 
     def _enforce_quotas(self, newest: _StoredCookie, now: float) -> None:
+        if not self._limited:
+            return
         if self._per_domain.get(newest.domain, 0) > _DOMAIN_QUOTA:
             self._evict(newest, newest.domain, _DOMAIN_KEEP, now)
         if self._count > _JAR_QUOTA:
@@ -665,7 +672,7 @@ class CookieJar(AbstractCookieJar):
                 dict.__delitem__(result, name)
             dict.__setitem__(result, name, cookie.send)
         # `size` counts replaced duplicates too: an upper bound, exact when none were.
-        if size > _MAX_SENT_BYTES or len(result) > _MAX_SENT:
+        if (size > _MAX_SENT_BYTES or len(result) > _MAX_SENT) and self._limited:
             return _within_request_limits(found)
         return result
 
