@@ -43,6 +43,7 @@ __all__ = (
     "is_chunked",
     "parse_content_length",
     "parse_field_lines",
+    "parse_status",
     "parse_status_line",
     "preview",
     "split_block",
@@ -144,16 +145,13 @@ def find_block_end(buf: bytes | bytearray, start: int, stop: int) -> tuple[int, 
 
 
 def split_block(buf: bytes | bytearray, start: int, last: int, has_status: bool) -> list[str]:
-    """Cut buf[start:last] into decoded lines, refusing a bare CR (RFC 9112 §2.2) in the
-    status line; check_field_sizes refuses one in a field line, in line order."""
+    """Cut buf[start:last] into decoded lines, without their line ends. A bare CR is left
+    in: parse_status_line and check_field_sizes refuse it in line order (RFC 9112 §2.2)."""
     lines: list[str] = []
     for raw in bytes(buf[start:last]).split(b"\n"):
         if raw[-1:] == b"\r":
             raw = raw[:-1]
-        line = raw.decode(ENCODING, ERRORS)
-        if has_status and not lines and "\r" in line:
-            raise BadStatusLine(line)
-        lines.append(line)
+        lines.append(raw.decode(ENCODING, ERRORS))
     return lines
 
 
@@ -186,48 +184,88 @@ def check_status_size(line: str, limit: int) -> None:
 
 
 def check_field_sizes(
-    lines: list[str], limit: int, max_fields: int, *, trailers: bool = False
+    lines: list[str],
+    limit: int,
+    max_fields: int,
+    *,
+    trailers: bool = False,
+    complete: bool = True,
+    cut: bool = False,
 ) -> None:
-    """Refuse the field lines of one section (head or trailers) that break a limit.
+    """Refuse the first field line of one section (head or trailers) that breaks a rule.
 
-    Past `max_fields`, the field after the next one is refused once its name is read
-    (in the trailers, the next one itself).
+    Line by line in order, as llhttp reads them: a line's sizes, then its syntax (a bare
+    CR, the name a token followed by a colon, no NUL), so the error is the same however
+    the section arrived. Past `max_fields`, the field after the next one is refused once
+    its name is read (in the trailers, the next one itself); `complete=False` (a section
+    still arriving) leaves the final count for later. `cut`: the last line is still
+    arriving, so only its sizes are judged (they can only grow; its syntax could still be
+    preceded by a size error further on).
     """
+    syntax_lines = len(lines) - 1 if cut else len(lines)
     in_loop_cap = max_fields if trailers else max_fields + 1
     prev = ""
     count = 0
     value = ""
     size = 0
-    for line in lines:
-        if "\r" in line:
-            raise InvalidHeader(line)
-        if count and line[:1] in (" ", "\t"):
+    for index, line in enumerate(lines):
+        # Sized up to a bare CR, which llhttp only meets after the bytes before it.
+        text = line.partition("\r")[0]
+        folded = bool(count) and text[:1] in (" ", "\t")
+        if folded:
             # obs-fold: the continuation line counts whole, its indent too.
-            value += line
-            size += _size(line)
+            value += text
+            size += _size(text)
             if size > limit:
                 raise _too_long(value, limit)
-            continue
-        name, _, value = line.partition(":")
-        name_size = _size(name)
-        if _size(prev) + name_size > limit:
-            raise _too_long(prev + name, limit)
-        # RFC 9110 §5.4: a client may refuse fields beyond what it is willing to process.
-        if count >= in_loop_cap:
-            raise BadHttpMessage("Too many headers received")
-        count += 1
-        value = value.lstrip(" \t")
-        size = _size(value) + (name_size if count == 1 else 0)
-        if size > limit:
-            raise _too_long(value, limit)
-        prev = name
-    if count > max_fields:
+        else:
+            name, _, value = text.partition(":")
+            name_size = _size(name)
+            if _size(prev) + name_size > limit:
+                raise _too_long(prev + name, limit)
+            # RFC 9110 §5.4: a client may refuse fields beyond what it is willing to process.
+            if count >= in_loop_cap:
+                raise BadHttpMessage("Too many headers received")
+            count += 1
+            value = value.lstrip(" \t")
+            size = _size(value) + (name_size if count == 1 else 0)
+            if size > limit:
+                raise _too_long(value, limit)
+            prev = name
+        if index < syntax_lines:
+            _check_field_syntax(line, folded)
+    if complete and count > max_fields:
         raise BadHttpMessage("Too many headers received")
+
+
+def _check_field_syntax(line: str, folded: bool) -> None:
+    # RFC 9112 §2.2: no bare CR; RFC 9110 §5.5: no NUL in a value.
+    if "\r" in line or "\x00" in line:
+        raise InvalidHeader(line)
+    if folded:
+        return
+    # RFC 9112 §2.2: no whitespace before the first field line; §5.1: the name is a token
+    # right before the colon.
+    name, sep, _ = line.partition(":")
+    if not sep or not name or _NON_TCHAR_RE.search(name) is not None:
+        raise InvalidHeader(line)
 
 
 def field_size_cap(limit: int, max_fields: int) -> int:
     """The most bytes a section within these limits can take (indents aside)."""
     return (max_fields + 1) * (2 * limit + 4) + 4
+
+
+def parse_status(line: str, max_line_size: int) -> tuple[HttpVersion, bool, int, str]:
+    """parse_status_line and check_status_size, in llhttp's order: a line too long to be
+    within the limit is judged on the bytes up to the limit, then refused for its length."""
+    cap = max_line_size + 14  # "HTTP/1.1 200 " and a CR around the reason phrase
+    if len(line) > cap:
+        parse_status_line(line[: cap + 1].removesuffix("\r"))
+        check_status_size(line, max_line_size)
+    parsed = parse_status_line(line)
+    check_status_size(line, max_line_size)
+    return parsed
 
 
 def parse_status_line(line: str) -> tuple[HttpVersion, bool, int, str]:
@@ -258,28 +296,17 @@ def _intern_name(name: str) -> istr:
 
 
 def parse_field_lines(lines: list[str]) -> list[tuple[str, str]]:
-    """Strict field-line parser for the slow path and trailers (RFC 9112 §5)."""
+    """The (name, value) pairs of field lines that passed check_field_sizes (RFC 9112 §5)."""
     pairs: list[tuple[str, str]] = []
     unstripped = ""
     for line in lines:
         if line.startswith((" ", "\t")):
-            if not pairs:
-                # RFC 9112 §2.2: whitespace before the first field line; reject it.
-                raise InvalidHeader(line)
-            if "\x00" in line:
-                raise InvalidHeader(line)
             # RFC 9112 §5.2 lets a user agent replace each obs-fold with SP; aiohttp
             # drops only the CRLF and keeps the blanks around it, and so do we.
             unstripped += line
             pairs[-1] = (pairs[-1][0], unstripped.strip(" \t"))
             continue
-        name, sep, value = line.partition(":")
-        # RFC 9112 §5.1: no whitespace between field name and colon; name is a token.
-        if not sep or not name or _NON_TCHAR_RE.search(name) is not None:
-            raise InvalidHeader(line)
-        # RFC 9110 §5.5: CR, LF and NUL are never valid in a field value.
-        if "\x00" in value:
-            raise InvalidHeader(line)
+        name, _, value = line.partition(":")
         # RFC 9112 §5: field-line = field-name ":" OWS field-value OWS
         unstripped = value
         pairs.append((_intern_name(name), value.strip(" \t")))
@@ -287,13 +314,19 @@ def parse_field_lines(lines: list[str]) -> list[tuple[str, str]]:
 
 
 def check_head_start(
-    buf: bytes | bytearray, pos: int, max_line_size: int, max_field_size: int, max_headers: int
+    buf: bytes | bytearray,
+    pos: int,
+    max_line_size: int,
+    max_field_size: int,
+    max_headers: int,
+    stop: int | None = None,
 ) -> None:
-    """Raise if the incomplete head from `pos` is already malformed in its complete lines.
+    """Raise if the incomplete head from `pos` is already malformed in its complete lines
+    (those that end before `stop`, the head's cap).
 
     A status line cut short is only checked to begin like one.
     """
-    last = buf.rfind(b"\n", pos)
+    last = buf.rfind(b"\n", pos, len(buf) if stop is None else stop)
     if last < 0:
         if not _STATUS_START.startswith(bytes(buf[pos : pos + len(_STATUS_START)])):
             raise BadStatusLine(
@@ -301,10 +334,8 @@ def check_head_start(
             )
         return
     lines = split_block(buf, pos, last, True)  # the complete lines only
-    parse_status_line(lines[0])
-    check_status_size(lines[0], max_line_size)
-    check_field_sizes(lines[1:], max_field_size, max_headers)
-    parse_field_lines(lines[1:])
+    parse_status(lines[0], max_line_size)
+    check_field_sizes(lines[1:], max_field_size, max_headers, complete=False)
 
 
 def check_partial_head(
@@ -330,31 +361,36 @@ def check_partial_head(
     first = buf.find(b"\n", pos, pos + status_cap + 1)
     if first < 0:
         if n - pos > status_cap:
-            # A line too long to be within the limit, complete or not: first as llhttp
-            # reads it, is it a status line at all?
-            parse_status_line(split_block(buf, pos, n, True)[0].removesuffix("\r"))
+            # Too long to be within the limit: first, as llhttp reads it, do its bytes up
+            # to the limit begin a status line at all?
+            parse_status_line(
+                split_block(buf, pos, pos + status_cap + 1, True)[0].removesuffix("\r")
+            )
             reason = bytes(buf[pos + 13 : pos + 13 + PREVIEW]).split(b"\n")[0]
             quote = bytearray(reason.split(b"\r")[0] + b"...")
             raise LineTooLong(cast(bytes, quote), max_line_size)
         return False
-    status = split_block(buf, pos, first, True)[0]
-    parse_status_line(status)
-    check_status_size(status, max_line_size)
-    end = long_line_end(buf, pos, max(new_from, first + 1), 2 * max_field_size + 2)
-    if end >= 0 or n - pos > head_cap:
-        last = buf.rfind(b"\n", first, n)
-        lines = split_block(buf, pos, end if end >= 0 else last, True)
-        check_field_sizes(lines[1:], max_field_size, max_headers)
-        if n - pos > head_cap:
+    if new_from <= first:  # the status line is judged once, in the read it completed
+        parse_status(split_block(buf, pos, first, True)[0], max_line_size)
+    # Past the cap nothing is judged: the bytes up to it are, as if the rest had not come.
+    over = n - pos > head_cap
+    stop = pos + head_cap + 1 if over else n
+    end = long_line_end(buf, pos, max(new_from, first + 1), 2 * max_field_size + 2, stop)
+    if end >= 0 or over:
+        lines = split_block(buf, pos, end if end >= 0 else stop, True)
+        # The last line is cut when it runs to `stop` (still arriving, or past the cap).
+        cut = end < 0 or end == stop
+        check_field_sizes(lines[1:], max_field_size, max_headers, complete=False, cut=cut)
+        if over:
             raise LineTooLong("response head", head_cap, n - pos)
     return True
 
 
-def long_line_end(buf: bytes | bytearray, pos: int, start: int, longest: int) -> int:
+def long_line_end(buf: bytes | bytearray, pos: int, start: int, longest: int, stop: int) -> int:
     """Where the first line longer than `longest` bytes ends, of the section at `pos`, among
-    the lines that end at `start` or after (the last may be incomplete); -1 if none."""
+    the lines that end at `start` or after, up to `stop` (the last may be cut); -1 if none."""
     begin = buf.rfind(b"\n", pos, start) + 1 or pos
-    pieces = bytes(buf[begin:]).split(b"\n")
+    pieces = bytes(buf[begin:stop]).split(b"\n")
     if max(map(len, pieces)) <= longest:  # C-level scans: the common answer
         return -1
     for piece in pieces:
@@ -370,12 +406,14 @@ def check_partial_trailers(
 ) -> None:
     """check_partial_head's rules for an incomplete trailer section (no status line)."""
     n = len(buf)
-    end = long_line_end(buf, pos, max(new_from, pos), 2 * limit + 2)
-    if end >= 0 or n - pos > cap:
-        stop = end if end >= 0 else buf.rfind(b"\n", pos, n)
-        if stop > pos:
-            check_field_sizes(split_block(buf, pos, stop, False), limit, room, trailers=True)
-    if n - pos > cap:
+    over = n - pos > cap
+    stop = pos + cap + 1 if over else n
+    end = long_line_end(buf, pos, max(new_from, pos), 2 * limit + 2, stop)
+    if end >= 0 or over:
+        lines = split_block(buf, pos, end if end >= 0 else stop, False)
+        cut = end < 0 or end == stop
+        check_field_sizes(lines, limit, room, trailers=True, complete=False, cut=cut)
+    if over:
         raise LineTooLong("trailer section", cap, n - pos)
 
 

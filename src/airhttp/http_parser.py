@@ -25,13 +25,12 @@ from ._head_syntax import (
     check_head_start,
     check_partial_head,
     check_partial_trailers,
-    check_status_size,
     field_size_cap,
     find_block_end,
     is_chunked,
     parse_content_length,
     parse_field_lines,
-    parse_status_line,
+    parse_status,
     preview,
     split_block,
 )
@@ -480,8 +479,7 @@ class ResponseParser:
             return CONNECTION_CLOSED
 
         lines = split_block(buf, pos, last, True)
-        version, default_close, code, reason = parse_status_line(lines[0])
-        check_status_size(lines[0], self.max_line_size)
+        version, default_close, code, reason = parse_status(lines[0], self.max_line_size)
         del lines[0]
         check_field_sizes(lines, self.max_field_size, self.max_headers)
         headers: CIMultiDict[str] = CIMultiDict(parse_field_lines(lines))
@@ -492,10 +490,11 @@ class ResponseParser:
         limits = (self.max_line_size, self.max_field_size, self.max_headers)
         new_from = pos + self._lines_counted  # where this read's lines begin
         # The line after max_headers + 1 fields may be the one aiohttp refuses.
-        if check_partial_head(buf, pos, new_from, *limits, self._head_cap()) and (
+        cap = self._head_cap()
+        if check_partial_head(buf, pos, new_from, *limits, cap) and (
             self._count_lines(buf, pos, len(buf), self.max_headers + 2)
         ):
-            check_head_start(buf, pos, *limits)
+            check_head_start(buf, pos, *limits, stop=pos + cap + 1)
 
     def _count_lines(self, buf: bytes | bytearray, pos: int, n: int, allowed: int) -> bool:
         """Count the new line ends of the incomplete section at `pos`; True when its lines
@@ -755,9 +754,10 @@ class ResponseParser:
                 self._reader = _IDLE
                 return EndOfMessage(CIMultiDictProxy(trailers))
             new_from = pos + self._lines_counted  # where this read's lines begin
-            if self._count_lines(buf, pos, n, room):
-                complete = split_block(buf, pos, buf.rfind(b"\n", pos, n), False)
-                check_field_sizes(complete, limit, room, trailers=True)
+            last = buf.rfind(b"\n", pos, pos + cap + 1)  # nothing past the cap is judged
+            if self._count_lines(buf, pos, n, room) and last > pos:
+                complete = split_block(buf, pos, last, False)
+                check_field_sizes(complete, limit, room, trailers=True, complete=False)
             check_partial_trailers(buf, pos, new_from, limit, room, cap)
             self._scan = max(pos, n - 3)
         if self._eof:
