@@ -207,7 +207,6 @@ class ResponseParser:
         "_is_connect",
         "_is_head",
         "_lines",
-        "_lines_check",
         "_lines_counted",
         "_pos",
         "_read_until_eof",
@@ -241,7 +240,7 @@ class ResponseParser:
         # Fields in the head of a chunked response: the trailers' count adds to them.
         self._head_fields = 0
         # Of an incomplete head or trailer section: see _count_lines.
-        self._lines = self._lines_counted = self._lines_check = 0
+        self._lines = self._lines_counted = 0
         # Heads parsed on this connection by their text, with the limits they were checked
         # against: a server repeats the same head (within the second its Date names), and
         # a repeat skips splitting, checking and building the fields.
@@ -497,15 +496,17 @@ class ResponseParser:
             check_head_start(buf, pos, *limits, stop=pos + cap + 1)
 
     def _count_lines(self, buf: bytes | bytearray, pos: int, n: int, allowed: int) -> bool:
-        """Count the new line ends of the incomplete section at `pos`; True when its lines
-        pass `allowed` (then, as folds are no fields, when they have doubled): time to check
-        its fields against max_headers rather than wait for its byte cap."""
-        self._lines += buf.count(b"\n", pos + self._lines_counted, n)
-        self._lines_counted = n - pos
-        if self._lines <= (self._lines_check or allowed):
-            return False
-        self._lines_check = 2 * self._lines
-        return True
+        """Count the lines of the incomplete section at `pos` that this read completed, but
+        folded ones (no fields); True when they pass `allowed`: the section's fields are
+        then to be checked against max_headers now, not at its byte cap."""
+        start = pos + self._lines_counted
+        last = buf.rfind(b"\n", start, n)
+        if last >= 0:
+            # Each new line after a LF: C-level counts instead of a loop over the lines.
+            lines = b"\n" + bytes(buf[start:last])
+            self._lines += lines.count(b"\n") - lines.count(b"\n ") - lines.count(b"\n\t")
+            self._lines_counted = last + 1 - pos
+        return self._lines > allowed
 
     def _finish_head(
         self,
@@ -518,7 +519,7 @@ class ResponseParser:
     ) -> RawResponseMessage:
         """Decide persistence and framing from the fields, arm the body reader, build the head."""
         if self._lines_counted:  # the next head counts anew (most heads came whole)
-            self._lines = self._lines_counted = self._lines_check = 0
+            self._lines = self._lines_counted = 0
         getall = headers.getall
         connection = getall(_CONNECTION, None)
         if connection is not None:
@@ -750,7 +751,7 @@ class ResponseParser:
                 trailers: CIMultiDict[str] = CIMultiDict(parse_field_lines(lines))
                 self._pos = end
                 self._scan = 0
-                self._lines = self._lines_counted = self._lines_check = 0
+                self._lines = self._lines_counted = 0
                 self._reader = _IDLE
                 return EndOfMessage(CIMultiDictProxy(trailers))
             new_from = pos + self._lines_counted  # where this read's lines begin

@@ -1,6 +1,6 @@
 """The airhttp bugs the fuzzers found, and a switch to step over known ones.
 
-All six below are fixed; their inputs stay in tests/test_fuzz_smoke.py as regressions (a
+All seven below are fixed; their inputs stay in tests/test_fuzz_smoke.py as regressions (a
 new bug's input goes there as a strict xfail until it is fixed). `python -m tests.fuzz.run
 --lenient` (AIRHTTP_FUZZ_LENIENT=1) makes the targets step over the signatures listed here,
 to look for other bugs behind an open one; the smoke test's random inputs run with it on.
@@ -26,6 +26,9 @@ to look for other bugs behind an open one; the smoke test's random inputs run wi
 6. (Fixed.) A quoted Set-Cookie value whose escapes unquote to a control character
    ("\\000", "\\012") was stored and shown; aiohttp drops the cookie (found by the
    200 s run).
+7. (Fixed.) The field count of an incomplete section was checked again only once its
+   line count had doubled, so a split trailer section could miss "Too many headers" that
+   the whole one raised; folded lines are now told apart as they are counted.
 """
 
 from __future__ import annotations
