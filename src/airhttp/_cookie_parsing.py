@@ -28,8 +28,8 @@ _MAX_ATTRIBUTE_VALUE: Final = 1024
 _MAX_AGE_DIGITS: Final = 15
 # RFC 6265bis Set-Cookie parsing, step 1: a CTL other than HTAB rejects the whole line.
 CTL_RE: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-# What no unquoted value may hold (aiohttp 3.14's test, HTAB included).
-_UNQUOTED_CTL_RE: Final = re.compile(r"[\x00-\x1f\x7f]")
+# What no cookie that can be sent may hold, unquoted (aiohttp 3.14's test, HTAB included).
+UNSENDABLE_RE: Final = re.compile(r"[\x00-\x1f\x7f]")
 # Names stay printable ASCII without the characters that would break the Cookie header.
 BAD_NAME_RE: Final = re.compile(r'[^\x21-\x7e]|[",;\\]')
 # How http.cookies quotes a value for a Cookie header ("a b" -> '"a b"').
@@ -396,7 +396,7 @@ def _named_line(header: str) -> _SetCookieLine | None:
         return None
     # A quoted value's escapes ("\\000", "\\012") unquote to control characters: such a
     # cookie could not go out as it is, and aiohttp drops it.
-    if "\\" in coded and _UNQUOTED_CTL_RE.search(_unquoted(coded)) is not None:
+    if "\\" in coded and UNSENDABLE_RE.search(_unquoted(coded)) is not None:
         return None
     return line
 

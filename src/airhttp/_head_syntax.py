@@ -34,7 +34,7 @@ __all__ = (
     "check_field_sizes",
     "check_head_start",
     "check_partial_head",
-    "check_partial_trailers",
+    "check_partial_fields",
     "long_line_end",
     "check_status_size",
     "field_size_cap",
@@ -319,14 +319,14 @@ def check_head_start(
     max_line_size: int,
     max_field_size: int,
     max_headers: int,
-    stop: int | None = None,
+    stop: int,
 ) -> None:
     """Raise if the incomplete head from `pos` is already malformed in its complete lines
     (those that end before `stop`, the head's cap).
 
     A status line cut short is only checked to begin like one.
     """
-    last = buf.rfind(b"\n", pos, len(buf) if stop is None else stop)
+    last = buf.rfind(b"\n", pos, stop)
     if last < 0:
         if not _STATUS_START.startswith(bytes(buf[pos : pos + len(_STATUS_START)])):
             raise BadStatusLine(
@@ -372,17 +372,8 @@ def check_partial_head(
         return False
     if new_from <= first:  # the status line is judged once, in the read it completed
         parse_status(split_block(buf, pos, first, True)[0], max_line_size)
-    # Past the cap nothing is judged: the bytes up to it are, as if the rest had not come.
-    over = n - pos > head_cap
-    stop = pos + head_cap + 1 if over else n
-    end = long_line_end(buf, pos, max(new_from, first + 1), 2 * max_field_size + 2, stop)
-    if end >= 0 or over:
-        lines = split_block(buf, pos, end if end >= 0 else stop, True)
-        # The last line is cut when it runs to `stop` (still arriving, or past the cap).
-        cut = end < 0 or end == stop
-        check_field_sizes(lines[1:], max_field_size, max_headers, complete=False, cut=cut)
-        if over:
-            raise LineTooLong("response head", head_cap, n - pos)
+    start = max(new_from, first + 1)
+    check_partial_fields(buf, pos, start, max_field_size, max_headers, head_cap, "response head")
     return True
 
 
@@ -401,20 +392,37 @@ def long_line_end(buf: bytes | bytearray, pos: int, start: int, longest: int, st
     return -1
 
 
-def check_partial_trailers(
-    buf: bytes | bytearray, pos: int, new_from: int, limit: int, room: int, cap: int
+def check_partial_fields(
+    buf: bytes | bytearray,
+    pos: int,
+    start: int,
+    limit: int,
+    max_fields: int,
+    cap: int,
+    section: str,
 ) -> None:
-    """check_partial_head's rules for an incomplete trailer section (no status line)."""
+    """Judge the field lines of the incomplete section at `pos` (a "response head" from its
+    second line, or a "trailer section") once one from `start` on is too long to pass, or
+    the section passed its byte cap; nothing past the cap is judged, as if it had not come.
+    """
     n = len(buf)
     over = n - pos > cap
     stop = pos + cap + 1 if over else n
-    end = long_line_end(buf, pos, max(new_from, pos), 2 * limit + 2, stop)
+    end = long_line_end(buf, pos, start, 2 * limit + 2, stop)
     if end >= 0 or over:
-        lines = split_block(buf, pos, end if end >= 0 else stop, False)
-        cut = end < 0 or end == stop
-        check_field_sizes(lines, limit, room, trailers=True, complete=False, cut=cut)
+        head = section == "response head"
+        lines = split_block(buf, pos, end if end >= 0 else stop, head)
+        # The last line is cut when it runs to `stop` (still arriving, or past the cap).
+        check_field_sizes(
+            lines[1:] if head else lines,
+            limit,
+            max_fields,
+            trailers=not head,
+            complete=False,
+            cut=end < 0 or end == stop,
+        )
     if over:
-        raise LineTooLong("trailer section", cap, n - pos)
+        raise LineTooLong(section, cap, n - pos)
 
 
 def parse_content_length(values: list[str]) -> int:

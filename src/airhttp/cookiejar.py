@@ -10,7 +10,6 @@ import heapq
 import ipaddress
 import json
 import os
-import re
 import warnings
 from collections.abc import Iterable, Iterator
 from http.cookies import BaseCookie, Morsel, SimpleCookie
@@ -25,6 +24,7 @@ from yarl import URL
 from ._cookie_files import read_cookie_file, saved_entry
 from ._cookie_parsing import (
     MORSEL_HAS_PARTITIONED,
+    UNSENDABLE_RE,
     CookieSpec,
     cookie_specs,
     parse_set_cookie,
@@ -63,8 +63,6 @@ _MAX_SENT_BYTES: Final = 8190 - len("Cookie: ")
 _SECURE_SCHEMES: Final = frozenset(("https", "wss"))
 _HOST_CACHE_SIZE: Final = 512
 _EMPTY_URL: Final = URL()
-# A control character (HTAB too) in a name, value or coded value: never stored (aiohttp 3.14).
-_UNSENDABLE: Final = re.compile(r"[\x00-\x1f\x7f]")
 
 # Characters a URL path may carry unescaped; anything else is percent-encoded so that a
 # Path attribute compares equal to the request's raw (encoded) path.
@@ -269,7 +267,7 @@ def request_cookies(cookies: LooseCookies, url: URL, jar: AbstractCookieJar) -> 
 def _can_send(spec: CookieSpec) -> bool:
     """Whether the cookie can go out in a Cookie header as it is (aiohttp 3.14's test)."""
     text = spec.name + spec.value + spec.coded
-    if _UNSENDABLE.search(text) is not None:
+    if UNSENDABLE_RE.search(text) is not None:
         return False
     try:
         text.encode()

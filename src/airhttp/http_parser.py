@@ -23,8 +23,8 @@ from ._head_syntax import (
     VERSIONS,
     check_field_sizes,
     check_head_start,
+    check_partial_fields,
     check_partial_head,
-    check_partial_trailers,
     field_size_cap,
     find_block_end,
     is_chunked,
@@ -474,7 +474,8 @@ class ResponseParser:
             if not self._eof:
                 return NEED_DATA
             # Cut short by the close: a disconnection, unless already malformed (as llhttp).
-            check_head_start(buf, pos, self.max_line_size, self.max_field_size, self.max_headers)
+            limits = (self.max_line_size, self.max_field_size, self.max_headers)
+            check_head_start(buf, pos, *limits, pos + self._head_cap() + 1)
             return CONNECTION_CLOSED
 
         lines = split_block(buf, pos, last, True)
@@ -493,7 +494,7 @@ class ResponseParser:
         if check_partial_head(buf, pos, new_from, *limits, cap) and (
             self._count_lines(buf, pos, len(buf), self.max_headers + 2)
         ):
-            check_head_start(buf, pos, *limits, stop=pos + cap + 1)
+            check_head_start(buf, pos, *limits, pos + cap + 1)
 
     def _count_lines(self, buf: bytes | bytearray, pos: int, n: int, allowed: int) -> bool:
         """Count the lines of the incomplete section at `pos` that this read completed, but
@@ -755,11 +756,12 @@ class ResponseParser:
                 self._reader = _IDLE
                 return EndOfMessage(CIMultiDictProxy(trailers))
             new_from = pos + self._lines_counted  # where this read's lines begin
-            last = buf.rfind(b"\n", pos, pos + cap + 1)  # nothing past the cap is judged
-            if self._count_lines(buf, pos, n, room) and last > pos:
-                complete = split_block(buf, pos, last, False)
-                check_field_sizes(complete, limit, room, trailers=True, complete=False)
-            check_partial_trailers(buf, pos, new_from, limit, room, cap)
+            if self._count_lines(buf, pos, n, room):
+                last = buf.rfind(b"\n", pos, pos + cap + 1)  # nothing past the cap is judged
+                if last > pos:
+                    complete = split_block(buf, pos, last, False)
+                    check_field_sizes(complete, limit, room, trailers=True, complete=False)
+            check_partial_fields(buf, pos, new_from, limit, room, cap, "trailer section")
             self._scan = max(pos, n - 3)
         if self._eof:
             raise TransferEncodingError(_TE_MISSING)
