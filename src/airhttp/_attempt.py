@@ -50,10 +50,12 @@ async def send_attempt(
     """Lend a connection, write the request, wait for the head; once more if dropped."""
     retry = retry and req.method in _IDEMPOTENT_METHODS
     tracker = req.upload_tracker
+    # An upgrade (WebSocket) needs a connection of its own, never an HTTP/2 stream.
+    streams = hdrs.UPGRADE not in req.headers
     while True:
         if tracker is not None:
             start_attempt(tracker)
-        conn = connector.take_idle(req.connection_key)
+        conn = connector.take_idle(req.connection_key, streams)
         if conn is None:
             conn = await _connect_new(req, connector, traces, settings.timeout)
         elif traces:

@@ -11,7 +11,7 @@ import contextlib
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from http.cookies import Morsel, SimpleCookie
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict
 from yarl import URL
@@ -29,6 +29,7 @@ from ._body_upload import (
 )
 from ._client_response import ClientResponse, record_upload
 from ._cookie_parsing import preserve_morsel_with_coded_value
+from ._h2_head import HttpVersion20, request_fields
 from ._httpversion import HttpVersion, HttpVersion10, HttpVersion11
 from ._proxy import prepare_proxied_headers
 from ._reqrep_types import ConnectionKey, Fingerprint, RequestInfo
@@ -44,12 +45,12 @@ from .compression_utils import HAS_BROTLI, HAS_ZSTD
 from .formdata import FormData
 from .helpers import BasicAuth, basicauth_from_netrc, netrc_from_env
 from .http import SERVER_SOFTWARE
-from .http_writer import StreamWriter, serialize_headers
+from .http_writer import Http2BodyWriter, StreamWriter, serialize_headers
 
 if TYPE_CHECKING:
     import ssl
 
-    from ._interfaces import SessionLike, TraceHooks
+    from ._interfaces import SessionLike, StreamChannel, TraceHooks
     from ._pool import Connection
     from .client_proto import ResponseHandler
 
@@ -594,6 +595,8 @@ class ClientRequest:
         if transport is None or transport.is_closing():
             # The pool never lends such a connection; this is a race with the peer closing.
             raise ClientOSError("Cannot write to closing transport")
+        if protocol.multiplexed:
+            return self._response_for(*await self._send_on_stream(conn, protocol))
         status_line = self._status_line(conn)
         if self._upgrade:
             # After a 101 the connection belongs to the new protocol; after a refusal its
@@ -628,6 +631,9 @@ class ClientRequest:
                 add_bytes(tracker, len(sent))
             if self._traces:
                 await self._trace_sent(sent)
+        return self._response_for(writer, output_size)
+
+    def _response_for(self, writer: asyncio.Task[None] | None, output_size: int) -> ClientResponse:
         response = self.response = self.response_class(
             self.method,
             self.original_url,
@@ -642,6 +648,40 @@ class ClientRequest:
         upload = self._sent
         record_upload(response, upload if isinstance(upload, BodyUpload) else None, output_size)
         return response
+
+    async def _send_on_stream(
+        self, conn: Connection, stream: ResponseHandler
+    ) -> tuple[asyncio.Task[None] | None, int]:
+        """Send over an HTTP/2 stream: one header block, then the body as DATA frames."""
+        if self._needs_content_type:
+            self._add_late_headers(conn, HttpVersion20)
+        url = self.url
+        fields = request_fields(
+            self.method, url.scheme, url.raw_authority, self._target(), self.headers
+        )
+        channel = cast("StreamChannel", stream.transport)
+        body = self._body
+        body_type = body.__class__
+        if self._continue is not None or (
+            body_type is not bytes and body_type not in _WHOLE_BODY_TYPES
+        ):
+            channel.send_head(fields, False)
+            return await self._start_writer(conn, stream, ""), 0
+        channel.send_head(fields, body_type is bytes)
+        data = b"" if body_type is bytes else body.buffer  # type: ignore[union-attr]
+        if data:
+            transport = stream.transport
+            assert transport is not None
+            transport.write(data)
+            transport.write_eof()
+        self._sent = stream if stream.writing_paused else True
+        tracker = self.upload_tracker
+        if tracker is not None and stream.transport is not None:
+            writing(tracker, stream.transport, None, len(data))
+            add_bytes(tracker, len(data))
+        if self._traces:
+            await self._trace_sent(data or None)
+        return None, len(data)
 
     def _status_line(self, conn: Connection) -> str:
         """The request line; adds the headers that depend on the connection or proxy."""
@@ -676,7 +716,7 @@ class ClientRequest:
             protocol.fail(ClientPayloadError(_CONSUMED_BODY))
             return None
         traces = self._traces
-        writer = StreamWriter(
+        writer = (Http2BodyWriter if protocol.multiplexed else StreamWriter)(
             protocol,
             self.loop,
             on_chunk_sent=self._on_chunk_request_sent if traces else None,

@@ -134,6 +134,35 @@ class TraceHooks(Protocol):
     async def send_dns_cache_miss(self, host: str) -> None: ...
 
 
+class Multiplexer(Protocol):
+    """An HTTP/2 connection as the pool sees it: streams to lend over one transport.
+
+    `open_stream` returns a `client_proto.StreamHandler` (typed loosely here: this
+    module sits below the protocol).
+    """
+
+    @property
+    def active_streams(self) -> int: ...
+
+    @property
+    def usable(self) -> bool: ...  # connected and not going away (it may be full)
+
+    @property
+    def idle_since(self) -> float: ...  # loop time its last stream ended
+
+    def can_open_stream(self) -> bool: ...  # usable and under the server's stream cap
+
+    def open_stream(self) -> Any: ...
+
+    def release_stream(self, stream: Any) -> None: ...  # resets it if unfinished
+
+
+class StreamChannel(Protocol):
+    """The transport of an HTTP/2 stream as the request writing to it sees it."""
+
+    def send_head(self, fields: list[tuple[bytes, bytes]], end_stream: bool) -> None: ...
+
+
 class UpgradeSink(Protocol):
     """Who takes a connection's bytes after a 101 answer (the WebSocket client)."""
 

@@ -15,6 +15,7 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
+from . import hdrs
 from ._reqrep_types import ConnectionKey
 from .client_exceptions import ClientConnectionError
 from .client_proto import ResponseHandler
@@ -23,7 +24,13 @@ if TYPE_CHECKING:
     from ._interfaces import OutgoingRequest, TraceHooks
     from ._timeouts import ClientTimeout
 
-__all__ = ("SENTINEL", "SSL_SHUTDOWN_DEPRECATED", "BaseConnector", "Connection")
+__all__ = (
+    "SENTINEL",
+    "SSL_SHUTDOWN_DEPRECATED",
+    "BaseConnector",
+    "Connection",
+    "StreamConnection",
+)
 
 _ConnectorT = TypeVar("_ConnectorT", bound="BaseConnector")
 
@@ -84,7 +91,7 @@ class Connection:
         loop = self._loop
         if loop.is_closed():
             return
-        self._connector._release(self._key, protocol, should_close=True)
+        self._give_back(protocol, should_close=True)
         loop.call_exception_handler({"client_connection": self, "message": "Unclosed connection"})
 
     @property
@@ -131,7 +138,7 @@ class Connection:
         protocol = self._protocol
         if protocol is not None:
             self._protocol = None
-            self._connector._release(self._key, protocol, should_close=True)
+            self._give_back(protocol, should_close=True)
 
     def release(self) -> None:
         """Return the connection to the pool (or close it if it cannot be reused)."""
@@ -139,7 +146,39 @@ class Connection:
         protocol = self._protocol
         if protocol is not None:
             self._protocol = None
-            self._connector._release(self._key, protocol)
+            self._give_back(protocol, should_close=False)
+
+    def _give_back(self, protocol: ResponseHandler, *, should_close: bool) -> None:
+        self._connector._release(self._key, protocol, should_close=should_close)
+
+
+class StreamConnection(Connection):
+    """One stream of a shared HTTP/2 connection, lent to one request.
+
+    `protocol` is the stream's handler; closing it resets the stream only, and
+    releasing frees the stream for the next request on the same connection.
+    """
+
+    __slots__ = ("_shared",)
+
+    def __init__(
+        self,
+        connector: BaseConnector,
+        key: ConnectionKey,
+        stream: ResponseHandler,
+        shared: ResponseHandler,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        super().__init__(connector, key, stream, loop)
+        self._shared = shared
+
+    def __repr__(self) -> str:
+        return f"StreamConnection<{self._key}>"
+
+    def _give_back(self, protocol: ResponseHandler, *, should_close: bool) -> None:
+        if should_close:
+            protocol.close()
+        self._connector._release_stream(self._key, self._shared, protocol)
 
 
 class _SlotHolder:
@@ -223,6 +262,13 @@ class BaseConnector:
         self._factory: Callable[[], ResponseHandler] = functools.partial(
             ResponseHandler, self._loop
         )
+        # HTTP/2: connections whose streams are lent (each holds a slot while any stream
+        # is lent), requests queued for a stream, and connections being opened that may
+        # turn out to be HTTP/2 (the same origin's other requests wait for them).
+        self._shared: dict[ConnectionKey, list[ResponseHandler]] = {}
+        self._stream_waiters: dict[ConnectionKey, deque[asyncio.Future[None]]] = {}
+        self._opening: dict[ConnectionKey, asyncio.Future[None]] = {}
+        self._http11_only: set[ConnectionKey] = set()
 
     def __del__(self, _warnings: Any = warnings) -> None:
         if self._closed or not any(self._idle.values()):
@@ -290,6 +336,14 @@ class BaseConnector:
         self._cleanup_handle = self._cleanup_closed_handle = None
         protocols = [proto for pool in self._idle.values() for proto, _ in pool]
         protocols.extend(p for p in self._acquired if isinstance(p, ResponseHandler))
+        protocols.extend(
+            p for shared in self._shared.values() for p in shared if p not in protocols
+        )
+        self._shared.clear()
+        stream_waiters = [w for queue in self._stream_waiters.values() for w in queue]
+        for opening in (*self._opening.values(), *stream_waiters):
+            if not opening.done():
+                opening.set_result(None)
         for proto in protocols:
             if abort:
                 proto.abort()
@@ -349,11 +403,16 @@ class BaseConnector:
                 return self._limit_per_host - len(per_host)
         return total_remain
 
-    def take_idle(self, key: ConnectionKey) -> Connection | None:
+    def take_idle(self, key: ConnectionKey, streams: bool = True) -> Connection | None:
         """Lend an idle connection for `key` synchronously, or None.
 
         None also when every slot is taken: then the caller must queue in connect_new().
+        With `streams` (not for an upgrade), a stream of a shared HTTP/2 connection too.
         """
+        if self._shared and streams:
+            conn = self._take_stream(key, queued=False)
+            if conn is not None:
+                return conn
         pool = self._idle.get(key)
         if not pool:
             return None
@@ -389,7 +448,7 @@ class BaseConnector:
         self, req: OutgoingRequest, traces: Sequence[TraceHooks], timeout: ClientTimeout
     ) -> Connection:
         """Lend a connection for `req`: pooled if one is idle, else a new one."""
-        conn = self.take_idle(req.connection_key)
+        conn = self.take_idle(req.connection_key, hdrs.UPGRADE not in req.headers)
         if conn is None:
             return await self.connect_new(req, traces, timeout)
         if traces:
@@ -404,6 +463,30 @@ class BaseConnector:
         key = req.connection_key
         if self._closed:
             raise ClientConnectionError(_CONNECTOR_CLOSED)
+        if key not in self._http11_only and self._may_multiplex(req):
+            conn = await self._wait_for_stream(key)
+            if conn is not None:
+                return conn
+            opening = self._opening[key] = self._loop.create_future()
+            try:
+                conn = await self._lend_new(key, req, traces, timeout)
+            finally:
+                del self._opening[key]
+                opening.set_result(None)
+                self._wake_stream_waiters(key, everyone=True)
+            if not isinstance(conn, StreamConnection):
+                # The server chose HTTP/1.1: its requests need not wait for one another.
+                self._http11_only.add(key)
+            return conn
+        return await self._lend_new(key, req, traces, timeout)
+
+    async def _lend_new(
+        self,
+        key: ConnectionKey,
+        req: OutgoingRequest,
+        traces: Sequence[TraceHooks],
+        timeout: ClientTimeout,
+    ) -> Connection:
         if self._available_connections(key) > 0:
             holder = _SlotHolder()
             self._acquire_slot(key, holder)
@@ -456,7 +539,12 @@ class BaseConnector:
             per_host = self._acquired_per_host[key]
             per_host.discard(holder)
             per_host.add(proto)
-        conn = Connection(self, key, proto, self._loop)
+        mux = proto.multiplexer
+        if mux is None:
+            conn = Connection(self, key, proto, self._loop)
+        else:
+            self._shared.setdefault(key, []).append(proto)
+            conn = StreamConnection(self, key, mux.open_stream(), proto, self._loop)
         if traces:
             try:
                 for trace in traces:
@@ -605,6 +693,16 @@ class BaseConnector:
                     next_due = due
             else:
                 del idle[key]
+        for key in list(self._shared):
+            for proto in list(self._shared[key]):
+                mux = proto.multiplexer
+                assert mux is not None
+                if mux.active_streams:
+                    continue
+                if mux.idle_since <= oldest or not mux.usable:
+                    self._drop_shared(key, proto)
+                elif next_due is None or mux.idle_since + keepalive < next_due:
+                    next_due = mux.idle_since + keepalive
         if next_due is not None:
             self._schedule_cleanup(next_due)
 
@@ -613,3 +711,95 @@ class BaseConnector:
     ) -> ResponseHandler:
         """Open a new connection for `req`; subclasses implement this."""
         raise NotImplementedError()
+
+    # --- HTTP/2: streams of shared connections ----------------------------------------
+
+    def _may_multiplex(self, req: OutgoingRequest) -> bool:
+        """Whether a new connection for `req` may turn out to be HTTP/2 (subclasses say)."""
+        return False
+
+    def _take_stream(self, key: ConnectionKey, *, queued: bool) -> Connection | None:
+        """Lend a stream of a shared connection for `key` with one free, or None.
+
+        A request that did not queue yields to those queued first (FIFO).
+        """
+        shared = self._shared.get(key)
+        if not shared or (not queued and self._stream_waiters.get(key)):
+            return None
+        for proto in list(shared):
+            mux = proto.multiplexer
+            assert mux is not None
+            if not mux.can_open_stream():
+                if not mux.usable and not mux.active_streams:
+                    self._drop_shared(key, proto)
+                continue
+            if not mux.active_streams:
+                if self._available_connections(key) <= 0:
+                    return None
+                self._acquire_slot(key, proto)
+            return StreamConnection(self, key, mux.open_stream(), proto, self._loop)
+        return None
+
+    async def _wait_for_stream(self, key: ConnectionKey) -> Connection | None:
+        """A stream for `key` once one is free, or None when the caller should open a
+        connection: no shared one is open or being opened for `key`."""
+        queued = False
+        while True:
+            conn = self._take_stream(key, queued=queued)
+            if conn is not None or self._closed:
+                return conn
+            opening = self._opening.get(key)
+            if opening is not None:
+                await asyncio.shield(opening)
+                continue
+            muxes = [p.multiplexer for p in self._shared.get(key, ())]
+            usable = [mux for mux in muxes if mux is not None and mux.usable]
+            if not usable or (queued and any(mux.can_open_stream() for mux in usable)):
+                # None open, or a stream is free but the pool's limits hold it back: the
+                # caller waits for a slot like any request.
+                return None
+            waiter: asyncio.Future[None] = self._loop.create_future()
+            queue = self._stream_waiters.setdefault(key, deque())
+            queue.append(waiter)
+            try:
+                await waiter
+            finally:
+                if waiter in queue:
+                    queue.remove(waiter)
+                if not queue:
+                    self._stream_waiters.pop(key, None)
+            queued = True
+
+    def _wake_stream_waiters(self, key: ConnectionKey, everyone: bool) -> None:
+        """Let the first queued request (or all of them) look for a stream again."""
+        for waiter in self._stream_waiters.get(key, ()):
+            if not waiter.done():
+                waiter.set_result(None)
+                if not everyone:
+                    return
+
+    def _release_stream(
+        self, key: ConnectionKey, proto: ResponseHandler, stream: ResponseHandler
+    ) -> None:
+        """A lent stream came back: free it; the connection's slot too if it was the last."""
+        mux = proto.multiplexer
+        assert mux is not None
+        mux.release_stream(stream)
+        if not mux.active_streams and not self._closed:
+            self._release_slot(key, proto, wake=False)
+            if not mux.usable or not self._reuse:
+                self._drop_shared(key, proto)
+            elif self._cleanup_handle is None and self._keepalive_timeout is not None:
+                self._schedule_cleanup(mux.idle_since + self._keepalive_timeout)
+        if key in self._stream_waiters:
+            self._wake_stream_waiters(key, everyone=False)
+        if self._waiters:
+            self._wake_next_waiter()
+
+    def _drop_shared(self, key: ConnectionKey, proto: ResponseHandler) -> None:
+        shared = self._shared.get(key)
+        if shared is not None and proto in shared:
+            shared.remove(proto)
+            if not shared:
+                del self._shared[key]
+        self._close_protocol(proto)

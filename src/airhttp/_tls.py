@@ -34,6 +34,7 @@ __all__ = (
     "VerifiedContext",
     "check_pin",
     "is_timeout",
+    "H2_ALPN",
     "make_ssl_context",
     "tls_errors",
     "tls_name",
@@ -45,14 +46,19 @@ HAS_SSL_SHUTDOWN_TIMEOUT: Final = sys.version_info >= (3, 11)
 # from 3.11 on; before, start_tls refuses such a transport.
 HAS_TLS_IN_TLS: Final = sys.version_info >= (3, 11)
 NO_TLS_IN_TLS: Final = "An https target through an https proxy needs Python 3.11 or newer"
+# What a connector with http2=True offers in the TLS handshake (RFC 9113 3.2).
+H2_ALPN: Final = ("h2", "http/1.1")
 TRUSTSTORE_MISSING: Final = (
     "os_trust_store=True needs the truststore package: pip install 'airhttp[truststore]'"
 )
 
 
-@functools.lru_cache(maxsize=2)
-def make_ssl_context(verified: bool) -> ssl.SSLContext:
-    """The connector's default contexts, built once per process (loading CAs is slow)."""
+@functools.lru_cache(maxsize=4)
+def make_ssl_context(verified: bool, http2: bool = False) -> ssl.SSLContext:
+    """The connector's default contexts, built once per process (loading CAs is slow).
+
+    With `http2`, ALPN offers h2 before http/1.1 (a context of its own: one that offers
+    h2 must only be used by a connector that can speak it)."""
     if verified:
         context = ssl.create_default_context()
     else:
@@ -60,7 +66,7 @@ def make_ssl_context(verified: bool) -> ssl.SSLContext:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         context.options |= ssl.OP_NO_COMPRESSION
-    context.set_alpn_protocols(("http/1.1",))
+    context.set_alpn_protocols(H2_ALPN if http2 else ("http/1.1",))
     return context
 
 
@@ -88,18 +94,21 @@ class VerifiedContext:
     fails there; the context itself is built on the first TLS connection and then reused.
     """
 
-    __slots__ = ("_build", "_context")
+    __slots__ = ("_build", "_contexts")
 
     def __init__(self, os_trust_store: bool) -> None:
         self._build = _os_trust_store_factory() if os_trust_store else None
-        self._context: ssl.SSLContext | None = None
+        self._contexts: dict[bool, ssl.SSLContext] = {}
 
-    def get(self) -> ssl.SSLContext:
+    def get(self, http2: bool = False) -> ssl.SSLContext:
         if self._build is None:
-            return make_ssl_context(True)
-        if self._context is None:
-            self._context = self._build()
-        return self._context
+            return make_ssl_context(True, http2)
+        context = self._contexts.get(http2)
+        if context is None:
+            context = self._contexts[http2] = self._build()
+            if http2:
+                context.set_alpn_protocols(H2_ALPN)
+        return context
 
 
 def tls_name(host: str) -> str:
@@ -118,6 +127,7 @@ class Endpoint(NamedTuple):
     server_hostname: str | None
     fingerprint: Fingerprint | None
     refused: type[ClientConnectorError]  # raised when no socket can be opened
+    http2: bool = False  # the connection may speak HTTP/2 (offered by ALPN, or h2c)
 
 
 def is_timeout(exc: OSError) -> bool:

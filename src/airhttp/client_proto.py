@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Final
 
-from ._interfaces import UpgradeSink
+from ._interfaces import Multiplexer, UpgradeSink
 from ._settings import DEFAULT_SETTINGS, RequestSettings
 from .base_protocol import BaseProtocol
 from .client_exceptions import (
@@ -35,7 +35,7 @@ from .http_parser import (
 )
 from .streams import StreamReader
 
-__all__ = ("ConnectionState", "ResponseHandler")
+__all__ = ("ConnectionState", "ResponseHandler", "StreamHandler")
 
 # One receive buffer per thread, reused for every read of every connection: a
 # BufferedProtocol avoids asyncio allocating a fresh 256 KiB buffer per read, which glibc
@@ -129,6 +129,9 @@ class _BodyDecoder:
 class ResponseHandler(BaseProtocol):
     """Parses the responses of one connection and hands them to the waiting request."""
 
+    # False: one exchange at a time over the transport (HTTP/1.1); StreamHandler is True.
+    multiplexed = False
+
     __slots__ = (
         "_auto_decompress",
         "_body",
@@ -154,6 +157,7 @@ class ResponseHandler(BaseProtocol):
         "_upgrade_tail",
         "_upload",
         "_view",
+        "multiplexer",
     )
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -185,6 +189,8 @@ class ResponseHandler(BaseProtocol):
         self._upload: asyncio.Future[None] | None = None
         self._last_read = 0.0
         self._closed: asyncio.Future[None] = loop.create_future()
+        # The HTTP/2 connection that took this transport over (see hold_for_handover).
+        self.multiplexer: Multiplexer | None = None
 
     # --- state the pool and the response ask about -----------------------------------
 
@@ -363,6 +369,25 @@ class ResponseHandler(BaseProtocol):
         tail = self._upgrade_tail
         self._upgrade_tail = _EMPTY
         return tail
+
+    def hold_for_handover(self) -> None:
+        """Keep every byte that arrives until attach_sink() or take_back() decides whose
+        they are: a TLS connection that offered h2 learns only after the handshake."""
+        self._state = _UPGRADED
+
+    def take_back(self) -> None:
+        """HTTP/1.1 after all: back to idle; bytes nobody asked for kill the connection."""
+        self._state = _IDLE
+        if self._upgrade_tail:
+            self._upgrade_tail = _EMPTY
+            self._die(BadHttpMessage("Data received on an idle connection"), None)
+        elif self._reading_paused:
+            self.resume_reading()
+
+    def hand_over(self, multiplexer: Multiplexer, sink: UpgradeSink) -> None:
+        """Give the held connection to an HTTP/2 connection (`sink` takes its bytes)."""
+        self.multiplexer = multiplexer
+        self.attach_sink(sink)
 
     def attach_sink(self, sink: UpgradeSink) -> None:
         """Hand every byte after the 101 answer to `sink`, the bytes already here first."""
@@ -665,3 +690,111 @@ class ResponseHandler(BaseProtocol):
             self._read_handle = self._loop.call_at(due, self._on_read_timeout)
             return
         self._die(SocketTimeoutError("Timeout on reading data from socket"), None)
+
+
+class StreamHandler(ResponseHandler):
+    """The exchange of one HTTP/2 stream, with a connection's head, body and timeout rules.
+
+    The HTTP/2 connection feeds it decoded events (deliver_*) instead of bytes; its
+    transport is the stream's (writes become DATA frames, pausing holds back window
+    updates, closing resets the stream). It is never pooled: it ends with its exchange.
+    """
+
+    __slots__ = ("limits",)
+    multiplexed = True
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, transport: asyncio.Transport) -> None:
+        super().__init__(loop)
+        self.transport = transport
+        # The current exchange's (max_field_size, max_headers), for its header blocks.
+        self.limits = (DEFAULT_SETTINGS.max_field_size, DEFAULT_SETTINGS.max_headers)
+
+    @property
+    def should_close(self) -> bool:
+        return True
+
+    def expect_response(
+        self,
+        method: str,
+        settings: RequestSettings = DEFAULT_SETTINGS,
+        continue_waiter: asyncio.Future[bool] | None = None,
+    ) -> asyncio.Future[RawResponseMessage]:
+        self.limits = (settings.max_field_size, settings.max_headers)
+        return super().expect_response(method, settings, continue_waiter)
+
+    def deliver_head(self, message: RawResponseMessage) -> None:
+        """A header block: an interim head (1xx) or the final one, handed out at end_of_read."""
+        if self._sock_read is not None:
+            self._last_read = self._loop.time()
+        if self._state is _AWAITING_HEAD:
+            self._on_head(message)
+
+    def deliver_data(self, data: bytes) -> None:
+        if self._sock_read is not None:
+            self._last_read = self._loop.time()
+        if self._state is not _RECEIVING_BODY or not data:
+            return
+        if self._payload is None:
+            self._parts.append(data)
+        elif self._decoder is not None:
+            self._decoder.feed(data)
+            self._pump()
+        else:
+            self._payload.feed_data(data)
+
+    def deliver_end(self) -> None:
+        """The server ended the stream (after trailers, if any)."""
+        state = self._state
+        if state is _RECEIVING_BODY:
+            self._on_end_of_message()
+        elif state is _AWAITING_HEAD:
+            self._die(BadHttpMessage("Stream ended without a final response head"), None)
+
+    def end_of_read(self) -> None:
+        """What one read brought is all delivered: hand out the head, stream the rest."""
+        if self._head_pending:
+            self._release_head()
+        if self._state is _RECEIVING_BODY and self._payload is None:
+            self._make_payload()
+
+    def deliver_error(self, exc: BaseException) -> None:
+        """The stream failed (reset, malformed head or trailers): fail its exchange."""
+        self._die(exc, exc if isinstance(exc, HttpProcessingError) else None)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        """The stream ends unanswered: the connection is gone, or a GOAWAY left it unprocessed."""
+        self._cancel_read_timer()
+        BaseProtocol.connection_lost(self, exc)
+        self._eof = True
+        state = self._state
+        if state is _AWAITING_HEAD or state is _RECEIVING_BODY:
+            decoder = self._decoder
+            if decoder is None or not decoder.input_ended:
+                if isinstance(exc, OSError):
+                    err: BaseException = ClientOSError(*exc.args)
+                else:
+                    err = ServerDisconnectedError()
+                self._fail_current(err, exc)
+        if self._state is not _RECEIVING_BODY:
+            self._state = _CLOSED
+        if not self._closed.done():
+            self._closed.set_result(None)
+
+    def pause_reading(self) -> None:
+        # Told to the stream at once: pausing a stream only holds back window updates.
+        if not self._reading_paused:
+            self._reading_paused = True
+            transport = self.transport
+            if transport is not None:
+                transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self._reading_paused:
+            self._reading_paused = False
+            if self._sock_read is not None:
+                self._last_read = self._loop.time()
+            transport = self.transport
+            if transport is not None:
+                transport.resume_reading()
+        if self._decoder is not None and self._state is _RECEIVING_BODY:
+            self._pump()

@@ -21,6 +21,7 @@ import aiohappyeyeballs
 from aiohappyeyeballs import AddrInfoType, SocketFactoryType
 from yarl import URL
 
+from . import hdrs
 from ._dns_cache import DNSCache, HostResolver, addr_infos, local_addr_infos
 from ._pool import SENTINEL, SSL_SHUTDOWN_DEPRECATED, BaseConnector, Connection
 from ._proxy import open_tunnel, proxy_connection_key
@@ -28,6 +29,7 @@ from ._reqrep_types import ConnectionKey, Fingerprint
 from ._socks_proxy import is_socks, run_handshake, socks_target
 from ._ssl_params import merge_ssl_params
 from ._tls import (
+    H2_ALPN,
     HAS_SSL_SHUTDOWN_TIMEOUT,
     HAS_TLS_IN_TLS,
     NO_TLS_IN_TLS,
@@ -144,6 +146,15 @@ async def _within(
         raise ConnectionTimeoutError(message) from exc
 
 
+def _load_h2() -> Any:
+    """The HTTP/2 connection module; it needs the `h2` package (the http2 extra)."""
+    try:
+        from . import _h2_connection
+    except ImportError as exc:
+        raise ImportError("http2=True needs the h2 package: pip install 'airhttp[http2]'") from exc
+    return _h2_connection
+
+
 # --- TCP -------------------------------------------------------------------------------
 
 # The port a socks:// URL without one means (RFC 1928 section 3).
@@ -183,6 +194,8 @@ class TCPConnector(BaseConnector):
         socket_factory: SocketFactoryType | None = None,
         ssl_shutdown_timeout: float | Any | None = SENTINEL,
         os_trust_store: bool = False,
+        http2: bool = False,
+        http2_prior_knowledge: bool = False,
     ) -> None:
         super().__init__(
             keepalive_timeout=keepalive_timeout,
@@ -210,6 +223,10 @@ class TCPConnector(BaseConnector):
         self._happy_eyeballs_delay = happy_eyeballs_delay
         self._interleave = interleave
         self._socket_factory = socket_factory
+        # HTTP/2 (the http2 extra): offered by ALPN on https; h2c on http only when asked.
+        self._http2 = http2 or http2_prior_knowledge
+        self._h2c = http2_prior_knowledge
+        self._h2: Any = _load_h2() if self._http2 else None
         # Open TLS connections, so that close() can shut them down or abort them.
         self._tls_protocols: set[ResponseHandler] = set()
         self._ssl_shutdown_timeout: float | None = 0
@@ -304,14 +321,26 @@ class TCPConnector(BaseConnector):
     def _ssl_context_for(self, req: OutgoingRequest) -> ssl.SSLContext | None:
         if not req.is_ssl():
             return None
+        http2 = self._http2 and hdrs.UPGRADE not in req.headers
         sslp = req.ssl
         if sslp is True:
             sslp = self._ssl
         if isinstance(sslp, ssl.SSLContext):
+            if http2:
+                # Documented: a context given to an http2 connector is made to offer h2.
+                sslp.set_alpn_protocols(H2_ALPN)
             return sslp
         if sslp is False or isinstance(sslp, Fingerprint):
-            return make_ssl_context(False)
-        return self._verified.get()
+            return make_ssl_context(False, http2)
+        return self._verified.get(http2)
+
+    def _may_multiplex(self, req: OutgoingRequest) -> bool:
+        if not self._http2 or hdrs.UPGRADE in req.headers:
+            return False
+        if req.is_ssl():
+            return True
+        # h2c by prior knowledge, straight to the origin (never to a plain HTTP proxy).
+        return self._h2c and (req.proxy is None or is_socks(req.proxy))
 
     def _fingerprint_for(self, req: OutgoingRequest) -> Fingerprint | None:
         sslp = req.ssl
@@ -335,6 +364,7 @@ class TCPConnector(BaseConnector):
             tls_name(req.server_hostname or host) if sslcontext is not None else None,
             self._fingerprint_for(req),
             ClientConnectorError,
+            self._may_multiplex(req),
         )
 
     def _proxy_endpoint(self, req: OutgoingRequest, proxy: URL) -> Endpoint:
@@ -425,24 +455,54 @@ class TCPConnector(BaseConnector):
     async def _wrap(self, endpoint: Endpoint, sock: socket.socket) -> ResponseHandler:
         """The protocol over connected `sock`, after a TLS handshake when `endpoint` asks."""
         sslcontext = endpoint.sslcontext
+        factory = self._held_protocol if endpoint.http2 else self._factory
         if sslcontext is None:
             try:
-                _, proto = await self._loop.create_connection(self._factory, sock=sock)
+                _, proto = await self._loop.create_connection(factory, sock=sock)
             except OSError as exc:
                 sock.close()
                 raise endpoint.refused(endpoint.key, exc) from exc
-            return proto
-        with tls_errors(endpoint):
-            _, proto = await self._loop.create_connection(
-                self._factory,
-                sock=sock,
-                ssl=sslcontext,
-                server_hostname=endpoint.server_hostname,
-                **self._tls_extra(),
-            )
-        check_pin(endpoint, proto)
-        self._track_tls(proto)
+        else:
+            with tls_errors(endpoint):
+                _, proto = await self._loop.create_connection(
+                    factory,
+                    sock=sock,
+                    ssl=sslcontext,
+                    server_hostname=endpoint.server_hostname,
+                    **self._tls_extra(),
+                )
+            check_pin(endpoint, proto)
+            self._track_tls(proto)
+        if endpoint.http2:
+            await self._choose_protocol(endpoint, proto)
         return proto
+
+    def _held_protocol(self) -> ResponseHandler:
+        """A protocol that keeps what arrives until _choose_protocol decides who reads it."""
+        proto = self._factory()
+        proto.hold_for_handover()
+        return proto
+
+    async def _choose_protocol(self, endpoint: Endpoint, proto: ResponseHandler) -> None:
+        """Speak HTTP/2 if ALPN chose h2 (or h2c was asked for), else go on with HTTP/1.1.
+
+        An HTTP/2 connection is lent once the server's SETTINGS arrived: its stream cap
+        is known then.
+        """
+        transport = proto.transport
+        ssl_object = None if transport is None else transport.get_extra_info("ssl_object")
+        if ssl_object is not None and ssl_object.selected_alpn_protocol() != "h2":
+            proto.take_back()
+            return
+        try:
+            await self._h2.Http2Connection(proto, self._loop).ready()
+        except BaseException as exc:
+            proto.close()
+            if isinstance(exc, (asyncio.CancelledError, ClientConnectionError)):
+                raise
+            raise ClientConnectorError(
+                endpoint.key, OSError(None, f"HTTP/2 connection failed: {exc!r}")
+            ) from exc
 
     async def _connect_via_proxy(
         self, req: OutgoingRequest, proxy: URL, traces: Sequence[TraceHooks], timeout: ClientTimeout
@@ -552,7 +612,7 @@ class TCPConnector(BaseConnector):
         transport = tunnel.transport
         if transport is None or transport.is_closing():
             raise ClientConnectorError(endpoint.key, ConnectionResetError())
-        proto = self._factory()
+        proto = self._held_protocol() if endpoint.http2 else self._factory()
         with tls_errors(endpoint):
             tls_transport = await self._loop.start_tls(
                 transport,
@@ -570,6 +630,8 @@ class TCPConnector(BaseConnector):
         self._tls_protocols.discard(tunnel)
         check_pin(endpoint, proto)
         self._track_tls(proto)
+        if endpoint.http2:
+            await self._choose_protocol(endpoint, proto)
         return proto
 
     def _tls_extra(self) -> dict[str, Any]:

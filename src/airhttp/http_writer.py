@@ -274,3 +274,29 @@ class StreamWriter(AbstractStreamWriter):
     def set_eof(self) -> None:
         """Mark the message complete: a later write_eof() writes nothing."""
         self._eof = True
+
+
+class Http2BodyWriter(StreamWriter):
+    """Writes a request body onto an HTTP/2 stream's transport.
+
+    The head went out before as one header block, so there are no head bytes; HTTP/2
+    frames the body itself (RFC 9113 8.2.2: no chunked coding); the end of the body ends
+    the stream (`transport.write_eof()`).
+    """
+
+    __slots__ = ()
+
+    def enable_chunking(self) -> None:
+        pass
+
+    async def write_headers(self, status_line: str, headers: CIMultiDict[str]) -> None:
+        if self._on_headers_sent is not None:
+            await self._on_headers_sent(headers)
+
+    async def write_eof(self, chunk: _Chunk = b"") -> None:
+        if self._eof:
+            return
+        await super().write_eof(chunk)
+        transport = self._protocol.transport
+        if transport is not None and not transport.is_closing():
+            transport.write_eof()
