@@ -56,6 +56,25 @@ _CANCEL: Final = h2.errors.ErrorCodes.CANCEL
 _PROTOCOL_ERROR: Final = h2.errors.ErrorCodes.PROTOCOL_ERROR
 
 
+class _ClientState(h2.connection.H2Connection):
+    """h2's connection, except that a GOAWAY leaves the streams it spares running.
+
+    h2 closes its whole state machine on GOAWAY, so frames of the streams at or below the
+    last stream id would raise ProtocolError (python-hyper/h2#1199); RFC 9113 6.8 lets
+    them finish. Http2Connection itself stops opening streams and fails the others.
+    """
+
+    def _receive_goaway_frame(self, frame: Any) -> tuple[list[Any], list[Any]]:
+        event = h2.events.ConnectionTerminated()
+        try:
+            event.error_code = h2.errors.ErrorCodes(frame.error_code)
+        except ValueError:
+            event.error_code = frame.error_code
+        event.last_stream_id = frame.last_stream_id
+        event.additional_data = frame.additional_data or None
+        return [], [event]
+
+
 def _reset_error(stream_id: int, code: int) -> ServerDisconnectedError:
     try:
         name = h2.errors.ErrorCodes(code).name
@@ -163,7 +182,7 @@ class Http2Connection:
     def __init__(self, protocol: ResponseHandler, loop: asyncio.AbstractEventLoop) -> None:
         self._protocol = protocol
         self._loop = loop
-        self._h2 = conn = h2.connection.H2Connection(config=_CONFIG)
+        self._h2 = conn = _ClientState(config=_CONFIG)
         conn.local_settings = h2.settings.Settings(
             client=True,
             initial_values={

@@ -146,6 +146,13 @@ async def _within(
         raise ConnectionTimeoutError(message) from exc
 
 
+_H2_NOT_WANTED: Final = (
+    "The server chose HTTP/2 (ALPN h2) on a connection that needs HTTP/1.1: the ssl "
+    "context offers h2 (an http2=True connector sets that on a context it is given); "
+    "WebSockets and connectors without http2 need a context that offers only http/1.1"
+)
+
+
 def _load_h2() -> Any:
     """The HTTP/2 connection module; it needs the `h2` package (the http2 extra)."""
     try:
@@ -473,8 +480,7 @@ class TCPConnector(BaseConnector):
                 )
             check_pin(endpoint, proto)
             self._track_tls(proto)
-        if endpoint.http2:
-            await self._choose_protocol(endpoint, proto)
+        await self._choose_protocol(endpoint, proto)
         return proto
 
     def _held_protocol(self) -> ResponseHandler:
@@ -491,7 +497,15 @@ class TCPConnector(BaseConnector):
         """
         transport = proto.transport
         ssl_object = None if transport is None else transport.get_extra_info("ssl_object")
-        if ssl_object is not None and ssl_object.selected_alpn_protocol() != "h2":
+        chosen = None if ssl_object is None else ssl_object.selected_alpn_protocol()
+        if not endpoint.http2:
+            if chosen == "h2":
+                # A context of the caller's that offers h2, on a connection that must
+                # speak HTTP/1.1 (a connector without http2, or a WebSocket upgrade).
+                proto.close()
+                raise ClientConnectorError(endpoint.key, OSError(None, _H2_NOT_WANTED))
+            return
+        if ssl_object is not None and chosen != "h2":
             proto.take_back()
             return
         try:
@@ -630,8 +644,7 @@ class TCPConnector(BaseConnector):
         self._tls_protocols.discard(tunnel)
         check_pin(endpoint, proto)
         self._track_tls(proto)
-        if endpoint.http2:
-            await self._choose_protocol(endpoint, proto)
+        await self._choose_protocol(endpoint, proto)
         return proto
 
     def _tls_extra(self) -> dict[str, Any]:
