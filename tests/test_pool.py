@@ -13,7 +13,7 @@ import pytest
 from yarl import URL
 
 import airhttp
-from airhttp import _pool
+from airhttp import _tls_closing
 from airhttp._pool import BaseConnector, Connection
 from airhttp._reqrep_types import ConnectionKey
 from airhttp.client import ClientTimeout
@@ -861,7 +861,7 @@ _KEY = ConnectionKey("example.org", 443, True, True, None, None, None)
 async def test_enable_cleanup_closed_aborts_tls_transports_stuck_closing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(_pool, "_CLEANUP_CLOSED_PERIOD", 0.01)
+    monkeypatch.setattr(_tls_closing, "_GRACE", 0.01)
     loop = asyncio.get_running_loop()
     connector = BaseConnector(enable_cleanup_closed=True)
     proto, transport = _stuck_protocol(loop)
@@ -875,7 +875,7 @@ async def test_enable_cleanup_closed_aborts_tls_transports_stuck_closing(
 async def test_without_enable_cleanup_closed_tls_transports_are_left_to_close(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(_pool, "_CLEANUP_CLOSED_PERIOD", 0.01)
+    monkeypatch.setattr(_tls_closing, "_GRACE", 0.01)
     loop = asyncio.get_running_loop()
     connector = BaseConnector()
     proto, transport = _stuck_protocol(loop)

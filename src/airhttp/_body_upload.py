@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Final
 
 from . import hdrs, payload
@@ -20,18 +20,22 @@ if TYPE_CHECKING:
     from multidict import CIMultiDict
     from yarl import URL
 
+    from ._interfaces import TraceHooks
     from ._pool import Connection
     from .client_proto import ResponseHandler
 
 __all__ = (
     "SPENT",
     "BodyUpload",
+    "body_total",
     "UploadCallback",
     "close_in_background",
     "content_length",
     "never_reuse",
+    "trace_whole_body",
     "wait_drained",
     "when_whole_body_sent",
+    "write_stream_body",
     "write_whole",
 )
 
@@ -98,6 +102,51 @@ def write_whole(
         transport.write(head)
         transport.write(data)
     return data, len(head)
+
+
+def write_stream_body(
+    transport: asyncio.Transport, body: payload.Payload | bytes
+) -> bytes | bytearray | memoryview | None:
+    """Write an in-memory body onto an HTTP/2 stream's transport and end the stream.
+
+    None for no body at all: the header block ended the stream already.
+    """
+    if body.__class__ is bytes:
+        return None
+    data: bytes | bytearray | memoryview = body.buffer  # type: ignore[union-attr]
+    if data:
+        transport.write(data)
+    transport.write_eof()
+    return data
+
+
+def body_total(
+    body: payload.Payload | bytes, length: int | None, compress: str | None
+) -> int | None:
+    """The body bytes a streamed upload will write, when known in advance.
+
+    Compressed or not, these are the caller's bytes, as `bytes_written` counts them.
+    """
+    if length is not None and not compress:
+        return length
+    return body.size if isinstance(body, payload.Payload) else len(body)
+
+
+async def trace_whole_body(
+    traces: Sequence[TraceHooks],
+    method: str,
+    url: URL,
+    headers: CIMultiDict[str],
+    data: bytes | bytearray | memoryview | None,
+) -> None:
+    """Fire on_request_headers_sent, then on_request_chunk_sent for a body sent whole."""
+    for trace in traces:
+        await trace.send_request_headers(method, url, headers)
+    if data is None:
+        return
+    chunk = bytes(data)
+    for trace in traces:
+        await trace.send_request_chunk_sent(method, url, chunk)
 
 
 def content_length(headers: CIMultiDict[str]) -> int | None:

@@ -21,16 +21,19 @@ from ._body_upload import (
     SPENT,
     BodyUpload,
     UploadCallback,
+    body_total,
     close_in_background,
     content_length,
     never_reuse,
+    trace_whole_body,
     when_whole_body_sent,
+    write_stream_body,
     write_whole,
 )
 from ._client_response import ClientResponse, record_upload
 from ._cookie_parsing import preserve_morsel_with_coded_value
 from ._h2_head import HttpVersion20, request_fields
-from ._httpversion import HttpVersion, HttpVersion10, HttpVersion11
+from ._httpversion import HttpVersion, HttpVersion10, HttpVersion11, parse_version
 from ._proxy import prepare_proxied_headers
 from ._reqrep_types import ConnectionKey, Fingerprint, RequestInfo
 from ._socks_proxy import is_socks
@@ -92,16 +95,6 @@ def _default_accept_encoding() -> str:
     if HAS_ZSTD:
         encodings.append("zstd")
     return ", ".join(encodings)
-
-
-def _parse_version(version: str) -> HttpVersion:
-    major, dot, minor = version.partition(".")
-    try:
-        if not dot:
-            raise ValueError(version)
-        return HttpVersion(int(major), int(minor))
-    except ValueError:
-        raise ValueError(f"Can not parse http version number: {version}") from None
 
 
 def _discard_unsent(data: Any) -> None:
@@ -202,7 +195,7 @@ class ClientRequest:
         self.chunked = chunked
         self.compress: str | None = None
         if version.__class__ is str:
-            version = _parse_version(version)
+            version = parse_version(version)
         self.version: HttpVersion = version  # type: ignore[assignment]
         self.proxy: URL | None = None
         self.proxy_auth: BasicAuth | None = None
@@ -325,7 +318,7 @@ class ClientRequest:
 
     def update_version(self, version: HttpVersion | str) -> None:
         """Set the HTTP version from a tuple or a "1.1"-style string."""
-        self.version = _parse_version(version) if isinstance(version, str) else version
+        self.version = parse_version(version) if isinstance(version, str) else version
 
     def update_headers(self, headers: Any) -> None:
         """Start the headers with Host, then the caller's (repeated names kept)."""
@@ -595,45 +588,49 @@ class ClientRequest:
         if transport is None or transport.is_closing():
             # The pool never lends such a connection; this is a race with the peer closing.
             raise ClientOSError("Cannot write to closing transport")
-        if protocol.multiplexed:
-            return self._response_for(*await self._send_on_stream(conn, protocol))
-        status_line = self._status_line(conn)
-        if self._upgrade:
-            # After a 101 the connection belongs to the new protocol; after a refusal its
-            # state is unknown. Either way it is closed when released, never pooled.
-            never_reuse(conn)
         body = self._body
         body_type = body.__class__
-        writer: asyncio.Task[None] | None = None
-        tracker = self.upload_tracker
-        output_size = 0
-        if (
-            self._continue is not None
-            or self.chunked
-            or (body_type is not bytes and body_type not in _WHOLE_BODY_TYPES)
-        ):
-            writer = await self._start_writer(conn, protocol, status_line)
-        elif body_type is bytes:
-            head = serialize_headers(status_line, self.headers)
-            transport.write(head)
-            output_size = len(head)
-            self._sent = True
-            if tracker is not None:
-                writing(tracker, transport, None, 0)
-            if self._traces:
-                await self._trace_sent(None)
+        streamed = self._continue is not None or (
+            body_type is not bytes and body_type not in _WHOLE_BODY_TYPES
+        )
+        if protocol.multiplexed:
+            # HTTP/2: one header block (ending the stream when there is no body), then
+            # the body as DATA frames.
+            status_line = ""
+            cast("StreamChannel", transport).send_head(
+                self._stream_head(conn), not streamed and body_type is bytes
+            )
         else:
-            sent, head_size = write_whole(transport, conn, status_line, self.headers, body)  # type: ignore[arg-type]
-            output_size = head_size + len(sent)
-            self._sent = protocol if len(sent) > _SMALL_BODY and protocol.writing_paused else True
+            status_line = self._status_line(conn)
+            streamed = streamed or bool(self.chunked)
+            if self._upgrade:
+                # After a 101 the connection belongs to the new protocol; after a refusal
+                # its state is unknown. Either way it is closed when released, never pooled.
+                never_reuse(conn)
+        writer: asyncio.Task[None] | None = None
+        output_size = 0
+        if streamed:
+            writer = await self._start_writer(conn, protocol, status_line)
+        else:
+            sent: bytes | bytearray | memoryview | None = None
+            if not status_line:
+                sent = write_stream_body(transport, body)
+                output_size = 0 if sent is None else len(sent)
+            elif body_type is bytes:
+                head = serialize_headers(status_line, self.headers)
+                transport.write(head)
+                output_size = len(head)
+            else:
+                sent, head_size = write_whole(transport, conn, status_line, self.headers, body)  # type: ignore[arg-type]
+                output_size = head_size + len(sent)
+            size = 0 if sent is None else len(sent)
+            self._sent = protocol if size > _SMALL_BODY and protocol.writing_paused else True
+            tracker = self.upload_tracker
             if tracker is not None:
-                writing(tracker, transport, None, len(sent))
-                add_bytes(tracker, len(sent))
+                writing(tracker, transport, None, size)
+                add_bytes(tracker, size)
             if self._traces:
-                await self._trace_sent(sent)
-        return self._response_for(writer, output_size)
-
-    def _response_for(self, writer: asyncio.Task[None] | None, output_size: int) -> ClientResponse:
+                await trace_whole_body(self._traces, self.method, self.url, self.headers, sent)
         response = self.response = self.response_class(
             self.method,
             self.original_url,
@@ -649,39 +646,14 @@ class ClientRequest:
         record_upload(response, upload if isinstance(upload, BodyUpload) else None, output_size)
         return response
 
-    async def _send_on_stream(
-        self, conn: Connection, stream: ResponseHandler
-    ) -> tuple[asyncio.Task[None] | None, int]:
-        """Send over an HTTP/2 stream: one header block, then the body as DATA frames."""
+    def _stream_head(self, conn: Connection) -> list[tuple[bytes, bytes]]:
+        """The header block of an HTTP/2 request (RFC 9113 8.3.1)."""
         if self._needs_content_type:
             self._add_late_headers(conn, HttpVersion20)
         url = self.url
-        fields = request_fields(
+        return request_fields(
             self.method, url.scheme, url.raw_authority, self._target(), self.headers
         )
-        channel = cast("StreamChannel", stream.transport)
-        body = self._body
-        body_type = body.__class__
-        if self._continue is not None or (
-            body_type is not bytes and body_type not in _WHOLE_BODY_TYPES
-        ):
-            channel.send_head(fields, False)
-            return await self._start_writer(conn, stream, ""), 0
-        channel.send_head(fields, body_type is bytes)
-        data = b"" if body_type is bytes else body.buffer  # type: ignore[union-attr]
-        if data:
-            transport = stream.transport
-            assert transport is not None
-            transport.write(data)
-            transport.write_eof()
-        self._sent = stream if stream.writing_paused else True
-        tracker = self.upload_tracker
-        if tracker is not None and stream.transport is not None:
-            writing(tracker, stream.transport, None, len(data))
-            add_bytes(tracker, len(data))
-        if self._traces:
-            await self._trace_sent(data or None)
-        return None, len(data)
 
     def _status_line(self, conn: Connection) -> str:
         """The request line; adds the headers that depend on the connection or proxy."""
@@ -735,22 +707,12 @@ class ClientRequest:
             writer, conn, body, self.url, self._continue, length, tracker
         )
         if tracker is not None and protocol.transport is not None:
-            writing(tracker, protocol.transport, writer, self._body_total(length))
+            writing(tracker, protocol.transport, writer, body_total(body, length, self.compress))
         task = self.loop.create_task(upload.run())
         task.add_done_callback(self._upload_ended)
         self._writer_task = task
         protocol.read_timeout_after(task)
         return task
-
-    def _body_total(self, length: int | None) -> int | None:
-        """The body bytes a streamed upload will write, when known in advance.
-
-        Compressed or not, these are the caller's bytes, as `bytes_written` counts them.
-        """
-        if length is not None and not self.compress:
-            return length
-        body = self._body
-        return body.size if isinstance(body, payload.Payload) else len(body)
 
     def _upload_ended(self, task: asyncio.Task[None]) -> None:
         if self._writer_task is task:
@@ -774,19 +736,6 @@ class ClientRequest:
             sent.when_done(self._writer_task, callback)
         else:
             when_whole_body_sent(sent, callback)
-
-    async def _trace_sent(self, data: bytes | bytearray | memoryview | None) -> None:
-        """Fire on_request_headers_sent, then on_request_chunk_sent for a body sent whole."""
-        method = self.method
-        url = self.url
-        headers = self.headers
-        for trace in self._traces:
-            await trace.send_request_headers(method, url, headers)
-        if data is None:
-            return
-        chunk = bytes(data)
-        for trace in self._traces:
-            await trace.send_request_chunk_sent(method, url, chunk)
 
     async def close(self) -> None:
         """Wait for the body upload to finish."""

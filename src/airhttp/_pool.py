@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from . import hdrs
 from ._reqrep_types import ConnectionKey
+from ._tls_closing import ClosingTLS
 from .client_exceptions import ClientConnectionError
 from .client_proto import ResponseHandler
 
@@ -45,9 +46,6 @@ _DEFAULT_KEEPALIVE: Final = 15.0
 SSL_SHUTDOWN_DEPRECATED: Final = (
     "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0"
 )
-# How long a closed TLS transport may wait for the peer's close_notify before
-# enable_cleanup_closed aborts it.
-_CLEANUP_CLOSED_PERIOD: Final = 2.0
 _CONNECTOR_CLOSED: Final = "Connector is closed."
 
 
@@ -200,12 +198,6 @@ def _run_cleanup(ref: weakref.ref[BaseConnector]) -> None:
         connector._cleanup()
 
 
-def _run_cleanup_closed(ref: weakref.ref[BaseConnector]) -> None:
-    connector = ref()
-    if connector is not None:
-        connector._cleanup_closed()
-
-
 class BaseConnector:
     """Pools connections per ConnectionKey with overall and per-host limits.
 
@@ -247,7 +239,6 @@ class BaseConnector:
         self._reuse = not force_close and keepalive_timeout != 0
         self._limit = limit
         self._limit_per_host = limit_per_host
-        self._enable_cleanup_closed = enable_cleanup_closed
         self._timeout_ceil_threshold = timeout_ceil_threshold
         self._idle: dict[ConnectionKey, deque[tuple[ResponseHandler, float]]] = {}
         self._acquired: set[_Acquired] = set()
@@ -257,8 +248,7 @@ class BaseConnector:
         self._waiter_seq = 0
         self._weakself = weakref.ref(self)
         self._cleanup_handle: asyncio.TimerHandle | None = None
-        self._closing_tls: list[tuple[ResponseHandler, asyncio.Transport]] = []
-        self._cleanup_closed_handle: asyncio.TimerHandle | None = None
+        self._closing_tls = ClosingTLS(self._loop) if enable_cleanup_closed else None
         self._factory: Callable[[], ResponseHandler] = functools.partial(
             ResponseHandler, self._loop
         )
@@ -273,9 +263,10 @@ class BaseConnector:
     def __del__(self, _warnings: Any = warnings) -> None:
         if self._closed or not any(self._idle.values()):
             return
-        for handle in (self._cleanup_handle, self._cleanup_closed_handle):
-            if handle is not None:
-                handle.cancel()
+        if self._cleanup_handle is not None:
+            self._cleanup_handle.cancel()
+        if self._closing_tls is not None:
+            self._closing_tls.cancel()
         conns = [repr(p) for pool in self._idle.values() for p, _ in pool]
         loop_alive = not self._loop.is_closed()
         if loop_alive:
@@ -330,10 +321,9 @@ class BaseConnector:
         if self._closed:
             return []
         self._closed = True
-        for handle in (self._cleanup_handle, self._cleanup_closed_handle):
-            if handle is not None:
-                handle.cancel()
-        self._cleanup_handle = self._cleanup_closed_handle = None
+        if self._cleanup_handle is not None:
+            self._cleanup_handle.cancel()
+            self._cleanup_handle = None
         protocols = [proto for pool in self._idle.values() for proto, _ in pool]
         protocols.extend(p for p in self._acquired if isinstance(p, ResponseHandler))
         protocols.extend(
@@ -349,7 +339,8 @@ class BaseConnector:
                 proto.abort()
             else:
                 proto.close()
-        self._abort_closing_tls()
+        if self._closing_tls is not None:
+            self._closing_tls.abort_all()
         for queue in self._waiters.values():
             for waiter in queue:
                 if not waiter.done():
@@ -361,32 +352,10 @@ class BaseConnector:
         return protocols
 
     def _close_protocol(self, proto: ResponseHandler) -> None:
-        if not self._enable_cleanup_closed:
+        if self._closing_tls is None:
             proto.close()
-            return
-        transport = proto.transport
-        proto.close()
-        # A TLS peer that never answers close_notify would keep the socket open forever.
-        if (
-            transport is not None
-            and transport.get_extra_info("sslcontext") is not None
-            and not proto.closed.done()
-        ):
-            self._closing_tls.append((proto, transport))
-            if self._cleanup_closed_handle is None:
-                self._cleanup_closed_handle = self._loop.call_later(
-                    _CLEANUP_CLOSED_PERIOD, _run_cleanup_closed, self._weakself
-                )
-
-    def _cleanup_closed(self) -> None:
-        self._cleanup_closed_handle = None
-        self._abort_closing_tls()
-
-    def _abort_closing_tls(self) -> None:
-        closing, self._closing_tls = self._closing_tls, []
-        for proto, transport in closing:
-            if not proto.closed.done():
-                transport.abort()
+        else:
+            self._closing_tls.close(proto)
 
     # --- acquiring -------------------------------------------------------------------
 
