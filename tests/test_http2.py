@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -376,3 +377,15 @@ async def test_http2_through_a_connect_tunnel(h2_server: Hypercorn, proxy: URL) 
                 assert resp.version == HTTP2
                 assert await resp.text() == "hello"
     assert len(h2_server.connections) == 1
+
+
+def test_without_http2_nothing_imports_h2() -> None:
+    code = (
+        "import asyncio, sys, airhttp\n"
+        "async def main():\n"
+        "    async with airhttp.ClientSession(connector=airhttp.TCPConnector()):\n"
+        "        pass\n"
+        "asyncio.run(main())\n"
+        "assert not {'h2', 'hpack', 'airhttp._h2_connection'} & set(sys.modules), sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=30)

@@ -104,7 +104,7 @@ class _Stream(asyncio.Transport):
         super().__init__()
         self._conn = conn
         self.stream_id = 0  # given when the head is sent: ids must rise in sending order
-        self.out: deque[bytes] = deque()
+        self.out: deque[memoryview] = deque()
         self.out_size = 0
         self.end_asked = False
         self.ended_out = False
@@ -122,7 +122,8 @@ class _Stream(asyncio.Transport):
         if self.closing:
             raise ClientConnectionResetError("Cannot write to closing transport")
         if data:
-            self._conn.send_body(self, bytes(data))
+            # A copy (the caller may reuse its buffer), sliced into frames without more.
+            self._conn.send_body(self, memoryview(bytes(data)))
 
     def writelines(self, list_of_data: Any) -> None:
         self.write(b"".join(list_of_data))
@@ -268,7 +269,7 @@ class Http2Connection:
         self._streams[stream_id] = stream
         self._schedule_flush()
 
-    def send_body(self, stream: _Stream, data: bytes) -> None:
+    def send_body(self, stream: _Stream, data: memoryview) -> None:
         stream.out.append(data)
         stream.out_size += len(data)
         self.pump(stream)

@@ -22,7 +22,7 @@ from .client_exceptions import ClientConnectionError
 from .client_proto import ResponseHandler
 
 if TYPE_CHECKING:
-    from ._interfaces import OutgoingRequest, TraceHooks
+    from ._interfaces import Multiplexer, OutgoingRequest, TraceHooks
     from ._timeouts import ClientTimeout
 
 __all__ = (
@@ -433,15 +433,18 @@ class BaseConnector:
         if self._closed:
             raise ClientConnectionError(_CONNECTOR_CLOSED)
         if key not in self._http11_only and self._may_multiplex(req):
-            conn = await self._wait_for_stream(key)
+            conn, lead = await self._wait_for_stream(key)
             if conn is not None:
                 return conn
+            if not lead:
+                return await self._lend_new(key, req, traces, timeout)
             opening = self._opening[key] = self._loop.create_future()
             try:
                 conn = await self._lend_new(key, req, traces, timeout)
             finally:
                 del self._opening[key]
-                opening.set_result(None)
+                if not opening.done():
+                    opening.set_result(None)
                 self._wake_stream_waiters(key, everyone=True)
             if not isinstance(conn, StreamConnection):
                 # The server chose HTTP/1.1: its requests need not wait for one another.
@@ -709,35 +712,45 @@ class BaseConnector:
             return StreamConnection(self, key, mux.open_stream(), proto, self._loop)
         return None
 
-    async def _wait_for_stream(self, key: ConnectionKey) -> Connection | None:
-        """A stream for `key` once one is free, or None when the caller should open a
-        connection: no shared one is open or being opened for `key`."""
-        queued = False
+    async def _wait_for_stream(self, key: ConnectionKey) -> tuple[Connection | None, bool]:
+        """A stream for `key` once one is free; else (None, lead): the caller opens a
+        connection, one the origin's other requests wait for when `lead` is True (none
+        was tried since this request came; after a failed or HTTP/1.1 one they do not)."""
+        queued = waited = False
         while True:
             conn = self._take_stream(key, queued=queued)
             if conn is not None or self._closed:
-                return conn
+                return conn, False
             opening = self._opening.get(key)
             if opening is not None:
                 await asyncio.shield(opening)
+                waited = True
                 continue
-            muxes = [p.multiplexer for p in self._shared.get(key, ())]
-            usable = [mux for mux in muxes if mux is not None and mux.usable]
-            if not usable or (queued and any(mux.can_open_stream() for mux in usable)):
-                # None open, or a stream is free but the pool's limits hold it back: the
-                # caller waits for a slot like any request.
-                return None
+            usable = [mux for mux in self._multiplexers(key) if mux.usable]
+            if not usable:
+                return None, not waited
+            if any(mux.can_open_stream() for mux in usable) and (
+                queued or not self._stream_waiters.get(key)
+            ):
+                return None, False  # a stream is free; only the pool's limits hold it back
             waiter: asyncio.Future[None] = self._loop.create_future()
             queue = self._stream_waiters.setdefault(key, deque())
             queue.append(waiter)
             try:
                 await waiter
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    self._wake_stream_waiters(key, everyone=False)  # pass the turn on
+                raise
             finally:
                 if waiter in queue:
                     queue.remove(waiter)
                 if not queue:
                     self._stream_waiters.pop(key, None)
             queued = True
+
+    def _multiplexers(self, key: ConnectionKey) -> list[Multiplexer]:
+        return [p.multiplexer for p in self._shared.get(key, ()) if p.multiplexer is not None]
 
     def _wake_stream_waiters(self, key: ConnectionKey, everyone: bool) -> None:
         """Let the first queued request (or all of them) look for a stream again."""
