@@ -3,7 +3,9 @@
 bench/run.py starts this in a fresh process per cell; it must not start a server, and it
 imports a client library only once the mode is known (bench/clients.py does that).
 `--check` instead verifies, with a few requests per workload, that the client gets the
-exact bytes (and, for gzip, really sees a gzip-encoded chunked reply).
+exact bytes (and, for gzip, really sees a gzip-encoded chunked reply). On the TLS workloads
+both the check and the timed run first make sure the client speaks the HTTP version its
+mode promises: HTTP/2 for airhttp-h2, HTTP/1.1 for every other.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from payloads import (
     gzip_source,
     upload_body,
 )
-from workloads import MODES, WORKLOADS, Workload
+from workloads import HTTP2_MODES, MODES, WORKLOADS, Workload
 
 Operation = Callable[[], Awaitable[object]]
 CHECK_REPEATS: Final = 3
@@ -41,7 +43,7 @@ WS_TEXT: Final = SMALL_BODY.decode()
 
 def operation(client: BenchClient, workload: Workload, url: str) -> Operation:
     """The one thing the workload repeats, bound once so every client pays the same call."""
-    name = workload.name
+    name = workload.kind
     if name == "download":
         return partial(client.download, url)
     if name == "upload":
@@ -74,6 +76,15 @@ def verify(name: str, got: object) -> None:
     if got != want:
         shown = got[:60] if isinstance(got, bytes) else got
         raise RuntimeError(f"{name}: unexpected result {shown!r}")
+
+
+async def check_version(client: BenchClient, mode: str, url: str) -> None:
+    """Fail loudly unless `mode` got the HTTP version it stands for from the TLS server."""
+    want = (2, 0) if mode in HTTP2_MODES else (1, 1)
+    got = (await client.inspect(url)).version
+    if got != want:
+        spoke = "an unknown version" if got is None else f"HTTP/{got[0]}.{got[1]}"
+        raise RuntimeError(f"{mode} spoke {spoke} to {url}, not HTTP/{want[0]}.{want[1]}")
 
 
 async def check_reply(client: BenchClient, name: str, url: str) -> None:
@@ -142,15 +153,22 @@ def loop_name() -> str:
 
 def url_for(args: argparse.Namespace, workload: Workload) -> str:
     base = args.python_base if workload.server == "python" else args.http_base
+    if workload.tls:
+        if args.https_base is None:
+            raise RuntimeError(f"{workload.name} needs --https-base (nginx's TLS server)")
+        base = args.https_base
     return f"{base}{workload.path}"
 
 
 async def measure(args: argparse.Namespace) -> dict[str, object]:
     workload = WORKLOADS[args.workload]
-    client = open_client(args.mode)
-    op = operation(client, workload, url_for(args, workload))
+    client = open_client(args.mode, args.ca_file)
+    url = url_for(args, workload)
+    op = operation(client, workload, url)
     try:
-        verify(workload.name, await op())
+        if workload.tls:
+            await check_version(client, args.mode, url)
+        verify(workload.kind, await op())
         limit = args.max_seconds if args.max_seconds > 0 else math.inf
         await run_operations(op, args.warmup, workload.concurrency, time.perf_counter() + limit)
         # Garbage from the warm-up is collected now, not inside one client's timed section.
@@ -184,18 +202,20 @@ async def measure(args: argparse.Namespace) -> dict[str, object]:
 
 async def check(args: argparse.Namespace) -> dict[str, object]:
     """Run each named workload a few times and compare every result with what was served."""
-    client = open_client(args.mode)
+    client = open_client(args.mode, args.ca_file)
     failures: dict[str, str] = {}
     try:
         for name in args.workloads:
             workload = WORKLOADS[name]
-            url = url_for(args, workload)
             try:
+                url = url_for(args, workload)
+                if workload.tls:
+                    await check_version(client, args.mode, url)
                 op = operation(client, workload, url)
                 for _ in range(CHECK_REPEATS):
-                    verify(name, await op())
+                    verify(workload.kind, await op())
                 if args.mode != "floor":
-                    await check_reply(client, name, url)
+                    await check_reply(client, workload.kind, url)
             except Exception as exc:  # any failure disqualifies this workload, not the run
                 failures[name] = f"{type(exc).__name__}: {exc}"
     finally:
@@ -230,6 +250,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--http-base", default=None, help="e.g. http://127.0.0.1:8080")
     parser.add_argument("--python-base", default=None, help="bench/server.py's, likewise")
+    parser.add_argument("--https-base", default=None, help="nginx's TLS server, if it runs")
+    parser.add_argument("--ca-file", default=None, help="the CA PEM the TLS server chains to")
     parser.add_argument("--server-pid", type=int, default=None, help="to sample its CPU time")
     parser.add_argument("--uvloop", action="store_true", help="run on uvloop")
     parser.add_argument("--probe", action="store_true", help="only report if the mode can run")

@@ -2,11 +2,15 @@
 
 Imported only inside a bench/client.py process; a library is imported when its mode is
 opened, never at import time, so a missing library only skips its own mode.
+
+Given the TLS server's CA file, every client trusts it through an ssl.SSLContext of its
+own: the HTTP/1.1 clients offer only http/1.1 by ALPN, airhttp-h2 lets airhttp offer h2.
 """
 
 from __future__ import annotations
 
 import os
+import ssl
 from typing import Any, Protocol
 
 # The pool must hold every concurrent connection, or a client pays for reconnects instead.
@@ -19,13 +23,26 @@ class Unavailable(Exception):
 
 
 class CheckedReply:
-    """What a check looks at: the response's fields and its decoded body."""
+    """What a check looks at: the response's fields, its decoded body, its HTTP version."""
 
-    __slots__ = ("body", "headers")
+    __slots__ = ("body", "headers", "version")
 
-    def __init__(self, headers: dict[str, str], body: bytes) -> None:
+    def __init__(
+        self, headers: dict[str, str], body: bytes, version: tuple[int, int] | None = None
+    ) -> None:
         self.headers = headers
         self.body = body
+        self.version = version
+
+
+def tls_context(ca_file: str | None, alpn: list[str] | None) -> ssl.SSLContext | None:
+    """A context that trusts the bench's CA (None without one), offering `alpn` if given."""
+    if ca_file is None:
+        return None
+    context = ssl.create_default_context(cafile=ca_file)
+    if alpn is not None:
+        context.set_alpn_protocols(alpn)
+    return context
 
 
 class BenchClient(Protocol):
@@ -56,9 +73,9 @@ def python_parsers_in_use() -> bool:
 class SessionClient:
     """airhttp or aiohttp: both speak the same client API, so one adapter drives both."""
 
-    def __init__(self, module: Any, library: str, detail: str) -> None:
+    def __init__(self, module: Any, library: str, detail: str, connector: Any = None) -> None:
         self._module = module
-        self._session: Any = module.ClientSession()
+        self._session: Any = module.ClientSession(connector=connector)
         self._socket: Any = None
         self.library = library
         self.detail = detail
@@ -98,7 +115,8 @@ class SessionClient:
 
     async def inspect(self, url: str) -> CheckedReply:
         async with self._session.get(url) as resp:
-            return CheckedReply(dict(resp.headers), await resp.read())
+            version = (resp.version.major, resp.version.minor)
+            return CheckedReply(dict(resp.headers), await resp.read(), version)
 
     async def close(self) -> None:
         if self._socket is not None:
@@ -107,12 +125,13 @@ class SessionClient:
 
 
 class HttpxClient:
-    def __init__(self) -> None:
+    def __init__(self, context: ssl.SSLContext | None) -> None:
         import httpx
 
         self._httpx = httpx
         self._limits = httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE)
-        self._client = httpx.AsyncClient(limits=self._limits)
+        # http2 stays False (its default): httpx speaks HTTP/1.1 only, as in every workload.
+        self._client = httpx.AsyncClient(limits=self._limits, verify=context or True)
         self.library = f"httpx {httpx.__version__}"
         self.detail = "http/1.1"
 
@@ -141,21 +160,34 @@ class HttpxClient:
 
     async def inspect(self, url: str) -> CheckedReply:
         resp = await self._client.get(url)
-        return CheckedReply(dict(resp.headers), resp.content)
+        major, _, minor = resp.http_version.removeprefix("HTTP/").partition(".")
+        return CheckedReply(dict(resp.headers), resp.content, (int(major), int(minor or 0)))
 
     async def close(self) -> None:
         await self._client.aclose()
 
 
-def open_airhttp() -> BenchClient:
+def open_airhttp(ca_file: str | None, http2: bool) -> BenchClient:
     try:
         import airhttp
     except ImportError as exc:
         raise Unavailable(f"airhttp is not installed ({exc})") from None
-    return SessionClient(airhttp, f"airhttp {airhttp.__version__}", "pure Python")
+    library = f"airhttp {airhttp.__version__}"
+    if not http2:
+        context = tls_context(ca_file, ["http/1.1"])
+        connector = None if context is None else airhttp.TCPConnector(ssl=context)
+        return SessionClient(airhttp, library, "pure Python", connector)
+    try:
+        # The connector makes the context offer h2 and http/1.1: that is its job, not ours.
+        connector = airhttp.TCPConnector(
+            http2=True, ssl=tls_context(ca_file, None) or True, limit=POOL_SIZE
+        )
+    except ImportError as exc:
+        raise Unavailable(f"airhttp's HTTP/2 needs h2 ({exc})") from None
+    return SessionClient(airhttp, library, "pure Python, HTTP/2", connector)
 
 
-def open_aiohttp(pure_python: bool) -> BenchClient:
+def open_aiohttp(pure_python: bool, ca_file: str | None) -> BenchClient:
     # run.py sets AIOHTTP_NO_EXTENSIONS for aiohttp-py only; this double-checks the result.
     if pure_python != (os.environ.get("AIOHTTP_NO_EXTENSIONS") == "1"):
         raise Unavailable("AIOHTTP_NO_EXTENSIONS does not match the mode")
@@ -167,24 +199,27 @@ def open_aiohttp(pure_python: bool) -> BenchClient:
     if pure_python and not python_only:
         raise Unavailable("AIOHTTP_NO_EXTENSIONS=1 did not switch to the Python parsers")
     detail = "pure Python parsers" if python_only else "C extensions"
-    return SessionClient(aiohttp, f"aiohttp {aiohttp.__version__}", detail)
+    context = tls_context(ca_file, ["http/1.1"])
+    # The same pool as ClientSession()'s own (limit 100), trusting the bench's CA.
+    connector = None if context is None else aiohttp.TCPConnector(ssl=context)
+    return SessionClient(aiohttp, f"aiohttp {aiohttp.__version__}", detail, connector)
 
 
-def open_httpx() -> BenchClient:
+def open_httpx(ca_file: str | None) -> BenchClient:
     try:
-        return HttpxClient()
+        return HttpxClient(tls_context(ca_file, ["http/1.1"]))
     except ImportError as exc:
         raise Unavailable(f"httpx is not installed ({exc})") from None
 
 
-def open_client(mode: str) -> BenchClient:
-    """The adapter for `mode`; call it inside the running event loop."""
-    if mode == "airhttp":
-        return open_airhttp()
+def open_client(mode: str, ca_file: str | None = None) -> BenchClient:
+    """The adapter for `mode`, trusting `ca_file` for https://; call it inside the loop."""
+    if mode in ("airhttp", "airhttp-h2"):
+        return open_airhttp(ca_file, mode == "airhttp-h2")
     if mode in ("aiohttp", "aiohttp-py"):
-        return open_aiohttp(mode == "aiohttp-py")
+        return open_aiohttp(mode == "aiohttp-py", ca_file)
     if mode == "httpx":
-        return open_httpx()
+        return open_httpx(ca_file)
     if mode == "floor":
         from floor import FloorClient  # floor.py imports this module's types
 

@@ -6,6 +6,9 @@ never touch the system's own nginx configuration or service.
 No upload route: nginx either answers a POST before its body is in (`return`) or, proxied
 with request buffering, reads it into a fresh buffer at 3.6x the CPU per MB of
 bench/server.py's counting sink, which slowed every client; uploads go to bench/server.py.
+
+A second server block of the same process serves /small and /download over TLS, offering
+HTTP/2 by ALPN, with a certificate trustme makes at start (its CA goes to the clients).
 """
 
 from __future__ import annotations
@@ -39,6 +42,13 @@ INSTALL_HINT: Final = (
     "then run the benchmark again; until then the HTTP workloads use bench/server.py."
 )
 START_TIMEOUT: Final = 10.0
+# nginx 1.25.1 replaced `listen ... http2` with the `http2` directive.
+HTTP2_DIRECTIVE_SINCE: Final = (1, 25, 1)
+# DATA frames nginx slices a body into, at most (its default: 8k); it also caps them at the
+# client's SETTINGS_MAX_FRAME_SIZE (16 KiB unless the client asks for more; airhttp asks
+# for 256 KiB). Per frame a pure-Python h2 client pays a lot: on tls-download airhttp-h2
+# spent about 9 ms/MB with 8k, 6 with 16k, 4.7 with 64k, 4.2 (within noise) with 256k.
+HTTP2_CHUNK_SIZE: Final = "64k"
 # Debian's build keeps temp files under /var/lib/nginx; every one is moved into our dir.
 TEMP_PATHS: Final = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
@@ -72,6 +82,17 @@ def install_nginx() -> str | None:
     return None
 
 
+def nginx_version(binary: str) -> str:
+    done = subprocess.run([binary, "-v"], capture_output=True, text=True, check=False)
+    # `nginx -v` prints "nginx version: nginx/1.22.1" on stderr.
+    return done.stderr.strip().rpartition("/")[2] or "?"
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    parts = version.split(".")
+    return tuple(int(part) for part in parts) if all(p.isdigit() for p in parts) else ()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -100,7 +121,56 @@ def write_files(root: Path) -> None:
     (www / "gzip.txt.gz").write_bytes(gzip_body())
 
 
-def config_text(root: Path, port: int) -> str:
+def write_certificate(root: Path) -> Path | None:
+    """A CA and a 127.0.0.1 certificate for the TLS server; the CA's PEM path, or None.
+
+    None (and a message) when trustme, which the `bench` extra installs, is missing.
+    """
+    try:
+        import trustme
+    except ImportError:
+        print("trustme is not installed, so the TLS workloads are skipped", file=sys.stderr)
+        return None
+    tls = root / "tls"
+    tls.mkdir()
+    authority = trustme.CA()
+    issued = authority.issue_cert("127.0.0.1", "localhost")
+    issued.private_key_and_cert_chain_pem.write_to_path(str(tls / "server.pem"))
+    authority.cert_pem.write_to_path(str(tls / "ca.pem"))
+    return tls / "ca.pem"
+
+
+def small_location() -> str:
+    return f"""        location = /small {{
+            default_type text/plain;
+            add_header Cache-Control no-cache;
+            return 200 {quoted(SMALL_BODY.decode())};
+        }}"""
+
+
+def tls_server(root: Path, port: int, http2_directive: bool) -> str:
+    """The https:// server block: /small and /download, h2 or http/1.1 by ALPN."""
+    listen = f"listen 127.0.0.1:{port} ssl backlog=1024;\n        http2 on;"
+    if not http2_directive:
+        listen = f"listen 127.0.0.1:{port} ssl http2 backlog=1024;"
+    return f"""
+    server {{
+        {listen}
+        ssl_certificate {root}/tls/server.pem;
+        ssl_certificate_key {root}/tls/server.pem;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        http2_max_concurrent_streams 128;
+        http2_chunk_size {HTTP2_CHUNK_SIZE};
+        root {root}/www;
+{small_location()}
+        location = /download {{
+            try_files /download.bin =404;
+        }}
+    }}"""
+
+
+def config_text(root: Path, port: int, tls: str = "") -> str:
+    """The whole configuration; `tls` is tls_server()'s block, or empty for none."""
     headers30 = "\n".join(f"            add_header {k} {v};" for k, v in extra_headers())
     temp_paths = "\n".join(f"    {name}_temp_path {root}/tmp/{name};" for name in TEMP_PATHS)
     return f"""
@@ -120,11 +190,7 @@ http {{
     server {{
         listen 127.0.0.1:{port} backlog=1024;
         root {root}/www;
-        location = /small {{
-            default_type text/plain;
-            add_header Cache-Control no-cache;
-            return 200 {quoted(SMALL_BODY.decode())};
-        }}
+{small_location()}
         location = /headers30 {{
             default_type text/plain;
 {headers30}
@@ -149,7 +215,7 @@ http {{
             chunked_transfer_encoding on;
             try_files /gzip.txt =404;
         }}
-    }}
+    }}{tls}
 }}
 """
 
@@ -159,6 +225,9 @@ class NginxServer:
     process: subprocess.Popen[bytes]
     root: Path
     port: int
+    # The TLS server's port and the CA its certificate chains to, when it runs.
+    tls_port: int | None = None
+    ca_file: Path | None = None
 
     @property
     def pid(self) -> int:
@@ -192,16 +261,24 @@ def start_nginx(binary: str) -> NginxServer:
     try:
         write_files(root)
         port = free_port()
-        (root / "nginx.conf").write_text(config_text(root, port), encoding="utf-8")
+        ca_file = write_certificate(root)
+        tls_port = free_port() if ca_file is not None else None
+        tls = ""
+        if tls_port is not None:
+            directive = version_tuple(nginx_version(binary)) >= HTTP2_DIRECTIVE_SINCE
+            tls = tls_server(root, tls_port, directive)
+        (root / "nginx.conf").write_text(config_text(root, port, tls), encoding="utf-8")
         command = [binary, "-p", str(root), "-c", "nginx.conf", "-e", "logs/error.log"]
         command += ["-g", "daemon off;"]
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
-    server = NginxServer(process, root, port)
+    server = NginxServer(process, root, port, tls_port, ca_file)
     try:
-        wait_listening(port, process, root / "logs" / "error.log")
+        for listening in (port, tls_port):
+            if listening is not None:
+                wait_listening(listening, process, root / "logs" / "error.log")
     except BaseException:
         server.stop()
         raise

@@ -96,18 +96,42 @@ def probe_modes(args: argparse.Namespace) -> tuple[list[str], dict[str, str], li
 
 
 def servers_args(servers: Servers) -> list[str]:
-    return [f"--http-base={servers.http_base}", f"--python-base={servers.python_base}"]
+    bases = [f"--http-base={servers.http_base}", f"--python-base={servers.python_base}"]
+    if servers.https_base is not None and servers.ca_file is not None:
+        bases += [f"--https-base={servers.https_base}", f"--ca-file={servers.ca_file}"]
+    return bases
+
+
+def servable(args: argparse.Namespace, servers: Servers, results: Results) -> list[str]:
+    """The asked-for workloads these servers can serve: the TLS ones need nginx's TLS server.
+
+    Each one left out says why in its cells and in the report's notes.
+    """
+    if servers.https_base is not None:
+        return list(args.workloads)
+    left_out = [name for name in args.workloads if WORKLOADS[name].tls]
+    if left_out:
+        reason = "skipped: only nginx serves TLS (and it needs trustme for its certificate)"
+        print(f"{', '.join(left_out)} {reason}", file=sys.stderr)
+        results.info.notes.append(f"{', '.join(left_out)} {reason}")
+        for name in left_out:
+            for cell in results.cells[name].values():
+                cell.failures.append(reason)
+    return [name for name in args.workloads if name not in left_out]
 
 
 def check_replies(
-    args: argparse.Namespace, modes: list[str], servers: Servers, cells: dict[str, dict[str, Cell]]
-) -> None:
+    args: argparse.Namespace, modes: list[str], servers: Servers, cells: dict[str, dict[str, Cell]],
+    workloads: list[str],
+) -> None:  # fmt: skip
     """A few requests per workload and client, compared with what was served, before timing.
 
     A (workload, client) that fails keeps its reason and is not timed.
     """
     for mode in modes:
-        names = [n for n in args.workloads if WORKLOADS[n].runs(mode)]
+        names = [n for n in workloads if WORKLOADS[n].runs(mode)]
+        if not names:
+            continue
         try:
             got = run_client(args, mode, [f"--check={','.join(names)}", *servers_args(servers)])
             failures = got.get("failures")
@@ -140,14 +164,14 @@ def measure_cell(
             raise RuntimeError(str(got.get("reason", "the client reported no result")))
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
         cell.failures.append(str(exc).replace("|", "/"))
-        return f"{name:<9} {mode:<10} FAILED: {exc}"
+        return f"{name:<12} {mode:<10} FAILED: {exc}"
     rate = number(got["ops_per_second"])
     cell.rates[round_no] = rate
     cell.cpu_us[round_no] = number(got["cpu_per_op_us"])
     if got.get("server_cpu") is not None:
         cell.server_cpu.append(number(got["server_cpu"]))
     shown = rate * workload.unit_bytes / 1e6 if workload.unit_bytes else rate
-    return f"{name:<9} {mode:<10} {shown:>9,.1f} {workload.per_second}"
+    return f"{name:<12} {mode:<10} {shown:>9,.1f} {workload.per_second}"
 
 
 def measure_micro(
@@ -190,11 +214,12 @@ def run_rounds(args: argparse.Namespace, modes: list[str], results: Results) -> 
     results.info.server = servers.description
     results.info.notes.extend(servers.notes)
     try:
-        check_replies(args, modes, servers, results.cells)
+        workloads = servable(args, servers, results)
+        check_replies(args, modes, servers, results.cells, workloads)
         impls: list[str] = [m for m in MICRO_IMPLS if m in modes] if args.micro else []
         for round_no in range(args.rounds):
             # Rotating the order spreads drift (thermal, other load) evenly over the clients.
-            for name in args.workloads:
+            for name in workloads:
                 for mode in rotated(modes, round_no):
                     cell = results.cells[name][mode]
                     if not WORKLOADS[name].runs(mode) or any(

@@ -1,8 +1,9 @@
 """Starts and stops the benchmark's servers: nginx for HTTP, bench/server.py for the rest.
 
 bench/server.py serves the WebSocket echo and the upload sink, and every HTTP route when
-nginx is missing (the report's notes say so). The servers run as separate processes;
-nothing here sends a benchmark request.
+nginx is missing (the report's notes say so). Only nginx serves TLS: without it (or without
+trustme for its certificate), `https_base` stays None and the TLS workloads are skipped.
+The servers run as separate processes; nothing here sends a benchmark request.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ class Servers:
     http_pid: int
     python_pid: int
     description: str
+    # nginx's TLS server and the CA PEM file its certificate chains to, if it runs.
+    https_base: str | None = None
+    ca_file: str | None = None
     notes: list[str] = field(default_factory=list)
     stoppers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -64,12 +68,6 @@ def stop_process(process: subprocess.Popen[str]) -> None:
         process.stdout.close()
 
 
-def nginx_version(binary: str) -> str:
-    done = subprocess.run([binary, "-v"], capture_output=True, text=True, check=False)
-    # `nginx -v` prints "nginx version: nginx/1.22.1" on stderr.
-    return done.stderr.strip().rpartition("/")[2] or "?"
-
-
 def start_servers(force_python: bool = False) -> Servers:
     python, port, python_label = start_python_server()
     base = f"http://127.0.0.1:{port}"
@@ -92,5 +90,10 @@ def start_servers(force_python: bool = False) -> Servers:
     servers.stoppers.append(http.stop)
     servers.http_base = f"http://127.0.0.1:{http.port}"
     servers.http_pid = http.pid
-    servers.description = f"nginx {nginx_version(binary)}; WebSocket and upload: {python_label}"
+    servers.description = (
+        f"nginx {nginx.nginx_version(binary)}; WebSocket and upload: {python_label}"
+    )
+    if http.tls_port is not None and http.ca_file is not None:
+        servers.https_base = f"https://127.0.0.1:{http.tls_port}"
+        servers.ca_file = str(http.ca_file)
     return servers

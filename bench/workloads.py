@@ -1,4 +1,4 @@
-"""What the benchmark measures: the workloads, their counts and the targets of issue 12.
+"""What the benchmark measures: the workloads, their counts and the targets of issues 12, 14.
 
 Plain definitions shared by bench/run.py (which orchestrates) and bench/client.py (which
 measures); importing it must stay cheap and import no client library.
@@ -11,11 +11,14 @@ from typing import Final, Literal
 
 from payloads import DOWNLOAD_SIZE, GZIP_SOURCE_SIZE, UPLOAD_SIZE
 
-MODES: Final = ("airhttp", "aiohttp", "aiohttp-py", "httpx", "floor")
+MODES: Final = ("airhttp", "airhttp-h2", "aiohttp", "aiohttp-py", "httpx", "floor")
 # The clients airhttp is compared with, in report order.
 OTHERS: Final = ("aiohttp", "aiohttp-py", "httpx", "floor")
+# Modes that speak HTTP/2 and so run only the TLS workloads (nginx offers h2 on TLS only).
+HTTP2_MODES: Final = ("airhttp-h2",)
 LABELS: Final = {
     "airhttp": "airhttp",
+    "airhttp-h2": "airhttp-h2",
     "aiohttp": "aiohttp (C)",
     "aiohttp-py": "aiohttp-py",
     "httpx": "httpx",
@@ -40,9 +43,12 @@ class Workload:
     # "nginx" when it is there (else bench/server.py); "python": always bench/server.py.
     server: Literal["nginx", "python"] = "nginx"
     websocket: bool = False
-    # Issue 12's target for airhttp / `target_vs` (median of paired ratios), if it sets one.
+    # Over https:// (nginx only): named "tls-" + the plain workload it repeats.
+    tls: bool = False
+    # The target (issue 12 or 14) for `subject` / `target_vs`, median of paired ratios.
     target: float | None = None
     target_vs: str = "aiohttp"
+    subject: str = "airhttp"
     # Whether the bare-asyncio floor client runs it (prebuilt requests, minimal parsing).
     floor: bool = False
 
@@ -50,9 +56,16 @@ class Workload:
     def per_second(self) -> str:
         return "MB/s" if self.unit_bytes else "req/s"
 
+    @property
+    def kind(self) -> str:
+        """The plain workload whose operation this one repeats: tls-c64 does c64's."""
+        return self.name.removeprefix("tls-")
+
     def runs(self, mode: str) -> bool:
         if mode == "floor":
             return self.floor
+        if mode in HTTP2_MODES:
+            return self.tls
         return not (mode == "httpx" and self.websocket)
 
 
@@ -94,6 +107,17 @@ WORKLOADS: Final = {
         Workload(
             "json", "/json", "POST json= of a 0.9 KB document, reply read with json()",
             3000, 1000, 200, 100,
+        ),
+        # Issue 14: HTTP/2 against HTTP/1.1 pools, every client over the same TLS server.
+        Workload(
+            "tls-c64", "/small", "c64 over TLS; airhttp-h2: 64 streams of one HTTP/2 connection",
+            10000, 3000, 640, 320, concurrency=64, tls=True, target=1.0,
+            subject="airhttp-h2",
+        ),
+        Workload(
+            "tls-download", "/download", "download over TLS; airhttp-h2: one HTTP/2 stream",
+            16, 5, 2, 1, unit_bytes=DOWNLOAD_SIZE, tls=True, target=0.8, target_vs="airhttp",
+            subject="airhttp-h2",
         ),
     )
 }  # fmt: skip
