@@ -18,8 +18,10 @@ import h2.errors
 import h2.events
 import h2.exceptions
 import h2.settings
-from hyperframe.frame import DataFrame as _DataFrame
+import hyperframe.exceptions
+import hyperframe.frame
 
+from ._h2_frames import FrameSplitter
 from ._h2_head import RawHeaders, response_head, trailer_fields
 from ._h2_hpack import CachingDecoder, CachingEncoder
 from .client_exceptions import ClientConnectionResetError, ServerDisconnectedError
@@ -54,6 +56,7 @@ _CONFIG: Final = h2.config.H2Configuration(
     validate_inbound_headers=False,
     normalize_inbound_headers=False,
 )
+_parse_frame_header: Final = hyperframe.frame.Frame.parse_frame_header
 _CANCEL: Final = h2.errors.ErrorCodes.CANCEL
 _PROTOCOL_ERROR: Final = h2.errors.ErrorCodes.PROTOCOL_ERROR
 
@@ -66,16 +69,20 @@ class _ClientState(h2.connection.H2Connection):
     them finish. Http2Connection itself stops opening streams and fails the others.
     """
 
+    def receive_data_frame(self, frame: Any) -> list[Any]:
+        """What h2's receive_data does for one parsed DATA frame, without its trace line:
+        that formats every frame received, and for DATA it hex-encodes the whole payload
+        (half of a download's time). h2 handles every error of a DATA frame inside
+        _receive_data_frame."""
+        frames, events = self._receive_data_frame(frame)
+        self._prepare_for_sending(frames)
+        return events
+
     def _receive_frame(self, frame: Any) -> list[Any]:
-        # What h2 does for a DATA frame, without its trace line: that formats every frame
-        # received, and for DATA it hex-encodes the whole payload (half of a download's
-        # time). h2 handles every error of a DATA frame inside _receive_data_frame.
-        if frame.__class__ is _DataFrame:
-            frames, events = self._receive_data_frame(frame)
-            self._prepare_for_sending(frames)
-            return events
-        handled: list[Any] = super()._receive_frame(frame)
-        return handled
+        if frame.__class__ is hyperframe.frame.DataFrame:
+            return self.receive_data_frame(frame)
+        events: list[Any] = super()._receive_frame(frame)
+        return events
 
     def _receive_goaway_frame(self, frame: Any) -> tuple[list[Any], list[Any]]:
         event = h2.events.ConnectionTerminated()
@@ -182,6 +189,7 @@ class Http2Connection:
 
     __slots__ = (
         "_flush_due",
+        "_frames",
         "_goaway",
         "_h2",
         "_lent",
@@ -219,6 +227,7 @@ class Http2Connection:
         self._goaway = False
         self._flush_due = False
         self._waiting_drain = False
+        self._frames = FrameSplitter()
         self.idle_since = loop.time()
         # Resolved by the server's first SETTINGS: its stream cap is known from then on.
         self._ready: asyncio.Future[None] = loop.create_future()
@@ -343,8 +352,8 @@ class Http2Connection:
 
     def feed_data(self, data: bytes) -> None:
         try:
-            events = self._h2.receive_data(data)
-        except h2.exceptions.ProtocolError as exc:
+            events = self._receive(data)
+        except (h2.exceptions.ProtocolError, hyperframe.exceptions.HyperframeError) as exc:
             self._fail(exc)
             return
         touched: list[StreamHandler] = []
@@ -357,6 +366,20 @@ class Http2Connection:
         for stream_handler in touched:
             stream_handler.end_of_read()
         self._flush()
+
+    def _receive(self, data: bytes) -> list[Any]:
+        """h2's events for `data`: DATA frames through h2's DATA handler, the rest as bytes."""
+        conn = self._h2
+        events: list[Any] = []
+        for segment in self._frames.feed(data, conn.max_inbound_frame_size):
+            if isinstance(segment, bytes):
+                events += conn.receive_data(segment)
+            else:
+                header, body = segment
+                frame, _ = _parse_frame_header(header)
+                frame.parse_body(body)
+                events += conn.receive_data_frame(frame)
+        return events
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._goaway = True
@@ -469,7 +492,7 @@ class Http2Connection:
         self._h2.reset_stream(stream.stream_id, _PROTOCOL_ERROR)
         stream.handler.deliver_error(exc)
 
-    def _fail(self, exc: h2.exceptions.ProtocolError) -> None:
+    def _fail(self, exc: Exception) -> None:
         """The server broke HTTP/2: h2 queued a GOAWAY; every stream fails, the socket closes."""
         self._goaway = True
         self._flush()

@@ -1,0 +1,83 @@
+"""Cutting a server's HTTP/2 byte stream into whole frames (RFC 9113 4.1), sans-IO.
+
+The HTTP/2 connection hands DATA frames to h2's DATA handler itself and every other
+frame to h2 as bytes: h2's own frame buffer copies its whole input twice more, which on a
+download is most of the work. This module only finds the frame boundaries: bytes in,
+segments out; no `h2` import, no sockets.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = ("FrameSplitter", "Segment")
+
+_HEADER: Final = 9
+_DATA: Final = 0x0
+_HEADER_BLOCK_FRAMES: Final = frozenset({0x1, 0x5, 0x9})  # HEADERS, PUSH_PROMISE, CONTINUATION
+_END_HEADERS: Final = 0x4
+# Whole frames for h2 to read as bytes, or one DATA frame as (its 9-byte header, its body).
+Segment = bytes | tuple[memoryview, memoryview]
+
+
+class FrameSplitter:
+    """Finds whole frames; a frame cut by a read waits for its rest.
+
+    A DATA frame comes out on its own unless it is inside a header block (between a
+    HEADERS or PUSH_PROMISE without END_HEADERS and its last CONTINUATION: h2 must see that
+    error) or longer than `max_data` (h2 must refuse it).
+    """
+
+    __slots__ = ("_in_header_block", "_pending")
+
+    def __init__(self) -> None:
+        self._pending: bytearray | None = None
+        self._in_header_block = False
+
+    def feed(self, data: bytes, max_data: int) -> list[Segment]:
+        """The segments `data` completes, in order."""
+        out: list[Segment] = []
+        view = memoryview(data)
+        pending = self._pending
+        if pending is not None:
+            if len(pending) < _HEADER:
+                take = _HEADER - len(pending)
+                pending += view[:take]
+                view = view[take:]
+            if len(pending) >= _HEADER:
+                total = _HEADER + (pending[0] << 16 | pending[1] << 8 | pending[2])
+                take = total - len(pending)
+                pending += view[:take]
+                view = view[take:]
+                if len(pending) == total:
+                    self._pending = None
+                    self._split(memoryview(bytes(pending)), max_data, out)
+            if self._pending is not None:
+                return out
+        used = self._split(view, max_data, out)
+        if used < len(view):
+            self._pending = bytearray(view[used:])
+        return out
+
+    def _split(self, view: memoryview, max_data: int, out: list[Segment]) -> int:
+        """Append the whole frames at the start of `view`; return how many bytes they took."""
+        end = len(view)
+        pos = start = 0  # `start`: where the pending run of frames for h2 begins
+        while end - pos >= _HEADER:
+            length = view[pos] << 16 | view[pos + 1] << 8 | view[pos + 2]
+            kind = view[pos + 3]
+            after = pos + _HEADER + length
+            if after > end:
+                break
+            if kind == _DATA:
+                if not self._in_header_block and length <= max_data:
+                    if start < pos:
+                        out.append(bytes(view[start:pos]))
+                    out.append((view[pos : pos + _HEADER], view[pos + _HEADER : after]))
+                    start = after
+            elif kind in _HEADER_BLOCK_FRAMES:
+                self._in_header_block = not view[pos + 4] & _END_HEADERS
+            pos = after
+        if start < pos:
+            out.append(bytes(view[start:pos]))
+        return pos

@@ -1,0 +1,97 @@
+"""The HTTP/2 frame splitter, sans-IO: whole, split at every offset, and byte by byte."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from airhttp._h2_frames import FrameSplitter, Segment
+
+_BIG = 2**14
+
+
+def _frame(kind: int, flags: int, stream_id: int, body: bytes) -> bytes:
+    return len(body).to_bytes(3, "big") + bytes([kind, flags]) + stream_id.to_bytes(4, "big") + body
+
+
+SETTINGS = _frame(0x4, 0, 0, b"")
+HEADERS = _frame(0x1, 0x4, 1, b"\x88")
+HEADERS_CUT = _frame(0x1, 0x0, 3, b"\x88")  # no END_HEADERS: a CONTINUATION follows
+CONTINUATION = _frame(0x9, 0x4, 3, b"")
+DATA = _frame(0x0, 0x0, 1, b"abc")
+DATA_END = _frame(0x0, 0x1, 1, b"xyz" * 10)
+DATA_BIG = _frame(0x0, 0x0, 1, b"q" * (_BIG + 1))
+WINDOW = _frame(0x8, 0, 0, (100).to_bytes(4, "big"))
+STREAM = SETTINGS + HEADERS + DATA + WINDOW + DATA_END + HEADERS_CUT + DATA + CONTINUATION
+
+
+def _flat(segments: list[Segment]) -> list[tuple[str, bytes]]:
+    out = []
+    for segment in segments:
+        if isinstance(segment, bytes):
+            out.append(("h2", segment))
+        else:
+            header, body = segment
+            out.append(("data", bytes(header) + bytes(body)))
+    return out
+
+
+def _merge(items: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """Adjacent runs for h2 joined: how reads cut them does not matter to h2."""
+    merged: list[tuple[str, bytes]] = []
+    for kind, data in items:
+        if merged and kind == "h2" and merged[-1][0] == "h2":
+            merged[-1] = ("h2", merged[-1][1] + data)
+        else:
+            merged.append((kind, data))
+    return merged
+
+
+EXPECTED = [
+    ("h2", SETTINGS + HEADERS),
+    ("data", DATA),
+    ("h2", WINDOW),
+    ("data", DATA_END),
+    # Inside a header block a DATA frame is h2's to refuse.
+    ("h2", HEADERS_CUT + DATA + CONTINUATION),
+]
+
+
+def _feed(chunks: list[bytes], max_data: int = _BIG) -> list[tuple[str, bytes]]:
+    splitter = FrameSplitter()
+    items: list[tuple[str, bytes]] = []
+    for chunk in chunks:
+        items += _flat(splitter.feed(chunk, max_data))
+    return _merge(items)
+
+
+def test_whole() -> None:
+    assert _feed([STREAM]) == EXPECTED
+
+
+def test_split_at_every_offset() -> None:
+    for cut in range(len(STREAM) + 1):
+        assert _feed([STREAM[:cut], STREAM[cut:]]) == EXPECTED, cut
+
+
+def test_byte_by_byte() -> None:
+    assert _feed([STREAM[i : i + 1] for i in range(len(STREAM))]) == EXPECTED
+
+
+def test_a_data_frame_over_the_limit_goes_to_h2() -> None:
+    assert _feed([DATA_BIG + DATA]) == [("h2", DATA_BIG), ("data", DATA)]
+
+
+def test_nothing_comes_out_of_a_cut_frame_until_it_is_whole() -> None:
+    splitter = FrameSplitter()
+    assert splitter.feed(DATA[:5], _BIG) == []
+    assert splitter.feed(DATA[5:-1], _BIG) == []
+    assert _flat(splitter.feed(DATA[-1:] + WINDOW[:2], _BIG)) == [("data", DATA)]
+    assert _flat(splitter.feed(WINDOW[2:], _BIG)) == [("h2", WINDOW)]
+
+
+@given(cuts=st.lists(st.integers(min_value=0, max_value=len(STREAM)), max_size=12))
+def test_random_cuts(cuts: list[int]) -> None:
+    points = sorted(set(cuts))
+    chunks = [STREAM[a:b] for a, b in zip([0, *points], [*points, len(STREAM)], strict=True)]
+    assert _feed(chunks) == EXPECTED
