@@ -95,3 +95,14 @@ def test_decoder_memory_never_skips_a_table_insertion() -> None:
     reference, decoder = hpack.Decoder(), CachingDecoder()
     for block in (inserting, inserting, older_entry):
         assert decoder.decode(block, raw=True) == reference.decode(block, raw=True)
+
+
+def test_encoder_memory_knows_the_table_size() -> None:
+    """A literal that stored nothing in a table of size 0 stores its field in a larger one."""
+    plain, caching = hpack.Encoder(), CachingEncoder()
+    field = [(b"server", b"200")]
+    steps = [(0, field), (None, field), (64, [(b":status", b"200")]), (None, field), (None, field)]
+    for size, fields in steps:
+        if size is not None:
+            plain.header_table_size = caching.header_table_size = size
+        assert caching.encode(fields) == plain.encode(fields)

@@ -118,13 +118,15 @@ class CachingEncoder(hpack.Encoder):
 
     def __init__(self) -> None:
         super().__init__()
-        self._blocks: dict[tuple[Any, ...], tuple[bytes, tuple[int, object]]] = {}
+        self._blocks: dict[tuple[Any, ...], tuple[bytes, tuple[int, int, object]]] = {}
 
-    def _table_state(self) -> tuple[int, object]:
+    def _table_state(self) -> tuple[int, int, object]:
         # Entries are only added at the front and evicted at the back: the length and
-        # the newest entry (by identity) tell whether anything changed.
-        entries = self.header_table.dynamic_entries
-        return len(entries), entries[0] if entries else None
+        # the newest entry (by identity) tell whether anything changed; the size, whether
+        # a field that was not stored would be now.
+        table = self.header_table
+        entries = table.dynamic_entries
+        return table.maxsize, len(entries), entries[0] if entries else None
 
     def encode(self, headers: Any, huffman: bool = True) -> bytes:
         if not huffman or self.header_table.resized or isinstance(headers, dict):
@@ -134,11 +136,11 @@ class CachingEncoder(hpack.Encoder):
         known = self._blocks.get(key)
         if known is not None:
             block, then = known
-            if then[0] == state[0] and then[1] is state[1]:
+            if then[:2] == state[:2] and then[2] is state[2]:
                 return block
         block = super().encode(key, huffman)
         after = self._table_state()
-        if after[0] == state[0] and after[1] is state[1] and len(block) <= _MAX_BLOCK_SIZE:
+        if after[:2] == state[:2] and after[2] is state[2] and len(block) <= _MAX_BLOCK_SIZE:
             if len(self._blocks) >= _MAX_BLOCKS:
                 self._blocks.clear()
             self._blocks[key] = (block, after)
