@@ -23,7 +23,7 @@ def _pair() -> tuple[h2.connection.H2Connection, list[h2.connection.H2Connection
     server = h2.connection.H2Connection(
         h2.config.H2Configuration(client_side=False, header_encoding=None)
     )
-    clients = [h2.connection.H2Connection(config=_CONFIG), _ClientState(config=_CONFIG)]
+    clients = [h2.connection.H2Connection(config=_CONFIG), _ClientState(_CONFIG, lambda: 0)]
     server.initiate_connection()
     for client in clients:
         client.initiate_connection()

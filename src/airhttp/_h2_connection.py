@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Final
 
 import h2.config
@@ -22,7 +23,7 @@ import hyperframe.exceptions
 import hyperframe.frame
 
 from ._h2_frames import FrameSplitter
-from ._h2_head import RawHeaders, response_head, trailer_fields
+from ._h2_head import RawHeaders, ResponseHeads, trailer_fields
 from ._h2_hpack import CachingDecoder, CachingEncoder
 from .client_exceptions import ClientConnectionResetError, ServerDisconnectedError
 from .client_proto import ResponseHandler, StreamHandler
@@ -57,6 +58,8 @@ _CONFIG: Final = h2.config.H2Configuration(
     normalize_inbound_headers=False,
 )
 _parse_frame_header: Final = hyperframe.frame.Frame.parse_frame_header
+# How often h2 may walk its streams to count them (see _ClientState.open_outbound_streams).
+_RECOUNT: Final = 64
 _CANCEL: Final = h2.errors.ErrorCodes.CANCEL
 _PROTOCOL_ERROR: Final = h2.errors.ErrorCodes.PROTOCOL_ERROR
 
@@ -68,6 +71,26 @@ class _ClientState(h2.connection.H2Connection):
     last stream id would raise ProtocolError (python-hyper/h2#1199); RFC 9113 6.8 lets
     them finish. Http2Connection itself stops opening streams and fails the others.
     """
+
+    def __init__(self, config: h2.config.H2Configuration, sent: Callable[[], int]) -> None:
+        super().__init__(config=config)
+        self._sent = sent
+        self._until_recount = 0
+
+    @property
+    def open_outbound_streams(self) -> int:
+        """What h2 checks the server's stream cap against, before each new stream.
+
+        h2 finds it by walking every stream it holds (and forgets closed ones on the way):
+        with many in flight that walk was the biggest cost of a request. Between walks,
+        every _RECOUNT new streams, the count is Http2Connection's streams sent and not
+        yet released: never below h2's, and within the cap Http2Connection keeps.
+        """
+        self._until_recount -= 1
+        if self._until_recount <= 0:
+            self._until_recount = _RECOUNT
+            return max(super().open_outbound_streams, self._sent())
+        return self._sent()
 
     def receive_data_frame(self, frame: Any) -> list[Any]:
         """What h2's receive_data does for one parsed DATA frame, without its trace line:
@@ -192,6 +215,7 @@ class Http2Connection:
         "_frames",
         "_goaway",
         "_h2",
+        "_heads",
         "_lent",
         "_loop",
         "_protocol",
@@ -204,7 +228,7 @@ class Http2Connection:
     def __init__(self, protocol: ResponseHandler, loop: asyncio.AbstractEventLoop) -> None:
         self._protocol = protocol
         self._loop = loop
-        self._h2 = conn = _ClientState(config=_CONFIG)
+        self._h2 = conn = _ClientState(_CONFIG, self._sent_streams)
         conn.local_settings = h2.settings.Settings(
             client=True,
             initial_values={
@@ -228,11 +252,15 @@ class Http2Connection:
         self._flush_due = False
         self._waiting_drain = False
         self._frames = FrameSplitter()
+        self._heads = ResponseHeads()
         self.idle_since = loop.time()
         # Resolved by the server's first SETTINGS: its stream cap is known from then on.
         self._ready: asyncio.Future[None] = loop.create_future()
         protocol.hand_over(self, self)
         self._flush()
+
+    def _sent_streams(self) -> int:
+        return len(self._streams)
 
     async def ready(self) -> None:
         """Return once the server's SETTINGS arrived; raise if the connection failed first."""
@@ -403,9 +431,7 @@ class Http2Connection:
         handler = stream.handler
         max_field_size, max_headers = handler.limits
         try:
-            message = response_head(
-                event.headers, max_field_size=max_field_size, max_headers=max_headers
-            )
+            message = self._heads.head(event.headers, max_field_size, max_headers)
         except HttpProcessingError as exc:
             self._refuse(stream, exc)
             return None

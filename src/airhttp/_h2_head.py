@@ -11,7 +11,7 @@ from __future__ import annotations
 import http
 import re
 from collections.abc import Iterable, Mapping
-from typing import Final
+from typing import Any, Final
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
@@ -23,6 +23,7 @@ from .http_exceptions import BadHttpMessage, InvalidHeader, LineTooLong
 __all__ = (
     "HttpVersion20",
     "RawHeaders",
+    "ResponseHeads",
     "request_fields",
     "response_head",
     "trailer_fields",
@@ -46,6 +47,8 @@ _NAME: Final = re.compile(rb"[!#$%&'*+\-.^_`|~0-9a-z]+")
 _BAD_VALUE: Final = re.compile(rb"[\x00\r\n]|^[ \t]|[ \t]$")
 _COMPRESSIONS: Final = {name: name for name in ("gzip", "deflate", "br", "zstd")}
 _REASONS: Final = {status.value: status.phrase for status in http.HTTPStatus}
+# How many distinct response blocks a connection remembers (see ResponseHeads).
+_HEADS_KEPT: Final = 8
 
 
 def request_fields(
@@ -105,6 +108,43 @@ def _regular_fields(
             raise BadHttpMessage("Too many headers received")
         add(_decode(name), _decode(value))
     return out
+
+
+class ResponseHeads:
+    """`response_head` for one connection, remembering the last few distinct blocks.
+
+    A server answers with the same fields again and again (as the HTTP/1.1 parser finds,
+    which remembers heads the same way): a block seen before, under the same limits, is
+    not checked and decoded again; every response still gets a message of its own.
+    """
+
+    __slots__ = ("_seen",)
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[Any, ...], tuple[RawResponseMessage, tuple[int, int]]] = {}
+
+    def head(self, fields: RawHeaders, max_field_size: int, max_headers: int) -> RawResponseMessage:
+        key = tuple(fields)
+        limits = (max_field_size, max_headers)
+        seen = self._seen.get(key)
+        if seen is not None and seen[1] == limits:
+            known = seen[0]
+        else:
+            known = response_head(fields, max_field_size=max_field_size, max_headers=max_headers)
+            if len(self._seen) >= _HEADS_KEPT:
+                self._seen.clear()
+            self._seen[key] = (known, limits)
+        return RawResponseMessage(
+            HttpVersion20,
+            known.code,
+            known.reason,
+            known.headers,
+            False,
+            known.compression,
+            False,
+            False,
+            known.content_length,
+        )
 
 
 def response_head(
