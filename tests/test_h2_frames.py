@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from airhttp._h2_frames import FrameSplitter, Segment
+from airhttp._h2_frames import FrameSplitter, FrameTooLarge, Segment
 
 _BIG = 2**14
 
@@ -78,8 +79,18 @@ def test_byte_by_byte() -> None:
     assert _feed([STREAM[i : i + 1] for i in range(len(STREAM))]) == EXPECTED
 
 
-def test_a_data_frame_over_the_limit_goes_to_h2() -> None:
-    assert _feed([DATA_BIG + DATA]) == [("h2", DATA_BIG), ("data", DATA)]
+def test_a_frame_over_the_limit_is_refused_from_its_header() -> None:
+    for kind in (0x0, 0x1):  # DATA, HEADERS
+        splitter = FrameSplitter()
+        splitter.feed(HEADERS, _BIG)
+        with pytest.raises(FrameTooLarge, match=f"{_BIG + 1} bytes"):
+            splitter.feed(_frame(kind, 0, 1, b"q" * (_BIG + 1))[:9], _BIG)
+    with pytest.raises(FrameTooLarge):  # an HTTP/1.1 answer read as a frame header
+        FrameSplitter().feed(b"HTTP/1.1 400 Bad Request\r\n", _BIG)
+    splitter = FrameSplitter()
+    splitter.feed(DATA_BIG[:4], _BIG)  # the header completes in the next read
+    with pytest.raises(FrameTooLarge):
+        splitter.feed(DATA_BIG[4:12], _BIG)
 
 
 def test_nothing_comes_out_of_a_cut_frame_until_it_is_whole() -> None:

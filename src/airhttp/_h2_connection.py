@@ -9,6 +9,7 @@ control windows. Imported only by a connector asked for HTTP/2: the `http2` extr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Final
@@ -22,7 +23,7 @@ import h2.settings
 import hyperframe.exceptions
 import hyperframe.frame
 
-from ._h2_frames import FrameSplitter
+from ._h2_frames import FrameSplitter, FrameTooLarge
 from ._h2_head import RawHeaders, ResponseHeads, trailer_fields
 from ._h2_hpack import CachingDecoder, CachingEncoder
 from .client_exceptions import ClientConnectionResetError, ServerDisconnectedError
@@ -363,8 +364,7 @@ class Http2Connection:
         stream_id = stream.stream_id
         ended = stream.ended_in and stream.ended_out
         if stream_id and not ended and self._protocol.transport is not None:
-            self._h2.reset_stream(stream_id, _CANCEL)
-            self._schedule_flush()
+            self._reset(stream_id, _CANCEL)
         handler = stream.handler
         if handler.writing_paused:
             handler.resume_writing()
@@ -381,7 +381,11 @@ class Http2Connection:
     def feed_data(self, data: bytes) -> None:
         try:
             events = self._receive(data)
-        except (h2.exceptions.ProtocolError, hyperframe.exceptions.HyperframeError) as exc:
+        except (
+            h2.exceptions.ProtocolError,
+            hyperframe.exceptions.HyperframeError,
+            FrameTooLarge,
+        ) as exc:
             self._fail(exc)
             return
         touched: list[StreamHandler] = []
@@ -479,7 +483,14 @@ class Http2Connection:
         stream.closing = True
         stream.out.clear()
         stream.out_size = 0
-        stream.handler.deliver_error(_reset_error(event.stream_id, event.error_code or 0))
+        handler = stream.handler
+        if stream.ended_in:
+            # After a complete response the reset only stops the upload (RFC 9113 8.1:
+            # NO_ERROR asks exactly that); the response stands.
+            if handler.writing_paused:
+                handler.resume_writing()
+            return stream
+        handler.deliver_error(_reset_error(event.stream_id, event.error_code or 0))
         return stream
 
     def _on_window(self, event: h2.events.WindowUpdated) -> None:
@@ -515,12 +526,22 @@ class Http2Connection:
     def _refuse(self, stream: _Stream, exc: HttpProcessingError) -> None:
         """A malformed response on one stream (RFC 9113 8.1.1): reset it and fail it."""
         stream.closing = True
-        self._h2.reset_stream(stream.stream_id, _PROTOCOL_ERROR)
+        self._reset(stream.stream_id, _PROTOCOL_ERROR)
         stream.handler.deliver_error(exc)
 
+    def _reset(self, stream_id: int, code: h2.errors.ErrorCodes) -> None:
+        # h2 takes a whole read before we see its events: the stream may have ended in
+        # that read already, and then there is nothing left to reset.
+        with contextlib.suppress(h2.exceptions.StreamClosedError):
+            self._h2.reset_stream(stream_id, code)
+        self._schedule_flush()
+
     def _fail(self, exc: Exception) -> None:
-        """The server broke HTTP/2: h2 queued a GOAWAY; every stream fails, the socket closes."""
+        """The server broke HTTP/2: a GOAWAY says why, every stream fails, the socket closes."""
         self._goaway = True
+        # h2 sent its GOAWAY already for what it found itself; not for the frames we cut.
+        with contextlib.suppress(h2.exceptions.ProtocolError):
+            self._h2.close_connection(getattr(exc, "error_code", _PROTOCOL_ERROR))
         self._flush()
         error = BadHttpMessage(f"HTTP/2 protocol error: {exc}")
         if not self._ready.done():

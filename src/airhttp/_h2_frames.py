@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ("FrameSplitter", "Segment")
+__all__ = ("FrameSplitter", "FrameTooLarge", "Segment")
 
 _HEADER: Final = 9
 _DATA: Final = 0x0
@@ -20,12 +20,25 @@ _END_HEADERS: Final = 0x4
 Segment = bytes | tuple[memoryview, memoryview]
 
 
+class FrameTooLarge(Exception):
+    """A frame header announces more than SETTINGS_MAX_FRAME_SIZE allows (RFC 9113 4.2).
+
+    Refused as soon as the header is in: waiting for such a frame (an HTTP/1.1 answer read
+    as a frame header announces megabytes) would hang the connection.
+    """
+
+    error_code = 0x6  # FRAME_SIZE_ERROR
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(f"Frame of {length} bytes, more than the {limit} allowed")
+
+
 class FrameSplitter:
     """Finds whole frames; a frame cut by a read waits for its rest.
 
     A DATA frame comes out on its own unless it is inside a header block (between a
     HEADERS or PUSH_PROMISE without END_HEADERS and its last CONTINUATION: h2 must see that
-    error) or longer than `max_data` (h2 must refuse it).
+    error). A frame longer than `max_frame` raises FrameTooLarge.
     """
 
     __slots__ = ("_in_header_block", "_pending")
@@ -34,7 +47,7 @@ class FrameSplitter:
         self._pending: bytearray | None = None
         self._in_header_block = False
 
-    def feed(self, data: bytes, max_data: int) -> list[Segment]:
+    def feed(self, data: bytes, max_frame: int) -> list[Segment]:
         """The segments `data` completes, in order."""
         out: list[Segment] = []
         view = memoryview(data)
@@ -45,32 +58,37 @@ class FrameSplitter:
                 pending += view[:take]
                 view = view[take:]
             if len(pending) >= _HEADER:
-                total = _HEADER + (pending[0] << 16 | pending[1] << 8 | pending[2])
+                length = pending[0] << 16 | pending[1] << 8 | pending[2]
+                if length > max_frame:
+                    raise FrameTooLarge(length, max_frame)
+                total = _HEADER + length
                 take = total - len(pending)
                 pending += view[:take]
                 view = view[take:]
                 if len(pending) == total:
                     self._pending = None
-                    self._split(memoryview(bytes(pending)), max_data, out)
+                    self._split(memoryview(bytes(pending)), max_frame, out)
             if self._pending is not None:
                 return out
-        used = self._split(view, max_data, out)
+        used = self._split(view, max_frame, out)
         if used < len(view):
             self._pending = bytearray(view[used:])
         return out
 
-    def _split(self, view: memoryview, max_data: int, out: list[Segment]) -> int:
+    def _split(self, view: memoryview, max_frame: int, out: list[Segment]) -> int:
         """Append the whole frames at the start of `view`; return how many bytes they took."""
         end = len(view)
         pos = start = 0  # `start`: where the pending run of frames for h2 begins
-        while end - pos >= _HEADER:
+        while end - pos >= _HEADER:  # each header is judged before its frame is whole
             length = view[pos] << 16 | view[pos + 1] << 8 | view[pos + 2]
+            if length > max_frame:
+                raise FrameTooLarge(length, max_frame)
             kind = view[pos + 3]
             after = pos + _HEADER + length
             if after > end:
                 break
             if kind == _DATA:
-                if not self._in_header_block and length <= max_data:
+                if not self._in_header_block:
                     if start < pos:
                         out.append(bytes(view[start:pos]))
                     out.append((view[pos : pos + _HEADER], view[pos + _HEADER : after]))
