@@ -28,7 +28,7 @@ from ._h2_head import RawHeaders, ResponseHeads, trailer_fields
 from ._h2_hpack import CachingDecoder, CachingEncoder
 from .client_exceptions import ClientConnectionResetError, ServerDisconnectedError
 from .client_proto import ResponseHandler, StreamHandler
-from .http_exceptions import BadHttpMessage, HttpProcessingError
+from .http_exceptions import BadHttpMessage, ContentLengthError, HttpProcessingError
 
 __all__ = ("Http2Connection",)
 
@@ -98,7 +98,14 @@ class _ClientState(h2.connection.H2Connection):
         that formats every frame received, and for DATA it hex-encodes the whole payload
         (half of a download's time). h2 handles every error of a DATA frame inside
         _receive_data_frame."""
-        frames, events = self._receive_data_frame(frame)
+        try:
+            frames, events = self._receive_data_frame(frame)
+        except h2.exceptions.InvalidBodyLengthError as exc:
+            # A stream error (RFC 9113 8.1.1), not the connection's, as h2 would make it.
+            with contextlib.suppress(h2.exceptions.StreamClosedError):
+                self.reset_stream(frame.stream_id, _PROTOCOL_ERROR)
+            self.acknowledge_received_data(frame.flow_controlled_length, frame.stream_id)
+            return [_BadBodyLength(frame.stream_id, str(exc))]
         self._prepare_for_sending(frames)
         return events
 
@@ -117,6 +124,16 @@ class _ClientState(h2.connection.H2Connection):
         event.last_stream_id = frame.last_stream_id
         event.additional_data = frame.additional_data or None
         return [], [event]
+
+
+class _BadBodyLength:
+    """Our event: a stream's DATA disagree with its Content-Length (h2 raised)."""
+
+    __slots__ = ("message", "stream_id")
+
+    def __init__(self, stream_id: int, message: str) -> None:
+        self.stream_id = stream_id
+        self.message = message
 
 
 def _reset_error(stream_id: int, code: int) -> ServerDisconnectedError:
@@ -295,6 +312,9 @@ class Http2Connection:
         if stream is None:
             return
         self.close_stream(stream)
+        if stream.held and self._protocol.transport is not None:
+            self._acknowledge_held(stream)
+            self._schedule_flush()
         self._streams.pop(stream.stream_id, None)
         if not self._lent:
             self.idle_since = self._loop.time()
@@ -314,8 +334,11 @@ class Http2Connection:
             # Going away (or gone): the request was not sent; it may go on a new connection.
             raise ServerDisconnectedError("HTTP/2 connection is going away")
         conn = self._h2
-        stream_id = conn.get_next_available_stream_id()
-        conn.send_headers(stream_id, fields, end_stream=end_stream)
+        try:
+            stream_id = conn.get_next_available_stream_id()
+            conn.send_headers(stream_id, fields, end_stream=end_stream)
+        except h2.exceptions.ProtocolError as exc:  # e.g. the server lowered its stream cap
+            raise ServerDisconnectedError(f"HTTP/2 stream refused: {exc!r}") from exc
         stream.stream_id = stream_id
         stream.end_asked = stream.ended_out = end_stream
         self._streams[stream_id] = stream
@@ -344,10 +367,19 @@ class Http2Connection:
                 out.appendleft(chunk[window:])
                 chunk = chunk[:window]
             stream.out_size -= len(chunk)
-            conn.send_data(stream_id, chunk)
+            try:
+                conn.send_data(stream_id, chunk)
+            except h2.exceptions.StreamClosedError:
+                # Reset in the read being handled: its event, still to come, tells why.
+                out.clear()
+                stream.out_size = 0
+                if stream.handler.writing_paused:
+                    stream.handler.resume_writing()
+                return
         if not out and stream.end_asked and not stream.ended_out:
             stream.ended_out = True
-            conn.end_stream(stream_id)
+            with contextlib.suppress(h2.exceptions.StreamClosedError):
+                conn.end_stream(stream_id)
         if out and self._protocol.writing_paused:
             self._wait_for_socket()
         if stream.out_size <= _SEND_HIGH_WATER // 4 and stream.handler.writing_paused:
@@ -358,23 +390,31 @@ class Http2Connection:
         """Stop the stream: reset it unless both sides ended it (or the server reset it)."""
         if stream.closing:
             return
-        stream.closing = True
-        stream.out.clear()
-        stream.out_size = 0
+        self._stop_upload(stream)
         stream_id = stream.stream_id
         ended = stream.ended_in and stream.ended_out
         if stream_id and not ended and self._protocol.transport is not None:
             self._reset(stream_id, _CANCEL)
+
+    def _stop_upload(self, stream: _Stream) -> None:
+        """Nothing more goes out on `stream`: drop what waits, let a waiting writer fail."""
+        stream.closing = True
+        stream.out.clear()
+        stream.out_size = 0
         handler = stream.handler
         if handler.writing_paused:
             handler.resume_writing()
 
     def acknowledge(self, stream: _Stream) -> None:
-        held = stream.held
-        if held and stream.stream_id and self._protocol.transport is not None:
-            stream.held = 0
-            self._h2.acknowledge_received_data(held, stream.stream_id)
+        """The reader took data again: what it held back may come now."""
+        if stream.held and self._protocol.transport is not None:
+            self._acknowledge_held(stream)
             self._schedule_flush()
+
+    def _acknowledge_held(self, stream: _Stream) -> None:
+        # Also for a stream that ended or was reset: the connection's window counts it.
+        held, stream.held = stream.held, 0
+        self._h2.acknowledge_received_data(held, stream.stream_id)
 
     # --- the socket's side (the _interfaces.UpgradeSink protocol) --------------------------
 
@@ -388,15 +428,17 @@ class Http2Connection:
         ) as exc:
             self._fail(exc)
             return
-        touched: list[StreamHandler] = []
+        touched: list[_Stream] = []
         for event in events:
             handler = _HANDLERS.get(type(event))
             if handler is not None:
                 stream = handler(self, event)
                 if stream is not None:
-                    touched.append(stream.handler)
-        for stream_handler in touched:
-            stream_handler.end_of_read()
+                    touched.append(stream)
+        for stream in touched:
+            stream.handler.end_of_read()
+            if stream.held and (not stream.paused_in or stream.closing):
+                self._acknowledge_held(stream)
         self._flush()
 
     def _receive(self, data: bytes) -> list[Any]:
@@ -458,13 +500,12 @@ class Http2Connection:
         stream_id = event.stream_id
         size = event.flow_controlled_length or 0
         stream = self._stream(stream_id)
-        if stream is None or not stream.paused_in:
-            if size:
-                self._h2.acknowledge_received_data(size, stream_id)
-        else:
-            stream.held += size
         if stream is None:
+            if size:  # a stream we stopped: the connection's window still counts it
+                self._h2.acknowledge_received_data(size, stream_id)
             return None
+        # Acknowledged once per read (feed_data), unless the reader is full by then.
+        stream.held += size
         stream.handler.deliver_data(event.data or b"")
         return stream
 
@@ -480,17 +521,19 @@ class Http2Connection:
         stream = self._stream(event.stream_id)
         if stream is None:
             return None
-        stream.closing = True
-        stream.out.clear()
-        stream.out_size = 0
-        handler = stream.handler
-        if stream.ended_in:
+        self._stop_upload(stream)
+        if not stream.ended_in:
             # After a complete response the reset only stops the upload (RFC 9113 8.1:
             # NO_ERROR asks exactly that); the response stands.
-            if handler.writing_paused:
-                handler.resume_writing()
-            return stream
-        handler.deliver_error(_reset_error(event.stream_id, event.error_code or 0))
+            stream.handler.deliver_error(_reset_error(event.stream_id, event.error_code or 0))
+        return stream
+
+    def _on_bad_length(self, event: _BadBodyLength) -> _Stream | None:
+        stream = self._stream(event.stream_id)
+        if stream is None:
+            return None
+        stream.closing = True  # h2 reset it already
+        stream.handler.deliver_error(ContentLengthError(event.message))
         return stream
 
     def _on_window(self, event: h2.events.WindowUpdated) -> None:
@@ -593,4 +636,5 @@ _HANDLERS: Final[dict[type, Any]] = {
     h2.events.WindowUpdated: Http2Connection._on_window,
     h2.events.RemoteSettingsChanged: Http2Connection._on_settings,
     h2.events.ConnectionTerminated: Http2Connection._on_goaway,
+    _BadBodyLength: Http2Connection._on_bad_length,
 }

@@ -66,8 +66,9 @@ class FrameSplitter:
                 pending += view[:take]
                 view = view[take:]
                 if len(pending) == total:
+                    # Never grown again: the segments may keep views of it.
                     self._pending = None
-                    self._split(memoryview(bytes(pending)), max_frame, out)
+                    self._split(memoryview(pending), max_frame, out)
             if self._pending is not None:
                 return out
         used = self._split(view, max_frame, out)

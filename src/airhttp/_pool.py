@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 from . import hdrs
 from ._reqrep_types import ConnectionKey
 from ._tls_closing import ClosingTLS
+from ._turns import Turns
 from .client_exceptions import ClientConnectionError
 from .client_proto import ResponseHandler
 
@@ -47,6 +48,8 @@ SSL_SHUTDOWN_DEPRECATED: Final = (
     "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0"
 )
 _CONNECTOR_CLOSED: Final = "Connector is closed."
+# Origins remembered as answering HTTP/1.1 to an h2 offer, at most (then forgotten).
+_HTTP11_ONLY_KEPT: Final = 1024
 
 
 class Connection:
@@ -89,8 +92,11 @@ class Connection:
         loop = self._loop
         if loop.is_closed():
             return
-        self._give_back(protocol, should_close=True)
+        self._drop(protocol)
         loop.call_exception_handler({"client_connection": self, "message": "Unclosed connection"})
+
+    def _drop(self, protocol: ResponseHandler) -> None:
+        self._connector._release(self._key, protocol, should_close=True)
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -136,7 +142,7 @@ class Connection:
         protocol = self._protocol
         if protocol is not None:
             self._protocol = None
-            self._give_back(protocol, should_close=True)
+            self._connector._release(self._key, protocol, should_close=True)
 
     def release(self) -> None:
         """Return the connection to the pool (or close it if it cannot be reused)."""
@@ -144,10 +150,7 @@ class Connection:
         protocol = self._protocol
         if protocol is not None:
             self._protocol = None
-            self._give_back(protocol, should_close=False)
-
-    def _give_back(self, protocol: ResponseHandler, *, should_close: bool) -> None:
-        self._connector._release(self._key, protocol, should_close=should_close)
+            self._connector._release(self._key, protocol)
 
 
 class StreamConnection(Connection):
@@ -173,9 +176,24 @@ class StreamConnection(Connection):
     def __repr__(self) -> str:
         return f"StreamConnection<{self._key}>"
 
-    def _give_back(self, protocol: ResponseHandler, *, should_close: bool) -> None:
-        if should_close:
-            protocol.close()
+    def close(self) -> None:
+        """Reset the stream (unless it ended) and free it; the connection goes on."""
+        self._notify_release()
+        stream = self._protocol
+        if stream is not None:
+            self._protocol = None
+            self._drop(stream)
+
+    def release(self) -> None:
+        """Free the stream for the next request on its connection."""
+        self._notify_release()
+        stream = self._protocol
+        if stream is not None:
+            self._protocol = None
+            self._connector._release_stream(self._key, self._shared, stream)
+
+    def _drop(self, protocol: ResponseHandler) -> None:
+        protocol.close()
         self._connector._release_stream(self._key, self._shared, protocol)
 
 
@@ -256,8 +274,8 @@ class BaseConnector:
         # is lent), requests queued for a stream, and connections being opened that may
         # turn out to be HTTP/2 (the same origin's other requests wait for them).
         self._shared: dict[ConnectionKey, list[ResponseHandler]] = {}
-        self._stream_waiters: dict[ConnectionKey, deque[asyncio.Future[None]]] = {}
-        self._opening: dict[ConnectionKey, asyncio.Future[None]] = {}
+        self._stream_turns = Turns(self._loop)
+        self._opening: dict[ConnectionKey, asyncio.Future[bool]] = {}
         self._http11_only: set[ConnectionKey] = set()
 
     def __del__(self, _warnings: Any = warnings) -> None:
@@ -330,10 +348,10 @@ class BaseConnector:
             p for shared in self._shared.values() for p in shared if p not in protocols
         )
         self._shared.clear()
-        stream_waiters = [w for queue in self._stream_waiters.values() for w in queue]
-        for opening in (*self._opening.values(), *stream_waiters):
+        self._stream_turns.wake_all()
+        for opening in self._opening.values():
             if not opening.done():
-                opening.set_result(None)
+                opening.set_result(False)
         for proto in protocols:
             if abort:
                 proto.abort()
@@ -432,25 +450,37 @@ class BaseConnector:
         key = req.connection_key
         if self._closed:
             raise ClientConnectionError(_CONNECTOR_CLOSED)
-        if key not in self._http11_only and self._may_multiplex(req):
-            conn, lead = await self._wait_for_stream(key)
-            if conn is not None:
-                return conn
-            if not lead:
-                return await self._lend_new(key, req, traces, timeout)
-            opening = self._opening[key] = self._loop.create_future()
-            try:
-                conn = await self._lend_new(key, req, traces, timeout)
-            finally:
-                del self._opening[key]
-                if not opening.done():
-                    opening.set_result(None)
-                self._wake_stream_waiters(key, everyone=True)
-            if not isinstance(conn, StreamConnection):
-                # The server chose HTTP/1.1: its requests need not wait for one another.
-                self._http11_only.add(key)
+        streams = hdrs.UPGRADE not in req.headers
+        if not streams or key in self._http11_only or not self._may_multiplex(req):
+            return await self._lend_new(key, req, traces, timeout, streams)
+        conn, lead = await self._wait_for_stream(key)
+        if conn is not None:
             return conn
-        return await self._lend_new(key, req, traces, timeout)
+        if self._closed:
+            raise ClientConnectionError(_CONNECTOR_CLOSED)
+        if not lead:
+            return await self._lend_new(key, req, traces, timeout, streams)
+        # The origin's other requests wait for this one. True tells them it failed or
+        # chose HTTP/1.1 (each then opens its own); cancelled, the next of them leads.
+        opening = self._opening[key] = self._loop.create_future()
+        scatter = False
+        try:
+            conn = await self._lend_new(key, req, traces, timeout, streams)
+            scatter = not isinstance(conn, StreamConnection)
+        except Exception:
+            scatter = True
+            raise
+        finally:
+            del self._opening[key]
+            if not opening.done():
+                opening.set_result(scatter)
+            self._stream_turns.wake(key, everyone=True)
+        if not isinstance(conn, StreamConnection):
+            # The server chose HTTP/1.1: its requests need not wait for one another.
+            if len(self._http11_only) >= _HTTP11_ONLY_KEPT:
+                self._http11_only.clear()
+            self._http11_only.add(key)
+        return conn
 
     async def _lend_new(
         self,
@@ -458,6 +488,7 @@ class BaseConnector:
         req: OutgoingRequest,
         traces: Sequence[TraceHooks],
         timeout: ClientTimeout,
+        streams: bool = True,
     ) -> Connection:
         if self._available_connections(key) > 0:
             holder = _SlotHolder()
@@ -469,7 +500,11 @@ class BaseConnector:
         # Swapping the promised slot for an idle connection is synchronous:
         # nobody can take the slot in between.
         self._release_slot(key, holder, wake=False)
-        conn = self.take_idle(key)
+        # A slot won after a wait may go to a stream of a shared connection that has
+        # room, ahead of requests queued for one: better than a second connection.
+        conn = self._take_stream(key, queued=True) if streams and self._shared else None
+        if conn is None:
+            conn = self.take_idle(key, streams)
         if conn is None:
             self._acquire_slot(key, holder)
             return await self._open(key, holder, req, traces, timeout)
@@ -696,7 +731,7 @@ class BaseConnector:
         A request that did not queue yields to those queued first (FIFO).
         """
         shared = self._shared.get(key)
-        if not shared or (not queued and self._stream_waiters.get(key)):
+        if not shared or (not queued and self._stream_turns.waiting(key)):
             return None
         for proto in list(shared):
             mux = proto.multiplexer
@@ -707,58 +742,43 @@ class BaseConnector:
                 continue
             if not mux.active_streams:
                 if self._available_connections(key) <= 0:
-                    return None
+                    continue  # an idle one needs a slot; one in use may still have room
                 self._acquire_slot(key, proto)
             return StreamConnection(self, key, mux.open_stream(), proto, self._loop)
         return None
 
     async def _wait_for_stream(self, key: ConnectionKey) -> tuple[Connection | None, bool]:
         """A stream for `key` once one is free; else (None, lead): the caller opens a
-        connection, one the origin's other requests wait for when `lead` is True (none
-        was tried since this request came; after a failed or HTTP/1.1 one they do not)."""
-        queued = waited = False
+        connection, one the origin's other requests wait for when `lead` is True (not
+        after an opening that failed or chose HTTP/1.1: then each opens its own)."""
+        queued = scattered = False
         while True:
             conn = self._take_stream(key, queued=queued)
             if conn is not None or self._closed:
                 return conn, False
             opening = self._opening.get(key)
             if opening is not None:
-                await asyncio.shield(opening)
-                waited = True
+                if await asyncio.shield(opening):
+                    scattered = True
                 continue
-            usable = [mux for mux in self._multiplexers(key) if mux.usable]
+            # A connection that has no stream lent and can open none (a server allowing
+            # none) is no reason to wait.
+            usable = [
+                mux
+                for mux in self._multiplexers(key)
+                if mux.usable and (mux.active_streams or mux.can_open_stream())
+            ]
             if not usable:
-                return None, not waited
+                return None, not scattered
             if any(mux.can_open_stream() for mux in usable) and (
-                queued or not self._stream_waiters.get(key)
+                queued or not self._stream_turns.waiting(key)
             ):
                 return None, False  # a stream is free; only the pool's limits hold it back
-            waiter: asyncio.Future[None] = self._loop.create_future()
-            queue = self._stream_waiters.setdefault(key, deque())
-            queue.append(waiter)
-            try:
-                await waiter
-            except BaseException:
-                if waiter.done() and not waiter.cancelled():
-                    self._wake_stream_waiters(key, everyone=False)  # pass the turn on
-                raise
-            finally:
-                if waiter in queue:
-                    queue.remove(waiter)
-                if not queue:
-                    self._stream_waiters.pop(key, None)
+            await self._stream_turns.wait(key)
             queued = True
 
     def _multiplexers(self, key: ConnectionKey) -> list[Multiplexer]:
         return [p.multiplexer for p in self._shared.get(key, ()) if p.multiplexer is not None]
-
-    def _wake_stream_waiters(self, key: ConnectionKey, everyone: bool) -> None:
-        """Let the first queued request (or all of them) look for a stream again."""
-        for waiter in self._stream_waiters.get(key, ()):
-            if not waiter.done():
-                waiter.set_result(None)
-                if not everyone:
-                    return
 
     def _release_stream(
         self, key: ConnectionKey, proto: ResponseHandler, stream: ResponseHandler
@@ -767,16 +787,13 @@ class BaseConnector:
         mux = proto.multiplexer
         assert mux is not None
         mux.release_stream(stream)
+        self._stream_turns.wake(key)
         if not mux.active_streams and not self._closed:
-            self._release_slot(key, proto, wake=False)
+            self._release_slot(key, proto)  # wakes requests waiting for a slot
             if not mux.usable or not self._reuse:
                 self._drop_shared(key, proto)
             elif self._cleanup_handle is None and self._keepalive_timeout is not None:
                 self._schedule_cleanup(mux.idle_since + self._keepalive_timeout)
-        if key in self._stream_waiters:
-            self._wake_stream_waiters(key, everyone=False)
-        if self._waiters:
-            self._wake_next_waiter()
 
     def _drop_shared(self, key: ConnectionKey, proto: ResponseHandler) -> None:
         shared = self._shared.get(key)
@@ -785,3 +802,4 @@ class BaseConnector:
             if not shared:
                 del self._shared[key]
         self._close_protocol(proto)
+        self._stream_turns.wake(key, everyone=True)
