@@ -167,6 +167,15 @@ PATTERN = b"0123456789abcdef"
 CHUNK = 64 * 1024
 
 
+async def until(check: Callable[[], bool], timeout: float = 1.0) -> None:
+    """Wait, polling, until `check()` holds; fail the test after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        assert loop.time() < deadline, "timed out waiting for the condition"
+        await asyncio.sleep(0.002)
+
+
 def pattern_bytes(size: int) -> bytes:
     """What /bytes?size=N answers: PATTERN repeated, cut to `size`."""
     return (PATTERN * (size // len(PATTERN) + 1))[:size]

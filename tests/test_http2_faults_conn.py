@@ -9,7 +9,6 @@ ALPN h2 where a test takes `tls`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from yarl import URL
 
 import airhttp
 
-from .h2_support import ErrorCode, GoAway, H2Stream, RawH2Factory, RawH2Server, raw_h2
+from .h2_support import ErrorCode, GoAway, H2Stream, RawH2Factory, RawH2Server, raw_h2, until
 
 __all__ = ["raw_h2"]  # fixtures used below
 
@@ -33,15 +32,6 @@ def session_for(server: RawH2Server) -> Session:
     else:
         connector = airhttp.TCPConnector(http2_prior_knowledge=True)
     return airhttp.ClientSession(connector=connector)
-
-
-async def until(check: Callable[[], bool], timeout: float = 1.0) -> None:
-    """Wait, polling, until `check()` holds; fail the test after `timeout` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        assert loop.time() < deadline, "timed out waiting for the condition"
-        await asyncio.sleep(0.002)
 
 
 async def fetch(session: Session, method: str, url: URL, **kwargs: Any) -> Result:

@@ -10,8 +10,8 @@ from hyperframe.frame import RstStreamFrame, WindowUpdateFrame
 
 import airhttp
 
-from .h2_support import ErrorCode, H2Stream, RawH2Factory, raw_h2
-from .test_http2_faults_conn import echo_path, fetch, session_for, until
+from .h2_support import ErrorCode, H2Stream, RawH2Factory, raw_h2, until
+from .test_http2_faults_conn import echo_path, fetch, session_for
 
 __all__ = ["raw_h2"]  # fixtures used below
 

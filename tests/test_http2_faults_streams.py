@@ -16,7 +16,7 @@ from yarl import URL
 
 import airhttp
 
-from .h2_support import ErrorCode, H2Stream, RawH2Factory, raw_h2
+from .h2_support import ErrorCode, H2Stream, RawH2Factory, raw_h2, until
 
 __all__ = ["raw_h2"]  # fixtures used below
 
@@ -28,15 +28,6 @@ def h2c_session(**options: Any) -> Session:
     """A session speaking h2c by prior knowledge (`options` go to the session)."""
     connector = airhttp.TCPConnector(http2_prior_knowledge=True)
     return airhttp.ClientSession(connector=connector, **options)
-
-
-async def until(check: Callable[[], bool], timeout: float = 1.0) -> None:
-    """Wait, polling, until `check()` holds; fail the test after `timeout` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        assert loop.time() < deadline, "timed out waiting for the condition"
-        await asyncio.sleep(0.002)
 
 
 async def forever() -> None:
