@@ -96,3 +96,23 @@ def test_goaway_spares_the_streams_up_to_its_last_id() -> None:
     server.send_headers(1, [(b":status", b"200")], end_stream=True)
     events = _events(clients[1], server.data_to_send())
     assert [name for name, _ in events] == ["ResponseReceived", "StreamEnded"]
+
+
+def test_data_frames_built_directly_match_hyperframes() -> None:
+    from hyperframe.frame import DataFrame, Frame
+
+    from airhttp._h2_connection import _data_frame
+
+    for frame in (
+        DataFrame(1, data=b"abc"),
+        DataFrame(3, data=b"", flags=("END_STREAM",)),
+        DataFrame(5, data=b"xyz", flags=("PADDED",), pad_length=4),
+    ):
+        raw = memoryview(frame.serialize())
+        parsed, _ = Frame.parse_frame_header(raw[:9])
+        parsed.parse_body(raw[9:])
+        built = _data_frame(raw[:9], raw[9:])
+        assert type(built) is DataFrame
+        for name in ("stream_id", "data", "pad_length", "body_len", "flow_controlled_length"):
+            assert getattr(built, name) == getattr(parsed, name), name
+        assert set(built.flags) == set(parsed.flags)

@@ -47,8 +47,9 @@ class FrameSplitter:
         self._pending: bytearray | None = None
         self._in_header_block = False
 
-    def feed(self, data: bytes, max_frame: int) -> list[Segment]:
-        """The segments `data` completes, in order."""
+    def feed(self, data: bytes | memoryview, max_frame: int) -> list[Segment]:
+        """The segments `data` completes, in order. A DATA segment may be a view of
+        `data`: used up before `data` changes (the caller's receive buffer)."""
         out: list[Segment] = []
         view = memoryview(data)
         pending = self._pending

@@ -156,6 +156,9 @@ class Multiplexer(Protocol):
 
     def release_stream(self, stream: Any) -> None: ...  # resets it if unfinished
 
+    # The bytes of one read, in the connection's receive buffer: valid during the call only.
+    def feed_view(self, data: memoryview) -> None: ...
+
 
 class StreamChannel(Protocol):
     """The transport of an HTTP/2 stream as the request writing to it sees it."""

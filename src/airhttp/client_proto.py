@@ -412,6 +412,9 @@ class ResponseHandler(BaseProtocol):
         return view
 
     def buffer_updated(self, nbytes: int) -> None:
+        if self.multiplexer is not None:  # it copies only what it keeps (see feed_view)
+            self.multiplexer.feed_view(self._view[:nbytes])
+            return
         data = bytes(self._view[:nbytes])  # copied first: the buffer is the thread's
         if self._pause_due:
             self.pause_due_now()  # a second read within one loop step (uvloop, TLS)
