@@ -33,7 +33,7 @@ def _flat(segments: list[Segment]) -> list[tuple[str, bytes]]:
             out.append(("h2", segment))
         else:
             header, body = segment
-            out.append(("data", bytes(header) + bytes(body)))
+            out.append(("frame", bytes(header) + bytes(body)))
     return out
 
 
@@ -49,11 +49,13 @@ def _merge(items: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
 
 
 EXPECTED = [
-    ("h2", SETTINGS + HEADERS),
-    ("data", DATA),
-    ("h2", WINDOW),
-    ("data", DATA_END),
-    # Inside a header block a DATA frame is h2's to refuse.
+    ("frame", SETTINGS),
+    ("frame", HEADERS),
+    ("frame", DATA),
+    ("frame", WINDOW),
+    ("frame", DATA_END),
+    # A header block carried on by CONTINUATION goes to h2 whole (a DATA frame inside
+    # it is h2's to refuse).
     ("h2", HEADERS_CUT + DATA + CONTINUATION),
 ]
 
@@ -97,8 +99,8 @@ def test_nothing_comes_out_of_a_cut_frame_until_it_is_whole() -> None:
     splitter = FrameSplitter()
     assert splitter.feed(DATA[:5], _BIG) == []
     assert splitter.feed(DATA[5:-1], _BIG) == []
-    assert _flat(splitter.feed(DATA[-1:] + WINDOW[:2], _BIG)) == [("data", DATA)]
-    assert _flat(splitter.feed(WINDOW[2:], _BIG)) == [("h2", WINDOW)]
+    assert _flat(splitter.feed(DATA[-1:] + WINDOW[:2], _BIG)) == [("frame", DATA)]
+    assert _flat(splitter.feed(WINDOW[2:], _BIG)) == [("frame", WINDOW)]
 
 
 @given(cuts=st.lists(st.integers(min_value=0, max_value=len(STREAM)), max_size=12))

@@ -60,6 +60,7 @@ _CONFIG: Final = h2.config.H2Configuration(
 )
 _parse_frame_header: Final = hyperframe.frame.Frame.parse_frame_header
 _DataFrame: Final = hyperframe.frame.DataFrame
+_DATA: Final = 0x0
 # How often h2 may walk its streams to count them (see _ClientState.open_outbound_streams).
 _RECOUNT: Final = 64
 _CANCEL: Final = h2.errors.ErrorCodes.CANCEL
@@ -110,6 +111,12 @@ class _ClientState(h2.connection.H2Connection):
         self._prepare_for_sending(frames)
         return events
 
+    def receive_frame(self, frame: Any) -> list[Any]:
+        """What h2's receive_data does for one whole parsed frame (its frame buffer, which
+        also joins CONTINUATION frames, is left out: the caller cuts frames)."""
+        events = self._receive_frame(frame)
+        return events
+
     def _receive_frame(self, frame: Any) -> list[Any]:
         if frame.__class__ is hyperframe.frame.DataFrame:
             return self.receive_data_frame(frame)
@@ -145,6 +152,19 @@ _DATA_FLAGS: Final = (
 _PADDED: Final = 0x8
 
 
+def _parse_frame(header: memoryview, body: memoryview) -> Any:
+    """hyperframe's frame of `header` and `body`; its errors as h2's frame buffer has them
+    (a frame of the wrong size is FRAME_SIZE_ERROR, bad content PROTOCOL_ERROR)."""
+    try:
+        frame, _ = _parse_frame_header(header)
+        frame.parse_body(body)
+    except hyperframe.exceptions.InvalidFrameError as exc:
+        raise h2.exceptions.FrameDataMissingError(f"Invalid frame: {exc}") from exc
+    except hyperframe.exceptions.HyperframeError as exc:
+        raise h2.exceptions.ProtocolError(f"Invalid frame: {exc}") from exc
+    return frame
+
+
 def _data_frame(header: memoryview, body: memoryview) -> Any:
     """The DATA frame of `header` and `body`, as hyperframe would parse it.
 
@@ -155,9 +175,7 @@ def _data_frame(header: memoryview, body: memoryview) -> Any:
     flags = header[4]
     stream_id = int.from_bytes(header[5:9], "big") & 0x7FFFFFFF
     if flags & _PADDED or not stream_id:
-        frame, _ = _parse_frame_header(header)
-        frame.parse_body(body)
-        return frame
+        return _parse_frame(header, body)
     frame = _DataFrame.__new__(_DataFrame)
     frame.stream_id = stream_id
     frame.flags = _DATA_FLAGS[flags & 0x1]
@@ -485,7 +503,10 @@ class Http2Connection:
                 events += conn.receive_data(segment)
             else:
                 header, body = segment
-                events += conn.receive_data_frame(_data_frame(header, body))
+                if header[3] == _DATA:
+                    events += conn.receive_data_frame(_data_frame(header, body))
+                else:
+                    events += conn.receive_frame(_parse_frame(header, body))
         return events
 
     def connection_lost(self, exc: BaseException | None) -> None:

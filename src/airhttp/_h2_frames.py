@@ -1,9 +1,9 @@
 """Cutting a server's HTTP/2 byte stream into whole frames (RFC 9113 4.1), sans-IO.
 
-The HTTP/2 connection hands DATA frames to h2's DATA handler itself and every other
-frame to h2 as bytes: h2's own frame buffer copies its whole input twice more, which on a
-download is most of the work. This module only finds the frame boundaries: bytes in,
-segments out; no `h2` import, no sockets.
+The HTTP/2 connection hands whole frames to h2's frame handler itself (DATA frames to its
+DATA handler): h2's own frame buffer copies its whole input twice more and parses frame by
+frame anyway. This module only finds the frame boundaries: bytes in, segments out; no
+`h2` import, no sockets.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ _HEADER: Final = 9
 _DATA: Final = 0x0
 _HEADER_BLOCK_FRAMES: Final = frozenset({0x1, 0x5, 0x9})  # HEADERS, PUSH_PROMISE, CONTINUATION
 _END_HEADERS: Final = 0x4
-# Whole frames for h2 to read as bytes, or one DATA frame as (its 9-byte header, its body).
+# One frame as (its 9-byte header, its body), or the frames of a header block that
+# CONTINUATION frames carry on, as bytes for h2 to join.
 Segment = bytes | tuple[memoryview, memoryview]
 
 
@@ -36,9 +37,10 @@ class FrameTooLarge(Exception):
 class FrameSplitter:
     """Finds whole frames; a frame cut by a read waits for its rest.
 
-    A DATA frame comes out on its own unless it is inside a header block (between a
-    HEADERS or PUSH_PROMISE without END_HEADERS and its last CONTINUATION: h2 must see that
-    error). A frame longer than `max_frame` raises FrameTooLarge.
+    Every frame comes out on its own, except those of a header block carried on by
+    CONTINUATION frames (from a HEADERS or PUSH_PROMISE without END_HEADERS to the
+    CONTINUATION with it, and whatever comes between: h2 joins them, or refuses what does
+    not belong). A frame longer than `max_frame` raises FrameTooLarge.
     """
 
     __slots__ = ("_in_header_block", "_pending")
@@ -80,7 +82,7 @@ class FrameSplitter:
     def _split(self, view: memoryview, max_frame: int, out: list[Segment]) -> int:
         """Append the whole frames at the start of `view`; return how many bytes they took."""
         end = len(view)
-        pos = start = 0  # `start`: where the pending run of frames for h2 begins
+        pos = start = 0  # `start`: where a header block's run of frames begins
         while end - pos >= _HEADER:  # each header is judged before its frame is whole
             length = view[pos] << 16 | view[pos + 1] << 8 | view[pos + 2]
             if length > max_frame:
@@ -89,14 +91,14 @@ class FrameSplitter:
             after = pos + _HEADER + length
             if after > end:
                 break
-            if kind == _DATA:
-                if not self._in_header_block:
-                    if start < pos:
-                        out.append(bytes(view[start:pos]))
-                    out.append((view[pos : pos + _HEADER], view[pos + _HEADER : after]))
-                    start = after
-            elif kind in _HEADER_BLOCK_FRAMES:
+            in_block = self._in_header_block
+            if kind in _HEADER_BLOCK_FRAMES:
                 self._in_header_block = not view[pos + 4] & _END_HEADERS
+            if not (in_block or self._in_header_block):
+                if start < pos:
+                    out.append(bytes(view[start:pos]))
+                out.append((view[pos : pos + _HEADER], view[pos + _HEADER : after]))
+                start = after
             pos = after
         if start < pos:
             out.append(bytes(view[start:pos]))
