@@ -23,7 +23,7 @@ from .client_exceptions import ClientConnectionError
 from .client_proto import ResponseHandler
 
 if TYPE_CHECKING:
-    from ._interfaces import Multiplexer, OutgoingRequest, TraceHooks
+    from ._interfaces import OutgoingRequest, TraceHooks
     from ._timeouts import ClientTimeout
 
 __all__ = (
@@ -763,11 +763,8 @@ class BaseConnector:
                 continue
             # A connection that has no stream lent and can open none (a server allowing
             # none) is no reason to wait.
-            usable = [
-                mux
-                for mux in self._multiplexers(key)
-                if mux.usable and (mux.active_streams or mux.can_open_stream())
-            ]
+            muxes = [p.multiplexer for p in self._shared.get(key, ()) if p.multiplexer]
+            usable = [m for m in muxes if m.usable and (m.active_streams or m.can_open_stream())]
             if not usable:
                 return None, not scattered
             if any(mux.can_open_stream() for mux in usable) and (
@@ -776,9 +773,6 @@ class BaseConnector:
                 return None, False  # a stream is free; only the pool's limits hold it back
             await self._stream_turns.wait(key)
             queued = True
-
-    def _multiplexers(self, key: ConnectionKey) -> list[Multiplexer]:
-        return [p.multiplexer for p in self._shared.get(key, ()) if p.multiplexer is not None]
 
     def _release_stream(
         self, key: ConnectionKey, proto: ResponseHandler, stream: ResponseHandler

@@ -700,7 +700,7 @@ class StreamHandler(ResponseHandler):
 
     The HTTP/2 connection feeds it decoded events (deliver_*) instead of bytes; its
     transport is the stream's (writes become DATA frames, pausing holds back window
-    updates, closing resets the stream). It is never pooled: it ends with its exchange.
+    updates, closing resets the stream). The pool frees it with its exchange, never pools it.
     """
 
     __slots__ = ("limits",)
@@ -711,10 +711,6 @@ class StreamHandler(ResponseHandler):
         self.transport = transport
         # The current exchange's (max_field_size, max_headers), for its header blocks.
         self.limits = (DEFAULT_SETTINGS.max_field_size, DEFAULT_SETTINGS.max_headers)
-
-    @property
-    def should_close(self) -> bool:
-        return True
 
     def expect_response(
         self,
