@@ -511,9 +511,7 @@ class Http2Connection:
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._goaway = True
-        if not self._ready.done():
-            self._ready.set_exception(exc or ConnectionResetError("Connection lost"))
-            self._ready.exception()
+        self._not_ready(exc or ConnectionResetError("Connection lost"))
         for stream in list(self._lent.values()):
             stream.closing = True
             stream.handler.connection_lost(exc)
@@ -612,9 +610,7 @@ class Http2Connection:
             if stream_id > last and not stream.closing:
                 stream.closing = True
                 stream.handler.connection_lost(None)
-        if not self._ready.done():
-            self._ready.set_exception(ServerDisconnectedError("HTTP/2 connection refused"))
-            self._ready.exception()
+        self._not_ready(ServerDisconnectedError("HTTP/2 connection refused"))
         if not self._lent:
             self._protocol.close()
 
@@ -641,14 +637,19 @@ class Http2Connection:
             self._h2.close_connection(getattr(exc, "error_code", _PROTOCOL_ERROR))
         self._flush()
         error = BadHttpMessage(f"HTTP/2 protocol error: {exc}")
-        if not self._ready.done():
-            self._ready.set_exception(error)
-            self._ready.exception()
+        self._not_ready(error)
         for stream in list(self._lent.values()):
             if not stream.closing:
                 stream.closing = True
                 stream.handler.deliver_error(error)
         self._protocol.close()
+
+    def _not_ready(self, exc: BaseException) -> None:
+        """The connection failed before the server's SETTINGS: ready() raises `exc`."""
+        ready = self._ready
+        if not ready.done():
+            ready.set_exception(exc)
+            ready.exception()  # retrieved: nobody may be waiting on it any more
 
     def _pump_all(self) -> None:
         for stream in list(self._streams.values()):
