@@ -9,6 +9,7 @@ ALPN h2 where a test takes `tls`.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -45,6 +46,17 @@ async def echo_path(stream: H2Stream) -> None:
     await stream.respond(200, body=stream.path.encode())
 
 
+def slow_until(release: asyncio.Event) -> Callable[[H2Stream], Awaitable[None]]:
+    """A handler answering each stream with its path, /slow only once `release` is set."""
+
+    async def handler(stream: H2Stream) -> None:
+        if stream.path == "/slow":
+            await release.wait()
+        await stream.respond(200, body=stream.path.encode())
+
+    return handler
+
+
 def paths(server: RawH2Server, index: int) -> list[tuple[int, str]]:
     """(stream id, path) of the streams that came on connection `index` (1 is the first)."""
     return [(s.stream_id, s.path) for s in server.streams if s.connection.index == index]
@@ -76,13 +88,7 @@ async def test_max_concurrent_streams_one_fifo(raw_h2: RawH2Factory, tls: bool) 
 
 async def test_max_concurrent_streams_two_with_a_slow_stream(raw_h2: RawH2Factory) -> None:
     release = asyncio.Event()
-
-    async def handler(stream: H2Stream) -> None:
-        if stream.path == "/slow":
-            await release.wait()
-        await stream.respond(200, body=stream.path.encode())
-
-    server = await raw_h2(handler, max_concurrent_streams=2)
+    server = await raw_h2(slow_until(release), max_concurrent_streams=2)
     async with session_for(server) as session:
         slow = asyncio.ensure_future(fetch(session, "GET", server.url / "slow"))
         await until(lambda: len(server.streams) == 1)
@@ -99,13 +105,7 @@ async def test_max_concurrent_streams_two_with_a_slow_stream(raw_h2: RawH2Factor
 
 async def test_cancelled_stream_waiter_leaves_the_queue(raw_h2: RawH2Factory) -> None:
     release = asyncio.Event()
-
-    async def handler(stream: H2Stream) -> None:
-        if stream.path == "/slow":
-            await release.wait()
-        await stream.respond(200, body=stream.path.encode())
-
-    server = await raw_h2(handler, max_concurrent_streams=1)
+    server = await raw_h2(slow_until(release), max_concurrent_streams=1)
     async with session_for(server) as session:
         slow = asyncio.ensure_future(fetch(session, "GET", server.url / "slow"))
         await until(lambda: len(server.streams) == 1)

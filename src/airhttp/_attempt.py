@@ -51,7 +51,7 @@ async def send_attempt(
     retry = retry and req.method in _IDEMPOTENT_METHODS
     tracker = req.upload_tracker
     # An upgrade (WebSocket) needs a connection of its own, never an HTTP/2 stream.
-    streams = hdrs.UPGRADE not in req.headers
+    streams = not req.is_upgrade
     while True:
         if tracker is not None:
             start_attempt(tracker)

@@ -234,6 +234,11 @@ class ClientRequest:
             close_in_background(old)
 
     @property
+    def is_upgrade(self) -> bool:
+        """Whether the request asks to switch protocols ("Connection: upgrade")."""
+        return self._upgrade
+
+    @property
     def body_spent(self) -> bool:
         """Whether the body was read by an attempt and cannot be sent again."""
         body = self._body

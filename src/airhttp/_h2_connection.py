@@ -114,8 +114,7 @@ class _ClientState(h2.connection.H2Connection):
     def receive_frame(self, frame: Any) -> list[Any]:
         """What h2's receive_data does for one whole parsed frame (its frame buffer, which
         also joins CONTINUATION frames, is left out: the caller cuts frames)."""
-        events = self._receive_frame(frame)
-        return events
+        return self._receive_frame(frame)
 
     def _receive_frame(self, frame: Any) -> list[Any]:
         if frame.__class__ is hyperframe.frame.DataFrame:
@@ -305,10 +304,10 @@ class Http2Connection:
                 h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE: _MAX_HEADER_LIST,
             },
         )
-        # Accepted at once, not only once the server acknowledged them: h2 applies an
-        # acknowledgement only from its next read, and frames of the new size may share
-        # a read with it.
         conn.encoder = CachingEncoder()
+        # The limits are applied at once, not only once the server acknowledged them: h2
+        # applies an acknowledgement only from its next read, and frames of the new size
+        # may share a read with it.
         conn.decoder = CachingDecoder(_MAX_HEADER_LIST)
         conn.max_inbound_frame_size = _MAX_FRAME
         conn.initiate_connection()
@@ -323,7 +322,7 @@ class Http2Connection:
         self.idle_since = loop.time()
         # Resolved by the server's first SETTINGS: its stream cap is known from then on.
         self._ready: asyncio.Future[None] = loop.create_future()
-        protocol.hand_over(self, self)
+        protocol.hand_over(self)
         self._flush()
 
     def _sent_streams(self) -> int:

@@ -62,6 +62,9 @@ class OutgoingRequest(Protocol):
     @property
     def connection_key(self) -> ConnectionKey: ...
 
+    @property
+    def is_upgrade(self) -> bool: ...  # asks to switch protocols: never an HTTP/2 stream
+
     def is_ssl(self) -> bool: ...
 
 
@@ -134,8 +137,17 @@ class TraceHooks(Protocol):
     async def send_dns_cache_miss(self, host: str) -> None: ...
 
 
-class Multiplexer(Protocol):
-    """An HTTP/2 connection as the pool sees it: streams to lend over one transport.
+class UpgradeSink(Protocol):
+    """Who takes a connection's bytes after a 101 answer (the WebSocket client)."""
+
+    def feed_data(self, data: bytes) -> None: ...
+
+    def connection_lost(self, exc: BaseException | None) -> None: ...
+
+
+class Multiplexer(UpgradeSink, Protocol):
+    """An HTTP/2 connection as the pool sees it: streams to lend over one transport,
+    taking over the connection's bytes (as an UpgradeSink does, and as views of reads).
 
     `open_stream` returns a `client_proto.StreamHandler` (typed loosely here: this
     module sits below the protocol).
@@ -164,14 +176,6 @@ class StreamChannel(Protocol):
     """The transport of an HTTP/2 stream as the request writing to it sees it."""
 
     def send_head(self, fields: list[tuple[bytes, bytes]], end_stream: bool) -> None: ...
-
-
-class UpgradeSink(Protocol):
-    """Who takes a connection's bytes after a 101 answer (the WebSocket client)."""
-
-    def feed_data(self, data: bytes) -> None: ...
-
-    def connection_lost(self, exc: BaseException | None) -> None: ...
 
 
 class SentUpload(Protocol):

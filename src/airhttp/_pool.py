@@ -15,7 +15,6 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from . import hdrs
 from ._reqrep_types import ConnectionKey
 from ._tls_closing import ClosingTLS
 from ._turns import Turns
@@ -435,7 +434,7 @@ class BaseConnector:
         self, req: OutgoingRequest, traces: Sequence[TraceHooks], timeout: ClientTimeout
     ) -> Connection:
         """Lend a connection for `req`: pooled if one is idle, else a new one."""
-        conn = self.take_idle(req.connection_key, hdrs.UPGRADE not in req.headers)
+        conn = self.take_idle(req.connection_key, not req.is_upgrade)
         if conn is None:
             return await self.connect_new(req, traces, timeout)
         if traces:
@@ -450,7 +449,7 @@ class BaseConnector:
         key = req.connection_key
         if self._closed:
             raise ClientConnectionError(_CONNECTOR_CLOSED)
-        streams = hdrs.UPGRADE not in req.headers
+        streams = not req.is_upgrade
         if not streams or key in self._http11_only or not self._may_multiplex(req):
             return await self._lend_new(key, req, traces, timeout, streams)
         conn, lead = await self._wait_for_stream(key)

@@ -384,10 +384,10 @@ class ResponseHandler(BaseProtocol):
         elif self._reading_paused:
             self.resume_reading()
 
-    def hand_over(self, multiplexer: Multiplexer, sink: UpgradeSink) -> None:
-        """Give the held connection to an HTTP/2 connection (`sink` takes its bytes)."""
+    def hand_over(self, multiplexer: Multiplexer) -> None:
+        """Give the held connection to an HTTP/2 connection: it takes every byte."""
         self.multiplexer = multiplexer
-        self.attach_sink(sink)
+        self.attach_sink(multiplexer)
 
     def attach_sink(self, sink: UpgradeSink) -> None:
         """Hand every byte after the 101 answer to `sink`, the bytes already here first."""
@@ -503,16 +503,22 @@ class ResponseHandler(BaseProtocol):
             self._die(perr, perr)
         if self._head_pending:
             self._release_head()
+        self._fail_unanswered(exc)
+
+    def _fail_unanswered(self, exc: BaseException | None) -> None:
+        """The connection (or stream) ended mid-exchange: unless the whole body is in (a
+        compressed one still expands as it is read), the exchange failed."""
+        state = self._state
+        if state is not _AWAITING_HEAD and state is not _RECEIVING_BODY:
+            return
         decoder = self._decoder
-        body_received = decoder is not None and decoder.input_ended
-        if (self._state is _AWAITING_HEAD or self._state is _RECEIVING_BODY) and not (
-            body_received
-        ):
-            if exc is not None and isinstance(exc, OSError):
-                err: BaseException = ClientOSError(*exc.args)
-            else:
-                err = ServerDisconnectedError()
-            self._fail_current(err, exc)
+        if decoder is not None and decoder.input_ended:
+            return
+        if isinstance(exc, OSError):
+            err: BaseException = ClientOSError(*exc.args)
+        else:
+            err = ServerDisconnectedError()
+        self._fail_current(err, exc)
 
     def _process_events(self, parser: ResponseParser) -> None:
         next_event = parser.next_event
@@ -523,13 +529,7 @@ class ResponseHandler(BaseProtocol):
             event_type = type(event)
             if event_type is bytes:
                 assert isinstance(event, bytes)
-                if self._payload is None:
-                    self._parts.append(event)
-                elif self._decoder is not None:
-                    self._decoder.feed(event)
-                    self._pump()
-                else:
-                    self._payload.feed_data(event)
+                self._take_body(event)
             elif event_type is RawResponseMessage:
                 assert isinstance(event, RawResponseMessage)
                 self._on_head(event)
@@ -540,6 +540,16 @@ class ResponseHandler(BaseProtocol):
                 self._upgrade_tail = parser.trailing_data
                 self._cancel_read_timer()
                 return
+
+    def _take_body(self, data: bytes) -> None:
+        """Body bytes: kept whole until a stream is asked for, else fed (decoded or not)."""
+        if self._payload is None:
+            self._parts.append(data)
+        elif self._decoder is not None:
+            self._decoder.feed(data)
+            self._pump()
+        else:
+            self._payload.feed_data(data)
 
     def _on_head(self, message: RawResponseMessage) -> None:
         code = message.code
@@ -731,15 +741,8 @@ class StreamHandler(ResponseHandler):
     def deliver_data(self, data: bytes) -> None:
         if self._sock_read is not None:
             self._last_read = self._loop.time()
-        if self._state is not _RECEIVING_BODY or not data:
-            return
-        if self._payload is None:
-            self._parts.append(data)
-        elif self._decoder is not None:
-            self._decoder.feed(data)
-            self._pump()
-        else:
-            self._payload.feed_data(data)
+        if self._state is _RECEIVING_BODY and data:
+            self._take_body(data)
 
     def deliver_end(self) -> None:
         """The server ended the stream (after trailers, if any)."""
@@ -765,15 +768,7 @@ class StreamHandler(ResponseHandler):
         self._cancel_read_timer()
         BaseProtocol.connection_lost(self, exc)
         self._eof = True
-        state = self._state
-        if state is _AWAITING_HEAD or state is _RECEIVING_BODY:
-            decoder = self._decoder
-            if decoder is None or not decoder.input_ended:
-                if isinstance(exc, OSError):
-                    err: BaseException = ClientOSError(*exc.args)
-                else:
-                    err = ServerDisconnectedError()
-                self._fail_current(err, exc)
+        self._fail_unanswered(exc)
         if self._state is not _RECEIVING_BODY:
             self._state = _CLOSED
         if not self._closed.done():

@@ -21,7 +21,6 @@ import aiohappyeyeballs
 from aiohappyeyeballs import AddrInfoType, SocketFactoryType
 from yarl import URL
 
-from . import hdrs
 from ._dns_cache import DNSCache, HostResolver, addr_infos, local_addr_infos
 from ._pool import SENTINEL, SSL_SHUTDOWN_DEPRECATED, BaseConnector, Connection
 from ._proxy import open_tunnel, proxy_connection_key
@@ -325,10 +324,10 @@ class TCPConnector(BaseConnector):
 
     # --- connecting ------------------------------------------------------------------
 
-    def _ssl_context_for(self, req: OutgoingRequest) -> ssl.SSLContext | None:
+    def _ssl_context_for(self, req: OutgoingRequest, http2: bool) -> ssl.SSLContext | None:
+        """The context for `req`'s TLS; with `http2`, one that offers h2 as well."""
         if not req.is_ssl():
             return None
-        http2 = self._http2 and hdrs.UPGRADE not in req.headers
         sslp = req.ssl
         if sslp is True:
             sslp = self._ssl
@@ -342,7 +341,7 @@ class TCPConnector(BaseConnector):
         return self._verified.get(http2)
 
     def _may_multiplex(self, req: OutgoingRequest) -> bool:
-        if not self._http2 or hdrs.UPGRADE in req.headers:
+        if not self._http2 or req.is_upgrade:
             return False
         if req.is_ssl():
             return True
@@ -362,7 +361,8 @@ class TCPConnector(BaseConnector):
         assert host is not None
         port = req.port
         assert port is not None
-        sslcontext = self._ssl_context_for(req)
+        http2 = self._may_multiplex(req)
+        sslcontext = self._ssl_context_for(req, http2)
         return Endpoint(
             req.connection_key,
             host,
@@ -371,7 +371,7 @@ class TCPConnector(BaseConnector):
             tls_name(req.server_hostname or host) if sslcontext is not None else None,
             self._fingerprint_for(req),
             ClientConnectorError,
-            self._may_multiplex(req),
+            http2,
         )
 
     def _proxy_endpoint(self, req: OutgoingRequest, proxy: URL) -> Endpoint:
