@@ -1,8 +1,9 @@
 """airhttp's h2 state machine against h2's own, fed the same server bytes.
 
-`_h2_connection._ClientState` changes two of h2's frame handlers: DATA frames skip h2's
-trace formatting, and GOAWAY leaves the spared streams running. Everything else it must
-report exactly as h2 does; this pins that down across h2 versions.
+`_h2_connection._ClientState` changes two of h2's frame handlers (DATA frames skip h2's
+trace formatting, GOAWAY leaves the spared streams running) and sends a request's header
+block without h2's frame objects. Everything else it must report and send exactly as h2
+does; this pins that down across h2 versions.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import h2.config
 import h2.connection
 import h2.errors
 import h2.events
+import h2.exceptions
+import h2.settings
+import pytest
 
 from airhttp._h2_connection import _CONFIG, _ClientState
 
@@ -116,3 +120,48 @@ def test_data_frames_built_directly_match_hyperframes() -> None:
         for name in ("stream_id", "data", "pad_length", "body_len", "flow_controlled_length"):
             assert getattr(built, name) == getattr(parsed, name), name
         assert set(built.flags) == set(parsed.flags)
+
+
+def test_requests_go_out_as_send_headers_sends_them() -> None:
+    """send_request: the same bytes and stream state as h2's send_headers, CONTINUATION
+    frames included, and the same answers read afterwards."""
+    server, clients = _pair()
+    _same(clients, server.data_to_send())
+    big = [*_REQUEST, (b"x-big", b"v" * 40000)]  # beyond one 16 KiB frame
+    head = [(b":method", b"HEAD"), *_REQUEST[1:]]
+    for fields, end_stream in ((_REQUEST, True), (big, False), (head, True), (_REQUEST, False)):
+        stream_id = clients[0].get_next_available_stream_id()
+        clients[0].send_headers(stream_id, fields, end_stream=end_stream)
+        assert clients[1].send_request(fields, end_stream) == stream_id
+        sent = clients[0].data_to_send()
+        assert clients[1].data_to_send() == sent
+        stock, ours = (client.streams[stream_id] for client in clients)
+        assert ours.state_machine.state == stock.state_machine.state
+        assert ours.request_method == stock.request_method
+        assert clients[1].highest_outbound_stream_id == clients[0].highest_outbound_stream_id
+        server.receive_data(sent)
+    for client in clients:
+        client.send_data(3, b"body", end_stream=True)
+    assert clients[1].data_to_send() == clients[0].data_to_send()
+    for stream_id in (1, 3, 5):
+        server.send_headers(stream_id, [(b":status", b"200"), (b"content-length", b"4")])
+    server.send_data(1, b"abcd", end_stream=True)
+    server.send_data(5, b"", end_stream=True)  # HEAD: no body whatever its length says
+    events = _same(clients, server.data_to_send())
+    assert [name for name, _ in events].count("StreamEnded") == 2
+
+
+def test_requests_beyond_the_servers_stream_cap_are_refused_as_h2_does() -> None:
+    sent: list[int] = []
+    server = h2.connection.H2Connection(
+        h2.config.H2Configuration(client_side=False, header_encoding=None)
+    )
+    client = _ClientState(_CONFIG, lambda: len(sent))
+    server.initiate_connection()
+    server.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 1})
+    client.initiate_connection()
+    client.receive_data(server.data_to_send())
+    sent.append(client.send_request(_REQUEST, True))
+    with pytest.raises(h2.exceptions.TooManyStreamsError):
+        client.send_request(_REQUEST, True)
+    assert list(client.streams) == [1]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hyperframe.frame
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from airhttp._h2_frames import FrameSplitter, FrameTooLarge, Segment
+from airhttp._h2_frames import FrameSplitter, FrameTooLarge, Segment, header_frames
 
 _BIG = 2**14
 
@@ -108,3 +109,29 @@ def test_random_cuts(cuts: list[int]) -> None:
     points = sorted(set(cuts))
     chunks = [STREAM[a:b] for a, b in zip([0, *points], [*points, len(STREAM)], strict=True)]
     assert _feed(chunks) == EXPECTED
+
+
+@given(
+    stream_id=st.integers(1, 2**31 - 1),
+    block=st.binary(min_size=1, max_size=200),
+    end_stream=st.booleans(),
+    max_frame=st.integers(1, 64),
+)
+def test_header_frames_are_hyperframes(
+    stream_id: int, block: bytes, end_stream: bool, max_frame: int
+) -> None:
+    """HEADERS then CONTINUATION frames, as hyperframe serialises them."""
+    pieces = [block[i : i + max_frame] for i in range(0, len(block), max_frame)]
+    expected = []
+    for index, piece in enumerate(pieces):
+        frame: hyperframe.frame.Frame
+        if index == 0:
+            frame = hyperframe.frame.HeadersFrame(stream_id, data=piece)
+            if end_stream:
+                frame.flags.add("END_STREAM")
+        else:
+            frame = hyperframe.frame.ContinuationFrame(stream_id, data=piece)
+        if index == len(pieces) - 1:
+            frame.flags.add("END_HEADERS")
+        expected.append(frame.serialize())
+    assert header_frames(stream_id, block, end_stream, max_frame) == b"".join(expected)

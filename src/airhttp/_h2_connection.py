@@ -20,10 +20,11 @@ import h2.errors
 import h2.events
 import h2.exceptions
 import h2.settings
+import h2.stream
 import hyperframe.exceptions
 import hyperframe.frame
 
-from ._h2_frames import FrameSplitter, FrameTooLarge
+from ._h2_frames import FrameSplitter, FrameTooLarge, header_frames
 from ._h2_head import RawHeaders, ResponseHeads, trailer_fields
 from ._h2_hpack import CachingDecoder, CachingEncoder
 from .client_exceptions import ClientConnectionResetError, ServerDisconnectedError
@@ -64,6 +65,10 @@ _DATA: Final = 0x0
 # How often h2 may walk its streams to count them (see _ClientState.open_outbound_streams).
 _RECOUNT: Final = 64
 _CANCEL: Final = h2.errors.ErrorCodes.CANCEL
+_SEND_HEADERS: Final = h2.connection.ConnectionInputs.SEND_HEADERS
+_STREAM_SEND_HEADERS: Final = h2.stream.StreamInputs.SEND_HEADERS
+_STREAM_SEND_END: Final = h2.stream.StreamInputs.SEND_END_STREAM
+_CLIENT_IDS: Final = h2.connection.AllowedStreamIDs.ODD
 _PROTOCOL_ERROR: Final = h2.errors.ErrorCodes.PROTOCOL_ERROR
 
 
@@ -94,6 +99,31 @@ class _ClientState(h2.connection.H2Connection):
             self._until_recount = _RECOUNT
             return max(super().open_outbound_streams, self._sent())
         return self._sent()
+
+    def send_request(self, fields: RawHeaders, end_stream: bool) -> int:
+        """What send_headers does for a request on the next stream; returns its id.
+
+        h2's way builds, validates (off for us: _h2_head checked the fields), encodes and
+        serialises frame objects; this writes the header block's frames directly and
+        leaves h2 the same stream and state as send_headers would (the last lines of
+        test_h2_client_state check that).
+        """
+        cap = self.remote_settings.max_concurrent_streams
+        if self.open_outbound_streams + 1 > cap:
+            raise h2.exceptions.TooManyStreamsError(f"Max outbound streams is {cap}")
+        stream_id = self.get_next_available_stream_id()
+        self.state_machine.process_input(_SEND_HEADERS)
+        stream = self._begin_new_stream(stream_id, _CLIENT_IDS)
+        machine = stream.state_machine
+        machine.process_input(_STREAM_SEND_HEADERS)
+        if end_stream:
+            machine.process_input(_STREAM_SEND_END)
+        stream.request_method = fields[0][1]  # :method, for a HEAD response's length
+        block = self.encoder.encode(fields)
+        self._data_to_send += header_frames(
+            stream_id, block, end_stream, self.max_outbound_frame_size
+        )
+        return stream_id
 
     def receive_data_frame(self, frame: Any) -> list[Any]:
         """What h2's receive_data does for one parsed DATA frame, without its trace line:
@@ -383,8 +413,7 @@ class Http2Connection:
             raise ServerDisconnectedError("HTTP/2 connection is going away")
         conn = self._h2
         try:
-            stream_id = conn.get_next_available_stream_id()
-            conn.send_headers(stream_id, fields, end_stream=end_stream)
+            stream_id = conn.send_request(fields, end_stream)
         except h2.exceptions.ProtocolError as exc:  # e.g. the server lowered its stream cap
             raise ServerDisconnectedError(f"HTTP/2 stream refused: {exc!r}") from exc
         stream.stream_id = stream_id

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ("FrameSplitter", "FrameTooLarge", "Segment")
+__all__ = ("FrameSplitter", "FrameTooLarge", "Segment", "header_frames")
 
 _HEADER: Final = 9
 _DATA: Final = 0x0
 _HEADER_BLOCK_FRAMES: Final = frozenset({0x1, 0x5, 0x9})  # HEADERS, PUSH_PROMISE, CONTINUATION
 _END_HEADERS: Final = 0x4
+_END_STREAM: Final = 0x1
+_HEADERS: Final = 0x1
+_CONTINUATION: Final = 0x9
 # One frame as (its 9-byte header, its body), or the frames of a header block that
 # CONTINUATION frames carry on, as bytes for h2 to join.
 Segment = bytes | tuple[memoryview, memoryview]
@@ -103,3 +106,25 @@ class FrameSplitter:
         if start < pos:
             out.append(bytes(view[start:pos]))
         return pos
+
+
+def header_frames(stream_id: int, block: bytes, end_stream: bool, max_frame: int) -> bytes:
+    """The frames carrying header block `block` on `stream_id` (RFC 9113 6.2, 6.10).
+
+    One HEADERS frame when the block fits `max_frame`, else HEADERS and CONTINUATION
+    frames; no padding, no priority. END_STREAM goes on the HEADERS frame, END_HEADERS
+    on the last one.
+    """
+    sid = stream_id.to_bytes(4, "big")
+    flags = _END_STREAM if end_stream else 0
+    if len(block) <= max_frame:
+        return len(block).to_bytes(3, "big") + bytes((_HEADERS, flags | _END_HEADERS)) + sid + block
+    out = []
+    kind = _HEADERS
+    for start in range(0, len(block), max_frame):
+        piece = block[start : start + max_frame]
+        if start + max_frame >= len(block):
+            flags |= _END_HEADERS
+        out.append(len(piece).to_bytes(3, "big") + bytes((kind, flags)) + sid + piece)
+        kind, flags = _CONTINUATION, 0
+    return b"".join(out)
