@@ -9,6 +9,7 @@ redirects, middlewares, tracing, limits, keep-alive, proxies) left unchanged.
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import json
 import subprocess
@@ -21,6 +22,7 @@ from yarl import URL
 
 import airhttp
 from airhttp import ClientSession, HttpVersion, TCPConnector
+from airhttp.client_proto import StreamHandler
 
 from .conftest import WebServer
 from .h2_support import (
@@ -133,6 +135,29 @@ async def test_200_concurrent_requests_share_one_connection(h2_server: Hypercorn
     assert {version for version, _ in results} == {HTTP2}
     assert len(h2_server.connections) == 1
     assert len(h2_server.requests) == 200
+
+
+async def test_a_finished_stream_is_freed_without_the_cycle_collector(
+    h2c_server: Hypercorn,
+) -> None:
+    """Its handler and transport go as soon as it is released: a stream per request must
+    not leave garbage for gc to find (that cost more than a tenth of a request)."""
+
+    def handlers() -> int:
+        return sum(isinstance(thing, StreamHandler) for thing in gc.get_objects())
+
+    async with _session(h2c_server) as session:
+        gc.collect()
+        gc.disable()  # what is left unreachable stays among gc's objects
+        try:
+            url = h2c_server.url.with_path("/stream").with_query(delay=0.05)
+            async with session.get(url) as resp:
+                assert handlers() == 1
+                assert await resp.read() == b"chunk-0\nchunk-1\nchunk-2\n"
+            del resp
+            assert handlers() == 0
+        finally:
+            gc.enable()
 
 
 async def test_limit_per_host_counts_connections_not_streams(h2c_server: Hypercorn) -> None:

@@ -394,6 +394,7 @@ class Http2Connection:
             self._acknowledge_held(stream)
             self._schedule_flush()
         self._streams.pop(stream.stream_id, None)
+        stream.handler.released()
         if not self._lent:
             self.idle_since = self._loop.time()
             if self._goaway:

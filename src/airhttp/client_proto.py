@@ -37,12 +37,10 @@ from .streams import StreamReader
 
 __all__ = ("ConnectionState", "ResponseHandler", "StreamHandler")
 
-# One receive buffer per thread, reused for every read of every connection: a
-# BufferedProtocol avoids asyncio allocating a fresh 256 KiB buffer per read, which glibc
-# may serve with mmap/munmap on every call (measured at ~14 µs per small request). Sharing
-# is safe because buffer_updated() copies the bytes out before the loop reads into it
-# again; per thread, because threads with their own loops read at the same time. 256 KiB
-# reads move a download in a quarter of the loop steps 64 KiB ones take.
+# One receive buffer per thread for every read of every connection: asyncio would allocate
+# 256 KiB per read, which glibc may mmap/munmap each time (~14 µs per small request). Safe:
+# buffer_updated() copies the bytes out before the next read; per thread, as threads with
+# loops read at once. 256 KiB reads take a quarter of the loop steps of 64 KiB ones.
 _READ_BUFFER_SIZE: Final = 2**18
 _buffers = threading.local()
 _NO_VIEW: Final = memoryview(b"")
@@ -708,10 +706,9 @@ class ResponseHandler(BaseProtocol):
 class StreamHandler(ResponseHandler):
     """The exchange of one HTTP/2 stream, with a connection's head, body and timeout rules.
 
-    The HTTP/2 connection feeds it decoded events (deliver_*) instead of bytes; its
-    transport is the stream's (writes become DATA frames, pausing holds back window
-    updates, closing resets the stream). The pool frees it with its exchange, never pools it.
-    """
+    The HTTP/2 connection feeds it decoded events (deliver_*) instead of bytes; its transport
+    is the stream's (writes become DATA frames, pausing holds back window updates, closing
+    resets the stream). The pool frees it with its exchange (`released`), never pools it."""
 
     __slots__ = ("limits",)
     multiplexed = True
@@ -762,6 +759,15 @@ class StreamHandler(ResponseHandler):
     def deliver_error(self, exc: BaseException) -> None:
         """The stream failed (reset, malformed head or trailers): fail its exchange."""
         self._die(exc, exc if isinstance(exc, HttpProcessingError) else None)
+
+    def released(self) -> None:
+        """The pool took the stream back. Unlinked from its transport and body reader (they
+        point back at it), it is freed at once, not by the cycle collector."""
+        self._cancel_read_timer()
+        self._state = _CLOSED
+        self.transport = None
+        self._payload = None
+        self._decoder = None
 
     def connection_lost(self, exc: BaseException | None) -> None:
         """The stream ends unanswered: the connection is gone, or a GOAWAY left it unprocessed."""
