@@ -2,8 +2,9 @@
 
 Takes over a connected `ResponseHandler` (its bytes come to `feed_data`), lends streams
 to the pool (each a `client_proto.StreamHandler` whose transport is a `_Stream`), turns
-frames into the streams' events and their writes into frames, within both peers' flow
-control windows. Imported only by a connector asked for HTTP/2: the `http2` extra.
+the events of its `_h2_state.ClientState` into the streams' and their writes into frames,
+within both peers' flow control windows. Imported only by a connector asked for HTTP/2:
+the `http2` extra.
 """
 
 from __future__ import annotations
@@ -11,207 +12,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Callable
 from typing import Any, Final
 
-import h2.config
-import h2.connection
 import h2.errors
 import h2.events
 import h2.exceptions
 import h2.settings
-import h2.stream
 import hyperframe.exceptions
-import hyperframe.frame
 
-from ._h2_frames import FrameSplitter, FrameTooLarge, header_frames
 from ._h2_head import RawHeaders, ResponseHeads, trailer_fields
-from ._h2_hpack import CachingDecoder, CachingEncoder
+from ._h2_state import BadBodyLength, ClientState, FrameTooLarge
 from .client_exceptions import ClientConnectionResetError, ServerDisconnectedError
 from .client_proto import ResponseHandler, StreamHandler
 from .http_exceptions import BadHttpMessage, ContentLengthError, HttpProcessingError
 
 __all__ = ("Http2Connection",)
 
-# Receive windows: the connection's is large (one slow stream need not stall the others:
-# each stream's own window bounds it), a stream's lets a download run without waiting for
-# window updates on a fast network; a reader that stops reading holds back the updates,
-# so a stream buffers at most its window beyond the reader's limit.
-_CONNECTION_WINDOW: Final = 2**24
-_STREAM_WINDOW: Final = 2**20
-# Frames the server may send us (RFC 9113 6.5.2: 16 KiB to 16 MiB); larger frames mean
-# fewer of them to decode on a download.
-_MAX_FRAME: Final = 2**18
-# The decoded header list h2 accepts at all; requests' own max_field_size and max_headers
-# judge each block below this.
-_MAX_HEADER_LIST: Final = 2**21
 # A stream's unsent body bytes above which its writer waits (as a transport's high water).
 _SEND_HIGH_WATER: Final = 2**16
 # Stream ids are 31 bits; near the end, no new streams (a new connection takes over).
 _LAST_STREAM_ID: Final = 2**31 - 1025
 
-_CONFIG: Final = h2.config.H2Configuration(
-    client_side=True,
-    header_encoding=None,
-    # Headers are checked by _h2_head (RFC 9113 8.2), once, with the request's limits.
-    validate_outbound_headers=False,
-    normalize_outbound_headers=False,
-    validate_inbound_headers=False,
-    normalize_inbound_headers=False,
-)
-_parse_frame_header: Final = hyperframe.frame.Frame.parse_frame_header
-_DataFrame: Final = hyperframe.frame.DataFrame
-_DATA: Final = 0x0
-# How often h2 may walk its streams to count them (see _ClientState.open_outbound_streams).
-_RECOUNT: Final = 64
 _CANCEL: Final = h2.errors.ErrorCodes.CANCEL
-_SEND_HEADERS: Final = h2.connection.ConnectionInputs.SEND_HEADERS
-_STREAM_SEND_HEADERS: Final = h2.stream.StreamInputs.SEND_HEADERS
-_STREAM_SEND_END: Final = h2.stream.StreamInputs.SEND_END_STREAM
-_CLIENT_IDS: Final = h2.connection.AllowedStreamIDs.ODD
 _PROTOCOL_ERROR: Final = h2.errors.ErrorCodes.PROTOCOL_ERROR
-
-
-class _ClientState(h2.connection.H2Connection):
-    """h2's connection, except that a GOAWAY leaves the streams it spares running.
-
-    h2 closes its whole state machine on GOAWAY, so frames of the streams at or below the
-    last stream id would raise ProtocolError (python-hyper/h2#1199); RFC 9113 6.8 lets
-    them finish. Http2Connection itself stops opening streams and fails the others.
-    """
-
-    def __init__(self, config: h2.config.H2Configuration, sent: Callable[[], int]) -> None:
-        super().__init__(config=config)
-        self._sent = sent
-        self._until_recount = 0
-
-    @property
-    def open_outbound_streams(self) -> int:
-        """What h2 checks the server's stream cap against, before each new stream.
-
-        h2 finds it by walking every stream it holds (and forgets closed ones on the way):
-        with many in flight that walk was the biggest cost of a request. Between walks,
-        every _RECOUNT new streams, the count is Http2Connection's streams sent and not
-        yet released: never below h2's, and within the cap Http2Connection keeps.
-        """
-        self._until_recount -= 1
-        if self._until_recount <= 0:
-            self._until_recount = _RECOUNT
-            return max(super().open_outbound_streams, self._sent())
-        return self._sent()
-
-    def send_request(self, fields: RawHeaders, end_stream: bool) -> int:
-        """What send_headers does for a request on the next stream; returns its id.
-
-        h2's way builds, validates (off for us: _h2_head checked the fields), encodes and
-        serialises frame objects; this writes the header block's frames directly and
-        leaves h2 the same stream and state as send_headers would (the last lines of
-        test_h2_client_state check that).
-        """
-        cap = self.remote_settings.max_concurrent_streams
-        if self.open_outbound_streams + 1 > cap:
-            raise h2.exceptions.TooManyStreamsError(f"Max outbound streams is {cap}")
-        stream_id = self.get_next_available_stream_id()
-        self.state_machine.process_input(_SEND_HEADERS)
-        stream = self._begin_new_stream(stream_id, _CLIENT_IDS)
-        machine = stream.state_machine
-        machine.process_input(_STREAM_SEND_HEADERS)
-        if end_stream:
-            machine.process_input(_STREAM_SEND_END)
-        stream.request_method = fields[0][1]  # :method, for a HEAD response's length
-        block = self.encoder.encode(fields)
-        self._data_to_send += header_frames(
-            stream_id, block, end_stream, self.max_outbound_frame_size
-        )
-        return stream_id
-
-    def receive_data_frame(self, frame: Any) -> list[Any]:
-        """What h2's receive_data does for one parsed DATA frame, without its trace line:
-        that formats every frame received, and for DATA it hex-encodes the whole payload
-        (half of a download's time). h2 handles every error of a DATA frame inside
-        _receive_data_frame."""
-        try:
-            frames, events = self._receive_data_frame(frame)
-        except h2.exceptions.InvalidBodyLengthError as exc:
-            # A stream error (RFC 9113 8.1.1), not the connection's, as h2 would make it.
-            with contextlib.suppress(h2.exceptions.StreamClosedError):
-                self.reset_stream(frame.stream_id, _PROTOCOL_ERROR)
-            self.acknowledge_received_data(frame.flow_controlled_length, frame.stream_id)
-            return [_BadBodyLength(frame.stream_id, str(exc))]
-        self._prepare_for_sending(frames)
-        return events
-
-    def receive_frame(self, frame: Any) -> list[Any]:
-        """What h2's receive_data does for one whole parsed frame (its frame buffer, which
-        also joins CONTINUATION frames, is left out: the caller cuts frames)."""
-        return self._receive_frame(frame)
-
-    def _receive_frame(self, frame: Any) -> list[Any]:
-        if frame.__class__ is hyperframe.frame.DataFrame:
-            return self.receive_data_frame(frame)
-        events: list[Any] = super()._receive_frame(frame)
-        return events
-
-    def _receive_goaway_frame(self, frame: Any) -> tuple[list[Any], list[Any]]:
-        event = h2.events.ConnectionTerminated()
-        try:
-            event.error_code = h2.errors.ErrorCodes(frame.error_code)
-        except ValueError:
-            event.error_code = frame.error_code
-        event.last_stream_id = frame.last_stream_id
-        event.additional_data = frame.additional_data or None
-        return [], [event]
-
-
-class _BadBodyLength:
-    """Our event: a stream's DATA disagree with its Content-Length (h2 raised)."""
-
-    __slots__ = ("message", "stream_id")
-
-    def __init__(self, stream_id: int, message: str) -> None:
-        self.stream_id = stream_id
-        self.message = message
-
-
-# The two flag sets an unpadded DATA frame can have: shared, since h2 only reads them.
-_DATA_FLAGS: Final = (
-    hyperframe.frame.DataFrame(1).flags,
-    hyperframe.frame.DataFrame(1, flags=("END_STREAM",)).flags,
-)
-_PADDED: Final = 0x8
-
-
-def _parse_frame(header: memoryview, body: memoryview) -> Any:
-    """hyperframe's frame of `header` and `body`; its errors as h2's frame buffer has them
-    (a frame of the wrong size is FRAME_SIZE_ERROR, bad content PROTOCOL_ERROR)."""
-    try:
-        frame, _ = _parse_frame_header(header)
-        frame.parse_body(body)
-    except hyperframe.exceptions.InvalidFrameError as exc:
-        raise h2.exceptions.FrameDataMissingError(f"Invalid frame: {exc}") from exc
-    except hyperframe.exceptions.HyperframeError as exc:
-        raise h2.exceptions.ProtocolError(f"Invalid frame: {exc}") from exc
-    return frame
-
-
-def _data_frame(header: memoryview, body: memoryview) -> Any:
-    """The DATA frame of `header` and `body`, as hyperframe would parse it.
-
-    An unpadded frame on a stream is built directly: hyperframe's parse costs half the
-    time h2 then spends on the frame. Padded frames and stream 0 take hyperframe's way
-    (and its checks).
-    """
-    flags = header[4]
-    stream_id = int.from_bytes(header[5:9], "big") & 0x7FFFFFFF
-    if flags & _PADDED or not stream_id:
-        return _parse_frame(header, body)
-    frame = _DataFrame.__new__(_DataFrame)
-    frame.stream_id = stream_id
-    frame.flags = _DATA_FLAGS[flags & 0x1]
-    frame.body_len = len(body)
-    frame.pad_length = 0
-    frame.data = body.tobytes()
-    return frame
 
 
 def _reset_error(stream_id: int, code: int) -> ServerDisconnectedError:
@@ -308,7 +131,6 @@ class Http2Connection:
 
     __slots__ = (
         "_flush_due",
-        "_frames",
         "_goaway",
         "_h2",
         "_heads",
@@ -324,30 +146,13 @@ class Http2Connection:
     def __init__(self, protocol: ResponseHandler, loop: asyncio.AbstractEventLoop) -> None:
         self._protocol = protocol
         self._loop = loop
-        self._h2 = conn = _ClientState(_CONFIG, self._sent_streams)
-        conn.local_settings = h2.settings.Settings(
-            client=True,
-            initial_values={
-                h2.settings.SettingCodes.ENABLE_PUSH: 0,
-                h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: _STREAM_WINDOW,
-                h2.settings.SettingCodes.MAX_FRAME_SIZE: _MAX_FRAME,
-                h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE: _MAX_HEADER_LIST,
-            },
-        )
-        conn.encoder = CachingEncoder()
-        # The limits are applied at once, not only once the server acknowledged them: h2
-        # applies an acknowledgement only from its next read, and frames of the new size
-        # may share a read with it.
-        conn.decoder = CachingDecoder(_MAX_HEADER_LIST)
-        conn.max_inbound_frame_size = _MAX_FRAME
-        conn.initiate_connection()
-        conn.increment_flow_control_window(_CONNECTION_WINDOW - 65535)
+        self._h2 = ClientState(self._sent_streams)
+        self._h2.open()
         self._streams: dict[int, _Stream] = {}  # by id, once their head went out
         self._lent: dict[StreamHandler, _Stream] = {}
         self._goaway = False
         self._flush_due = False
         self._waiting_drain = False
-        self._frames = FrameSplitter()
         self._heads = ResponseHeads()
         self.idle_since = loop.time()
         # Resolved by the server's first SETTINGS: its stream cap is known from then on.
@@ -502,7 +307,7 @@ class Http2Connection:
     def feed_view(self, data: memoryview) -> None:
         """The bytes of one read; nothing keeps a view of them past this call."""
         try:
-            events = self._receive(data)
+            events = self._h2.receive(data)
         except (
             h2.exceptions.ProtocolError,
             hyperframe.exceptions.HyperframeError,
@@ -522,21 +327,6 @@ class Http2Connection:
             if stream.held and (not stream.paused_in or stream.closing):
                 self._acknowledge_held(stream)
         self._flush()
-
-    def _receive(self, data: memoryview) -> list[Any]:
-        """h2's events for `data`: DATA frames through h2's DATA handler, the rest as bytes."""
-        conn = self._h2
-        events: list[Any] = []
-        for segment in self._frames.feed(data, conn.max_inbound_frame_size):
-            if isinstance(segment, bytes):
-                events += conn.receive_data(segment)
-            else:
-                header, body = segment
-                if header[3] == _DATA:
-                    events += conn.receive_data_frame(_data_frame(header, body))
-                else:
-                    events += conn.receive_frame(_parse_frame(header, body))
-        return events
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._goaway = True
@@ -609,7 +399,7 @@ class Http2Connection:
             stream.handler.deliver_error(_reset_error(event.stream_id, event.error_code or 0))
         return stream
 
-    def _on_bad_length(self, event: _BadBodyLength) -> _Stream | None:
+    def _on_bad_length(self, event: BadBodyLength) -> _Stream | None:
         stream = self._stream(event.stream_id)
         if stream is None:
             return None
@@ -720,5 +510,5 @@ _HANDLERS: Final[dict[type, Any]] = {
     h2.events.WindowUpdated: Http2Connection._on_window,
     h2.events.RemoteSettingsChanged: Http2Connection._on_settings,
     h2.events.ConnectionTerminated: Http2Connection._on_goaway,
-    _BadBodyLength: Http2Connection._on_bad_length,
+    BadBodyLength: Http2Connection._on_bad_length,
 }
