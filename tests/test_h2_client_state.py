@@ -18,7 +18,7 @@ import h2.exceptions
 import h2.settings
 import pytest
 
-from airhttp._h2_state import CONFIG, ClientState
+from airhttp._h2_state import CONFIG, BadBodyLength, ClientState
 
 _REQUEST = [(b":method", b"GET"), (b":scheme", b"https"), (b":authority", b"h"), (b":path", b"/")]
 
@@ -171,3 +171,31 @@ def test_requests_beyond_the_servers_stream_cap_are_refused_as_h2_does() -> None
     with pytest.raises(h2.exceptions.TooManyStreamsError):
         client.send_request(_REQUEST, True)
     assert list(client.streams) == [1]
+
+
+@pytest.mark.parametrize("end_stream", [False, True])
+def test_a_body_beyond_its_content_length_resets_only_that_stream(end_stream: bool) -> None:
+    """h2 raises for the whole connection; ClientState makes it the stream error RFC 9113
+    8.1.1 asks for, with h2's message, and counts the bytes as processed for the
+    connection's window. A stream the server ended is closed already: nothing to reset."""
+    server, clients = _pair()
+    _same(clients, server.data_to_send())
+    for client in clients:
+        client.send_headers(1, _REQUEST, end_stream=True)
+    server.receive_data(clients[0].data_to_send())
+    clients[1].data_to_send()
+    server.send_headers(1, [(b":status", b"200"), (b"content-length", b"2")])
+    _same(clients, server.data_to_send())
+    server.send_data(1, b"12345", end_stream=end_stream)
+    data = server.data_to_send()
+    with pytest.raises(h2.exceptions.InvalidBodyLengthError) as caught:
+        clients[0].receive_data(data)
+    ours = clients[1]
+    assert isinstance(ours, ClientState)
+    events = ours.receive(memoryview(data))
+    assert [(type(e), e.stream_id, e.message) for e in events] == [
+        (BadBodyLength, 1, str(caught.value))
+    ]
+    replies = server.receive_data(ours.data_to_send())
+    assert [type(e) for e in replies] == ([] if end_stream else [h2.events.StreamReset])
+    assert ours._inbound_flow_control_window_manager._bytes_processed == 5

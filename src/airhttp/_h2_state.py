@@ -75,6 +75,7 @@ _STREAM_SEND_END: Final = h2.stream.StreamInputs.SEND_END_STREAM
 # Stream states in which h2 takes DATA as DataReceived (else it resets or fails).
 _RECEIVING: Final = frozenset({h2.stream.StreamState.OPEN, h2.stream.StreamState.HALF_CLOSED_LOCAL})
 _CLIENT_IDS: Final = h2.connection.AllowedStreamIDs.ODD
+_DataReceived: Final = h2.events.DataReceived
 
 
 class BadBodyLength:
@@ -193,12 +194,12 @@ class ClientState(h2.connection.H2Connection):
         return events
 
     def _receive_data(self, header: memoryview, body: memoryview) -> list[Any]:
-        """One DATA frame: an unpadded one on an open stream straight to h2's stream.
+        """One DATA frame: an unpadded one on an open stream without h2's connection.
 
-        That skips what h2's connection adds for such a frame: a frame object, a state
-        machine step that changes nothing while the connection is open, the trace line.
-        Anything else (padding, stream 0, a closed or unknown stream, a closing
-        connection) takes h2's whole way.
+        That skips a frame object, state machine steps that change nothing (the
+        connection's while it is open, the stream's unless the frame ends it) and the
+        trace lines. Anything else (padding, stream 0, a closed or unknown stream, a
+        closing connection) takes h2's whole way.
         """
         flags = header[4]
         stream_id = int.from_bytes(header[5:9], "big") & 0x7FFFFFFF
@@ -214,10 +215,20 @@ class ClientState(h2.connection.H2Connection):
         size = len(data)
         self._inbound_flow_control_window_manager.window_consumed(size)
         try:
-            _, events = stream.receive_data(data, bool(flags & _END_STREAM), size)
+            if flags & _END_STREAM:
+                _, events = stream.receive_data(data, True, size)
+                return events
+            # Not the stream's last: h2's stream machine stays where it is (OPEN or
+            # HALF_CLOSED_LOCAL) and only counts the bytes, against the stream's window
+            # and its Content-Length, as these lines do.
+            stream._inbound_window_manager.window_consumed(size)
+            stream._track_content_length(size, False)
         except h2.exceptions.InvalidBodyLengthError as exc:
             return self._bad_body_length(stream_id, size, exc)
-        return events
+        event = _DataReceived(stream_id=stream_id)
+        event.data = data
+        event.flow_controlled_length = size
+        return [event]
 
     def _receive_data_frame_events(self, frame: Any) -> list[Any]:
         try:
