@@ -4,7 +4,9 @@ allow no stream, and what a stream gives back when it ends early."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import h2.settings
 import pytest
 from hyperframe.frame import RstStreamFrame, WindowUpdateFrame
 
@@ -66,6 +68,39 @@ async def test_a_server_allowing_no_stream_fails_requests_instead_of_hanging(
             await asyncio.gather(
                 *(session.get(server.url / str(i), timeout=timeout) for i in range(3))
             )
+
+
+async def test_a_server_raising_its_stream_cap_lets_queued_requests_go(
+    raw_h2: RawH2Factory,
+) -> None:
+    """Requests queued at a cap of 1 start as soon as SETTINGS raise it, not when the
+    first stream ends: here the first answers only once all five are in."""
+    server: Any = None
+    queued = asyncio.Event()
+
+    async def handler(stream: H2Stream) -> None:
+        if stream.path == "/first":
+            await queued.wait()
+            server.max_concurrent_streams = 10  # what the scripted server enforces
+            settings = {h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 10}
+            stream.connection.h2.update_settings(settings)
+            stream.connection.flush()
+            await until(lambda: len(server.streams) == 5, timeout=2.0)
+        await echo_path(stream)
+
+    server = await raw_h2(handler, max_concurrent_streams=1)
+    async with session_for(server) as session:
+        first = asyncio.ensure_future(fetch(session, "GET", server.url / "first"))
+        await until(lambda: len(server.streams) == 1)
+        rest = [asyncio.ensure_future(fetch(session, "GET", server.url / str(i))) for i in range(4)]
+        await asyncio.sleep(0.1)  # all four wait for a stream by now
+        queued.set()
+        assert await asyncio.gather(first, *rest) == [
+            (200, "/first"),
+            *((200, f"/{i}") for i in range(4)),
+        ]
+    assert server.connections == 1
+    assert server.peak_streams == 5
 
 
 async def test_stopped_downloads_give_the_connection_window_back(raw_h2: RawH2Factory) -> None:

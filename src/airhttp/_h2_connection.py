@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Final
 
 import h2.errors
@@ -141,6 +142,7 @@ class Http2Connection:
         "_streams",
         "_waiting_drain",
         "idle_since",
+        "on_room",
     )
 
     def __init__(self, protocol: ResponseHandler, loop: asyncio.AbstractEventLoop) -> None:
@@ -155,6 +157,7 @@ class Http2Connection:
         self._waiting_drain = False
         self._heads = ResponseHeads()
         self.idle_since = loop.time()
+        self.on_room: Callable[[], None] | None = None
         # Resolved by the server's first SETTINGS: its stream cap is known from then on.
         self._ready: asyncio.Future[None] = loop.create_future()
         protocol.hand_over(self)
@@ -418,8 +421,11 @@ class Http2Connection:
     def _on_settings(self, event: h2.events.RemoteSettingsChanged) -> None:
         if not self._ready.done():
             self._ready.set_result(None)
-        if h2.settings.SettingCodes.INITIAL_WINDOW_SIZE in event.changed_settings:
+        changed = event.changed_settings
+        if h2.settings.SettingCodes.INITIAL_WINDOW_SIZE in changed:
             self._pump_all()
+        if h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS in changed and self.on_room:
+            self.on_room()  # requests queued for a stream may go now
 
     def _on_goaway(self, event: h2.events.ConnectionTerminated) -> None:
         """Streams above the last one the server processes fail as retryable; the rest end."""

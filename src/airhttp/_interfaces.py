@@ -162,6 +162,9 @@ class Multiplexer(UpgradeSink, Protocol):
     @property
     def idle_since(self) -> float: ...  # loop time its last stream ended
 
+    # Called (set by the pool) when the server lets more streams be open at once.
+    on_room: Callable[[], None] | None
+
     def can_open_stream(self) -> bool: ...  # usable and under the server's stream cap
 
     def open_stream(self) -> Any: ...

@@ -550,6 +550,7 @@ class BaseConnector:
             conn = Connection(self, key, proto, self._loop)
         else:
             self._shared.setdefault(key, []).append(proto)
+            mux.on_room = functools.partial(self._stream_turns.wake, key, True)
             conn = StreamConnection(self, key, mux.open_stream(), proto, self._loop)
         if traces:
             try:
