@@ -267,6 +267,20 @@ async def test_server_closes_idle_connection_next_request_reconnects(
     assert paths(server, 2) == [(1, "/b")]
 
 
+@pytest.mark.parametrize("how", ["session-close", "keepalive-expiry"])
+async def test_closing_a_connection_says_goaway_first(raw_h2: RawH2Factory, how: str) -> None:
+    """RFC 9113 6.8: the client tells the server it is done (NO_ERROR) before closing."""
+    server = await raw_h2(echo_path)
+    keepalive = 0.05 if how == "keepalive-expiry" else 30.0
+    connector = airhttp.TCPConnector(http2_prior_knowledge=True, keepalive_timeout=keepalive)
+    async with airhttp.ClientSession(connector=connector) as session:
+        assert await fetch(session, "GET", server.url / "a") == (200, "/a")
+        if how == "keepalive-expiry":
+            await until(lambda: server.conns[0].client_goaway is not None)
+    await until(lambda: server.conns[0].lost)
+    assert server.conns[0].client_goaway == ErrorCode.NO_ERROR
+
+
 # --- protocol errors from the server --------------------------------------------------------
 
 BROKEN = [

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Final
 
+import h2.connection
 import h2.errors
 import h2.events
 import h2.exceptions
@@ -35,6 +36,7 @@ _SEND_HIGH_WATER: Final = 2**16
 _LAST_STREAM_ID: Final = 2**31 - 1025
 
 _CANCEL: Final = h2.errors.ErrorCodes.CANCEL
+_CLOSED: Final = h2.connection.ConnectionState.CLOSED
 _PROTOCOL_ERROR: Final = h2.errors.ErrorCodes.PROTOCOL_ERROR
 
 
@@ -207,6 +209,13 @@ class Http2Connection:
             self.idle_since = self._loop.time()
             if self._goaway:
                 self._protocol.close()
+
+    def goodbye(self) -> None:
+        """The connection closes on our side: tell the server why (RFC 9113 6.8: NO_ERROR),
+        unless a GOAWAY of ours went out already."""
+        if self._h2.state_machine.state is not _CLOSED and self._protocol.transport:
+            self._h2.close_connection()
+            self._flush()
 
     # --- what the streams ask -----------------------------------------------------------
 

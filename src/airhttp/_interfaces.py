@@ -171,6 +171,8 @@ class Multiplexer(UpgradeSink, Protocol):
 
     def release_stream(self, stream: Any) -> None: ...  # resets it if unfinished
 
+    def goodbye(self) -> None: ...  # a GOAWAY, as the connection is closed on our side
+
     # The bytes of one read, in the connection's receive buffer: valid during the call only.
     def feed_view(self, data: memoryview) -> None: ...
 

@@ -98,10 +98,8 @@ class _BodyDecoder:
             self._pending.append(data)
 
     def pump(self) -> bool:
-        """Expand pending input until it is all out or the reader is full.
-
-        True once the whole body is decoded; raises HttpProcessingError for bad input.
-        """
+        """Expand pending input until it is all out or the reader is full: True once the
+        whole body is decoded; raises HttpProcessingError for bad input."""
         dec = self._decompressor
         pending = self._pending
         sink = self._sink
@@ -245,6 +243,8 @@ class ResponseHandler(BaseProtocol):
         self._cancel_read_timer()
         transport = self.transport
         if transport is not None:
+            if self.multiplexer is not None and not abort:
+                self.multiplexer.goodbye()
             if abort:
                 transport.abort()
             else:
@@ -649,9 +649,7 @@ class ResponseHandler(BaseProtocol):
 
     def _withhold_body(self) -> None:
         """No 100 Continue came first: the request body must not be sent (RFC 9110 10.1.1).
-
-        The server may still expect that body, so the connection is never reused.
-        """
+        The server may still expect that body, so the connection is never reused."""
         cont = self._continue_waiter
         if cont is not None and not cont.done():
             cont.set_result(False)
