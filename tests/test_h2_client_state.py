@@ -17,6 +17,7 @@ import h2.events
 import h2.exceptions
 import h2.settings
 import pytest
+from hyperframe.frame import RstStreamFrame
 
 from airhttp._h2_state import CONFIG, BadBodyLength, ClientState
 
@@ -81,6 +82,16 @@ def test_data_frames_give_h2s_events_and_replies() -> None:
     assert ("StreamEnded", {"stream_id": "3"}) in events
 
 
+def _same_error(clients: list[h2.connection.H2Connection], data: bytes) -> str:
+    errors = []
+    for client in clients:
+        with pytest.raises(h2.exceptions.ProtocolError) as caught:
+            _events(client, data)
+        errors.append((type(caught.value), str(caught.value)))
+    assert errors[0] == errors[1]
+    return errors[0][1]
+
+
 def test_data_after_our_goaway_fails_as_in_h2() -> None:
     server, clients = _pair()
     _same(clients, server.data_to_send())
@@ -94,13 +105,22 @@ def test_data_after_our_goaway_fails_as_in_h2() -> None:
         client.close_connection()
     _same(clients, b"")
     server.send_data(1, b"after")
-    data = server.data_to_send()
-    errors = []
+    _same_error(clients, server.data_to_send())
+
+
+@pytest.mark.parametrize("interim", [False, True])
+def test_data_before_the_final_head_fails_as_in_h2(interim: bool) -> None:
+    server, clients = _pair()
+    _same(clients, server.data_to_send())
     for client in clients:
-        with pytest.raises(h2.exceptions.ProtocolError) as caught:
-            _events(client, data)
-        errors.append(str(caught.value))
-    assert errors[0] == errors[1]
+        client.send_headers(1, _REQUEST, end_stream=True)
+    server.receive_data(clients[0].data_to_send())
+    clients[1].data_to_send()
+    if interim:
+        server.send_headers(1, [(b":status", b"103")])
+        _same(clients, server.data_to_send())
+    data = b"\x00\x00\x03\x00\x00\x00\x00\x00\x01abc"  # DATA on stream 1, no END_STREAM
+    assert "before headers" in _same_error(clients, data)
 
 
 def test_goaway_spares_the_streams_up_to_its_last_id() -> None:
@@ -176,8 +196,8 @@ def test_requests_beyond_the_servers_stream_cap_are_refused_as_h2_does() -> None
 @pytest.mark.parametrize("end_stream", [False, True])
 def test_a_body_beyond_its_content_length_resets_only_that_stream(end_stream: bool) -> None:
     """h2 raises for the whole connection; ClientState makes it the stream error RFC 9113
-    8.1.1 asks for, with h2's message, and counts the bytes as processed for the
-    connection's window. A stream the server ended is closed already: nothing to reset."""
+    8.1.1 asks for (RST_STREAM), with h2's message, and counts the bytes as processed
+    for the connection's window."""
     server, clients = _pair()
     _same(clients, server.data_to_send())
     for client in clients:
@@ -196,6 +216,9 @@ def test_a_body_beyond_its_content_length_resets_only_that_stream(end_stream: bo
     assert [(type(e), e.stream_id, e.message) for e in events] == [
         (BadBodyLength, 1, str(caught.value))
     ]
-    replies = server.receive_data(ours.data_to_send())
+    sent = ours.data_to_send()
+    assert sent.startswith(RstStreamFrame(1, error_code=1).serialize())  # PROTOCOL_ERROR
+    replies = server.receive_data(sent)
+    # A stream the server ended is closed on its side: it drops the reset.
     assert [type(e) for e in replies] == ([] if end_stream else [h2.events.StreamReset])
     assert ours._inbound_flow_control_window_manager._bytes_processed == 5

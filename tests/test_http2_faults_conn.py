@@ -267,12 +267,20 @@ async def test_server_closes_idle_connection_next_request_reconnects(
     assert paths(server, 2) == [(1, "/b")]
 
 
+@pytest.mark.parametrize("tls", [False, True], ids=["h2c", "tls"])
 @pytest.mark.parametrize("how", ["session-close", "keepalive-expiry"])
-async def test_closing_a_connection_says_goaway_first(raw_h2: RawH2Factory, how: str) -> None:
-    """RFC 9113 6.8: the client tells the server it is done (NO_ERROR) before closing."""
-    server = await raw_h2(echo_path)
+async def test_closing_a_connection_says_goaway_first(
+    raw_h2: RawH2Factory, how: str, tls: bool
+) -> None:
+    """RFC 9113 6.8: the client tells the server it is done (NO_ERROR) before closing,
+    also when the session aborts its TLS connections (ssl_shutdown_timeout=0)."""
+    server = await raw_h2(echo_path, tls=tls)
     keepalive = 0.05 if how == "keepalive-expiry" else 30.0
-    connector = airhttp.TCPConnector(http2_prior_knowledge=True, keepalive_timeout=keepalive)
+    if tls:
+        ssl = server.client_ssl_context()
+        connector = airhttp.TCPConnector(http2=True, ssl=ssl, keepalive_timeout=keepalive)
+    else:
+        connector = airhttp.TCPConnector(http2_prior_knowledge=True, keepalive_timeout=keepalive)
     async with airhttp.ClientSession(connector=connector) as session:
         assert await fetch(session, "GET", server.url / "a") == (200, "/a")
         if how == "keepalive-expiry":

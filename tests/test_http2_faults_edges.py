@@ -103,6 +103,37 @@ async def test_a_server_raising_its_stream_cap_lets_queued_requests_go(
     assert server.peak_streams == 5
 
 
+@pytest.mark.parametrize("answer", ["after-the-body", "early"])
+async def test_an_upload_tracker_knows_whether_a_windowed_body_all_went(
+    raw_h2: RawH2Factory, answer: str
+) -> None:
+    """A body beyond the server's 64 KiB window waits for WINDOW_UPDATEs, and a whole
+    answer releases its stream at once: the tracker still tells a body that all went
+    (read, then answered) from one an early answer cut short."""
+    size = 300_000
+
+    async def handler(stream: H2Stream) -> None:
+        if answer == "early":
+            await stream.respond(413, body=b"too large")
+            return
+        body = await stream.read_body()
+        await stream.respond(200, body=str(len(body)).encode())
+
+    server = await raw_h2(handler)
+    tracker = airhttp.UploadTracker()
+    async with session_for(server) as session:
+        url = server.url / "up"
+        async with session.post(url, data=b"u" * size, upload_tracker=tracker) as resp:
+            assert (resp.status, await resp.read()) in ((200, b"300000"), (413, b"too large"))
+        await until(lambda: tracker.upload_complete.done())
+    if answer == "early":
+        with pytest.raises(airhttp.UploadAbortedError):
+            await tracker.upload_complete
+    else:
+        await tracker.upload_complete
+        assert tracker.bytes_written == size
+
+
 async def test_stopped_downloads_give_the_connection_window_back(raw_h2: RawH2Factory) -> None:
     """What a stopped stream held back still counts in the connection's window."""
     size = 2**21

@@ -283,7 +283,7 @@ async def wait_drained(protocol: ResponseHandler) -> bool:
         await protocol.wait_for_drain()
     except Exception:  # whatever the connection died of: the body did not all go out
         return False
-    return protocol.transport is not None
+    return protocol.upload_went_out
 
 
 def when_whole_body_sent(sent: ResponseHandler | bool, callback: UploadCallback) -> None:
@@ -298,7 +298,7 @@ def when_whole_body_sent(sent: ResponseHandler | bool, callback: UploadCallback)
         callback(sent, None)
         return
     if not sent.writing_paused:
-        callback(sent.transport is not None, None)
+        callback(sent.upload_went_out, None)
         return
     drained = asyncio.ensure_future(wait_drained(sent))
     _WAITING.add(drained)

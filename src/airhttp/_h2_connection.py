@@ -104,7 +104,8 @@ class _Stream(asyncio.Transport):
         return self.out_size
 
     def is_closing(self) -> bool:
-        return self.closing
+        # Closed after its upload ended, the stream threw nothing away (upload trackers).
+        return self.closing and not self.ended_out
 
     def close(self) -> None:
         self._conn.close_stream(self)
@@ -204,7 +205,7 @@ class Http2Connection:
             self._acknowledge_held(stream)
             self._schedule_flush()
         self._streams.pop(stream.stream_id, None)
-        stream.handler.released()
+        stream.handler.released(stream.ended_out)
         if not self._lent:
             self.idle_since = self._loop.time()
             if self._goaway:
@@ -213,7 +214,7 @@ class Http2Connection:
     def goodbye(self) -> None:
         """The connection closes on our side: tell the server why (RFC 9113 6.8: NO_ERROR),
         unless a GOAWAY of ours went out already."""
-        if self._h2.state_machine.state is not _CLOSED and self._protocol.transport:
+        if self._h2.state_machine.state is not _CLOSED and self._protocol.transport is not None:
             self._h2.close_connection()
             self._flush()
 
@@ -466,8 +467,9 @@ class Http2Connection:
     def _fail(self, exc: Exception) -> None:
         """The server broke HTTP/2: a GOAWAY says why, every stream fails, the socket closes."""
         self._goaway = True
-        # h2 sent its GOAWAY already for what it found itself; not for the frames we cut.
-        with contextlib.suppress(h2.exceptions.ProtocolError):
+        # h2 sent its GOAWAY already for what it found in a header block's run (its own
+        # receive_data); not for the frames we cut.
+        if self._h2.state_machine.state is not _CLOSED:
             self._h2.close_connection(getattr(exc, "error_code", _PROTOCOL_ERROR))
         self._flush()
         error = BadHttpMessage(f"HTTP/2 protocol error: {exc}")

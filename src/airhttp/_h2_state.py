@@ -154,11 +154,15 @@ class ClientState(h2.connection.H2Connection):
         """What send_headers does for a request on the next stream; returns its id.
 
         The header block's frames are written directly (checked by _h2_head already),
-        leaving h2 the same stream and state as send_headers would.
+        leaving h2 the same stream and state as send_headers would. `fields` are
+        _h2_head.request_fields': :method first.
         """
         cap = self.remote_settings.max_concurrent_streams
-        if self.open_outbound_streams + 1 > cap:
-            raise h2.exceptions.TooManyStreamsError(f"Max outbound streams is {cap}")
+        open_now = self.open_outbound_streams
+        if open_now + 1 > cap:
+            raise h2.exceptions.TooManyStreamsError(
+                f"Max outbound streams is {cap}, {open_now} open"
+            )
         stream_id = self.get_next_available_stream_id()
         self.state_machine.process_input(_SEND_HEADERS)
         stream = self._begin_new_stream(stream_id, _CLIENT_IDS)
@@ -198,8 +202,8 @@ class ClientState(h2.connection.H2Connection):
 
         That skips a frame object, state machine steps that change nothing (the
         connection's while it is open, the stream's unless the frame ends it) and the
-        trace lines. Anything else (padding, stream 0, a closed or unknown stream, a
-        closing connection) takes h2's whole way.
+        trace lines. Anything else (padding, stream 0, a closed or unknown stream, no
+        final head yet, a closing connection) takes h2's whole way.
         """
         flags = header[4]
         stream_id = int.from_bytes(header[5:9], "big") & 0x7FFFFFFF
@@ -209,6 +213,7 @@ class ClientState(h2.connection.H2Connection):
             or stream is None
             or self.state_machine.state is not _CLIENT_OPEN
             or stream.state_machine.state not in _RECEIVING
+            or not stream.state_machine.headers_received  # h2 refuses DATA before a head
         ):
             return self._receive_data_frame_events(_parse_frame(header, body))
         data = body.tobytes()
@@ -218,9 +223,9 @@ class ClientState(h2.connection.H2Connection):
             if flags & _END_STREAM:
                 _, events = stream.receive_data(data, True, size)
                 return events
-            # Not the stream's last: h2's stream machine stays where it is (OPEN or
-            # HALF_CLOSED_LOCAL) and only counts the bytes, against the stream's window
-            # and its Content-Length, as these lines do.
+            # Not the stream's last, after its head: h2's stream machine stays where it is
+            # (OPEN or HALF_CLOSED_LOCAL) and only counts the bytes, against the stream's
+            # window and its Content-Length, as these lines do.
             stream._inbound_window_manager.window_consumed(size)
             stream._track_content_length(size, False)
         except h2.exceptions.InvalidBodyLengthError as exc:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import enum
 import threading
-from collections import deque
 from collections.abc import Callable
 from typing import Final
 
+from ._body_pump import BodyDecoder
 from ._interfaces import Multiplexer, UpgradeSink
 from ._settings import DEFAULT_SETTINGS, RequestSettings
 from .base_protocol import BaseProtocol
@@ -23,7 +23,6 @@ from .client_exceptions import (
     ServerDisconnectedError,
     SocketTimeoutError,
 )
-from .compression_utils import BodyDecompressor, make_decompressor
 from .http_exceptions import BadHttpMessage, ContentEncodingError, HttpProcessingError
 from .http_parser import (
     CONNECTION_CLOSED,
@@ -72,54 +71,6 @@ _AWAITING_HEAD: Final = ConnectionState.AWAITING_HEAD
 _RECEIVING_BODY: Final = ConnectionState.RECEIVING_BODY
 _UPGRADED: Final = ConnectionState.UPGRADED
 _CLOSED: Final = ConnectionState.CLOSED
-
-
-class _BodyDecoder:
-    """Expands a compressed body into its stream in bounded steps, stopping while it is full.
-
-    It only decodes: what a finished body or a broken one means for the connection is
-    the protocol's decision (`pump` reports the one and raises the other).
-    """
-
-    __slots__ = ("_decompressor", "_flow", "_pending", "_sink", "_step", "input_ended")
-
-    def __init__(self, encoding: str, step: int, sink: StreamReader, flow: BaseProtocol) -> None:
-        self._decompressor: BodyDecompressor = make_decompressor(encoding)
-        self._pending: deque[bytes] = deque()
-        self._sink = sink
-        self._flow = flow
-        self._step = step
-        # Every compressed byte has arrived; what remains is to expand it.
-        self.input_ended = False
-
-    def feed(self, data: bytes) -> None:
-        if data:
-            self._sink.count_raw_bytes(len(data))
-            self._pending.append(data)
-
-    def pump(self) -> bool:
-        """Expand pending input until it is all out or the reader is full: True once the
-        whole body is decoded; raises HttpProcessingError for bad input."""
-        dec = self._decompressor
-        pending = self._pending
-        sink = self._sink
-        flow = self._flow
-        step = self._step
-        while not flow.reading_paused:
-            if dec.needs_input:
-                if not pending:
-                    break
-                out = dec.decompress(pending.popleft(), step)
-            else:
-                out = dec.decompress(_EMPTY, step)
-            if out:
-                sink.feed_data(out)
-        if self.input_ended and not pending and dec.needs_input and not flow.reading_paused:
-            tail = dec.flush()
-            if tail:
-                sink.feed_data(tail)
-            return True
-        return False
 
 
 class ResponseHandler(BaseProtocol):
@@ -172,7 +123,7 @@ class ResponseHandler(BaseProtocol):
         self._parts: list[bytes] = []
         self._body: bytes | None = None
         self._on_complete: Callable[[], None] | None = None
-        self._decoder: _BodyDecoder | None = None
+        self._decoder: BodyDecoder | None = None
         self._read_bufsize = 2**16
         self._auto_decompress = True
         self._upgrade_tail = _EMPTY
@@ -202,6 +153,11 @@ class ResponseHandler(BaseProtocol):
     @property
     def upgraded(self) -> bool:
         return self._state is _UPGRADED
+
+    @property
+    def upload_went_out(self) -> bool:
+        """Whether what the request wrote reached the connection: it was not lost first."""
+        return self.transport is not None
 
     @property
     def should_close(self) -> bool:
@@ -243,8 +199,8 @@ class ResponseHandler(BaseProtocol):
         self._cancel_read_timer()
         transport = self.transport
         if transport is not None:
-            if self.multiplexer is not None and not abort:
-                self.multiplexer.goodbye()
+            if self.multiplexer is not None:
+                self.multiplexer.goodbye()  # an abort too: the write is tried at once
             if abort:
                 transport.abort()
             else:
@@ -563,7 +519,7 @@ class ResponseHandler(BaseProtocol):
         self._state = _RECEIVING_BODY
         if message.compression is not None and self._auto_decompress:
             payload = self._make_payload()
-            self._decoder = _BodyDecoder(message.compression, self._read_bufsize, payload, self)
+            self._decoder = BodyDecoder(message.compression, self._read_bufsize, payload, self)
         # Handed out once the rest of this read is parsed: aiohttp parses a whole read
         # before it gives out the head, so a broken body in the same read fails the
         # head itself (ClientResponseError 400) rather than the body.
@@ -649,7 +605,9 @@ class ResponseHandler(BaseProtocol):
 
     def _withhold_body(self) -> None:
         """No 100 Continue came first: the request body must not be sent (RFC 9110 10.1.1).
-        The server may still expect that body, so the connection is never reused."""
+
+        The server may still expect that body, so the connection is never reused.
+        """
         cont = self._continue_waiter
         if cont is not None and not cont.done():
             cont.set_result(False)
@@ -706,9 +664,10 @@ class StreamHandler(ResponseHandler):
 
     The HTTP/2 connection feeds it decoded events (deliver_*) instead of bytes; its transport
     is the stream's (writes become DATA frames, pausing holds back window updates, closing
-    resets the stream). The pool frees it with its exchange (`released`), never pools it."""
+    resets the stream). The pool frees it with its exchange (`released`), never pools it.
+    """
 
-    __slots__ = ("limits",)
+    __slots__ = ("_sent_all", "limits")
     multiplexed = True
 
     def __init__(self, loop: asyncio.AbstractEventLoop, transport: asyncio.Transport) -> None:
@@ -716,6 +675,7 @@ class StreamHandler(ResponseHandler):
         self.transport = transport
         # The current exchange's (max_field_size, max_headers), for its header blocks.
         self.limits = (DEFAULT_SETTINGS.max_field_size, DEFAULT_SETTINGS.max_headers)
+        self._sent_all = False  # set on release: the upload ended before it
 
     def expect_response(
         self,
@@ -758,9 +718,19 @@ class StreamHandler(ResponseHandler):
         """The stream failed (reset, malformed head or trailers): fail its exchange."""
         self._die(exc, exc if isinstance(exc, HttpProcessingError) else None)
 
-    def released(self) -> None:
-        """The pool took the stream back. Unlinked from its transport and body reader (they
-        point back at it), it is freed at once, not by the cycle collector."""
+    @property
+    def upload_went_out(self) -> bool:
+        # A released stream has no transport: its upload went out if it ended first.
+        transport = self.transport
+        return self._sent_all if transport is None else not transport.is_closing()
+
+    def released(self, sent_all: bool) -> None:
+        """The pool took the stream back; `sent_all`: the request's body had all gone out.
+
+        Unlinked from its transport and body reader (they point back at it), the handler
+        is freed at once instead of by the cycle collector.
+        """
+        self._sent_all = sent_all
         self._cancel_read_timer()
         self._state = _CLOSED
         self.transport = None
