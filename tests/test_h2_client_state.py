@@ -82,6 +82,17 @@ def test_data_frames_give_h2s_events_and_replies() -> None:
     assert ("StreamEnded", {"stream_id": "3"}) in events
 
 
+def _one_request() -> tuple[h2.connection.H2Connection, list[h2.connection.H2Connection]]:
+    """A server and both clients, with stream 1's request (no body) sent by each."""
+    server, clients = _pair()
+    _same(clients, server.data_to_send())
+    for client in clients:
+        client.send_headers(1, _REQUEST, end_stream=True)
+    server.receive_data(clients[0].data_to_send())
+    clients[1].data_to_send()
+    return server, clients
+
+
 def _same_error(clients: list[h2.connection.H2Connection], data: bytes) -> str:
     errors = []
     for client in clients:
@@ -93,12 +104,7 @@ def _same_error(clients: list[h2.connection.H2Connection], data: bytes) -> str:
 
 
 def test_data_after_our_goaway_fails_as_in_h2() -> None:
-    server, clients = _pair()
-    _same(clients, server.data_to_send())
-    for client in clients:
-        client.send_headers(1, _REQUEST, end_stream=True)
-    server.receive_data(clients[0].data_to_send())
-    clients[1].data_to_send()
+    server, clients = _one_request()
     server.send_headers(1, [(b":status", b"200")])
     _same(clients, server.data_to_send())
     for client in clients:
@@ -110,12 +116,7 @@ def test_data_after_our_goaway_fails_as_in_h2() -> None:
 
 @pytest.mark.parametrize("interim", [False, True])
 def test_data_before_the_final_head_fails_as_in_h2(interim: bool) -> None:
-    server, clients = _pair()
-    _same(clients, server.data_to_send())
-    for client in clients:
-        client.send_headers(1, _REQUEST, end_stream=True)
-    server.receive_data(clients[0].data_to_send())
-    clients[1].data_to_send()
+    server, clients = _one_request()
     if interim:
         server.send_headers(1, [(b":status", b"103")])
         _same(clients, server.data_to_send())
@@ -198,12 +199,7 @@ def test_a_body_beyond_its_content_length_resets_only_that_stream(end_stream: bo
     """h2 raises for the whole connection; ClientState makes it the stream error RFC 9113
     8.1.1 asks for (RST_STREAM), with h2's message, and counts the bytes as processed
     for the connection's window."""
-    server, clients = _pair()
-    _same(clients, server.data_to_send())
-    for client in clients:
-        client.send_headers(1, _REQUEST, end_stream=True)
-    server.receive_data(clients[0].data_to_send())
-    clients[1].data_to_send()
+    server, clients = _one_request()
     server.send_headers(1, [(b":status", b"200"), (b"content-length", b"2")])
     _same(clients, server.data_to_send())
     server.send_data(1, b"12345", end_stream=end_stream)
