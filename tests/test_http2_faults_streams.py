@@ -239,6 +239,13 @@ MALFORMED = [
     pytest.param(
         [(":status", "200"), ("x-a", "trail\t")], "x-a: trail\\t", id="value-trailing-tab"
     ),
+    # h2 refuses these itself, for the whole connection: a stream error all the same.
+    pytest.param(
+        [(":status", "200"), ("content-length", "abc")], "content-length: abc", id="length-abc"
+    ),
+    pytest.param(
+        [(":status", "200"), ("content-length", "-1")], "content-length: -1", id="length-minus"
+    ),
 ]
 
 

@@ -95,8 +95,11 @@ class CachingDecoder(hpack.Decoder):
         # Blocks independent of any table, and those independent of a table of size 0.
         self._blocks: dict[bytes, list[Any]] = {}
         self._zero_table_blocks: dict[bytes, list[Any]] = {}
+        # The fields of the block decoded last, None while one fails to decode.
+        self.last: list[Any] | None = None
 
     def decode(self, data: bytes, raw: bool = False) -> Any:
+        self.last = None
         if not raw:
             return super().decode(data, raw)
         key = bytes(data)
@@ -104,12 +107,14 @@ class CachingDecoder(hpack.Decoder):
         blocks = self._zero_table_blocks if zero_table else self._blocks
         fields = blocks.get(key)
         if fields is not None:
-            return list(fields)
-        decoded = super().decode(data, raw)
+            self.last = list(fields)
+            return self.last
+        decoded = list(super().decode(data, raw))
         if len(key) <= _MAX_BLOCK_SIZE and independent_block(key, zero_table):
             if len(blocks) >= _MAX_BLOCKS:
                 blocks.clear()
             blocks[key] = list(decoded)
+        self.last = decoded
         return decoded
 
 

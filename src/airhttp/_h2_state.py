@@ -2,8 +2,8 @@
 
 `ClientState` is h2's connection with our settings and coders. Bytes in (`receive`),
 h2's events out; requests in (`send_request`), bytes to send out (`data_to_send`). It
-changes what h2 does in three places, each compared with h2's own in
-tests/test_h2_client_state.py:
+changes what h2 does in these places, compared with h2's own in
+tests/test_h2_client_state.py (and, for the last, tests/test_http2_faults_streams.py):
 
 - frames are cut by `_h2_frames.FrameSplitter` and handed to h2's frame handlers one
   by one (h2's frame buffer copies its input twice and traces every frame, hex-encoding
@@ -12,7 +12,8 @@ tests/test_h2_client_state.py:
   and a request's header block goes out as bytes written directly (h2 builds, checks and
   serialises frame objects: a third of a request);
 - a GOAWAY leaves the streams it spares running (h2 closes its whole state machine,
-  python-hyper/h2#1199; RFC 9113 6.8 lets them finish).
+  python-hyper/h2#1199; RFC 9113 6.8 lets them finish);
+- a Content-Length that is not a number fails its stream, not the connection.
 
 Imported only with the `http2` extra. No sockets, no asyncio.
 """
@@ -257,6 +258,28 @@ class ClientState(h2.connection.H2Connection):
             return self._receive_data_frame_events(frame)
         events: list[Any] = super()._receive_frame(frame)
         return events
+
+    def _receive_headers_frame(self, frame: Any) -> tuple[list[Any], list[Any]]:
+        """h2's, except that a Content-Length that is not a number is its stream's error.
+
+        h2 refuses it for the whole connection, after the stream took the block; RFC
+        9113 8.1.1 makes it a malformed response, one stream's error. The block goes on
+        as the head it is, for the caller's checks to refuse on that stream alone.
+        """
+        try:
+            return super()._receive_headers_frame(frame)
+        except h2.exceptions.ProtocolError:
+            decoder = self.decoder
+            fields = decoder.last if isinstance(decoder, CachingDecoder) else None
+            if (
+                fields is None
+                or frame.stream_id not in self.streams
+                or not any(n == b"content-length" and not v.isdigit() for n, v in fields)
+            ):
+                raise
+        event = h2.events.ResponseReceived(stream_id=frame.stream_id)
+        event.headers = fields
+        return [], [event]
 
     def _receive_goaway_frame(self, frame: Any) -> tuple[list[Any], list[Any]]:
         event = h2.events.ConnectionTerminated()
