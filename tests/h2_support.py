@@ -112,7 +112,7 @@ import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal, cast
+from typing import Any, Literal, Self, cast
 from urllib.parse import parse_qsl
 
 import h2.config
@@ -356,7 +356,29 @@ class RequestRecord:
     path: str
 
 
-class Hypercorn:
+class _Served:
+    """`async with server:` starts it, and closes it after the block."""
+
+    async def start(self) -> URL:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+class Hypercorn(_Served):
     """Hypercorn serving an ASGI app on 127.0.0.1 in the running loop (module docstring)."""
 
     def __init__(
@@ -459,18 +481,6 @@ class Hypercorn:
             self._files.close()
         if self.errors:
             raise self.errors[0]
-
-    async def __aenter__(self) -> Hypercorn:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def _asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -940,7 +950,7 @@ async def ok_handler(stream: H2Stream) -> None:
     await stream.respond(200, [("content-type", "text/plain")], b"ok")
 
 
-class RawH2Server:
+class RawH2Server(_Served):
     """An HTTP/2 server on the h2 library, scripted per stream (module docstring)."""
 
     def __init__(
@@ -1009,18 +1019,6 @@ class RawH2Server:
             self._server = None
         if self.errors:
             raise self.errors[0]
-
-    async def __aenter__(self) -> RawH2Server:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
