@@ -357,7 +357,18 @@ class RequestRecord:
 
 
 class _Served:
-    """`async with server:` starts it, and closes it after the block."""
+    """`async with server:` starts it, and closes it after the block; `url` once started."""
+
+    _url: URL | None = None
+
+    @property
+    def url(self) -> URL:
+        assert self._url is not None, "start() the server first"
+        return self._url
+
+    @property
+    def ca(self) -> trustme.CA:
+        return tls_material().ca
 
     async def start(self) -> URL:
         raise NotImplementedError
@@ -396,16 +407,6 @@ class Hypercorn(_Served):
         self._started = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._files = contextlib.ExitStack()
-        self._url: URL | None = None
-
-    @property
-    def url(self) -> URL:
-        assert self._url is not None, "start() the server first"
-        return self._url
-
-    @property
-    def ca(self) -> trustme.CA:
-        return tls_material().ca
 
     @property
     def connections(self) -> list[tuple[str, int]]:
@@ -982,16 +983,6 @@ class RawH2Server(_Served):
         self.errors: list[BaseException] = []
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._url: URL | None = None
-
-    @property
-    def url(self) -> URL:
-        assert self._url is not None, "start() the server first"
-        return self._url
-
-    @property
-    def ca(self) -> trustme.CA:
-        return tls_material().ca
 
     @property
     def connections(self) -> int:

@@ -276,15 +276,38 @@ class MiniH2:
             pass
 
 
-async def http11_get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str) -> str:
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
-    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
-    length = next(
-        int(line.split(":", 1)[1])
-        for line in head.split("\r\n")
-        if line.lower().startswith("content-length:")
+async def http11_get(
+    port: int, path: str, context: ssl.SSLContext | None = None
+) -> tuple[str | None, str]:
+    """One HTTP/1.1 GET on a connection of its own: the ALPN the server chose (None
+    without TLS) and the answer's text."""
+    server_hostname = "localhost" if context is not None else None
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", port, ssl=context, server_hostname=server_hostname
     )
-    return head + (await reader.readexactly(length)).decode()
+    try:
+        ssl_object = writer.get_extra_info("ssl_object")
+        alpn = None if ssl_object is None else ssl_object.selected_alpn_protocol()
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+        length = next(
+            int(line.split(":", 1)[1])
+            for line in head.split("\r\n")
+            if line.lower().startswith("content-length:")
+        )
+        return alpn, head + (await reader.readexactly(length)).decode()
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+async def get_root(url: URL) -> tuple[MiniH2, Reply]:
+    """A GET of / on a connection of its own, closed after it (its frames stay readable)."""
+    client = await MiniH2.connect(url)
+    try:
+        return client, await client.get("/")
+    finally:
+        await client.close()
 
 
 # --- hypercorn ------------------------------------------------------------------------------
@@ -319,12 +342,7 @@ async def test_hypercorn_h2c_prior_knowledge(h2c_server: Hypercorn) -> None:
 
 async def test_hypercorn_h2c_also_serves_http11(h2c_server: Hypercorn) -> None:
     assert h2c_server.url.port is not None
-    reader, writer = await asyncio.open_connection("127.0.0.1", h2c_server.url.port)
-    try:
-        text = await http11_get(reader, writer, "/hello")
-    finally:
-        writer.close()
-        await writer.wait_closed()
+    _, text = await http11_get(h2c_server.url.port, "/hello")
     assert text.startswith("HTTP/1.1 200") and text.endswith("hello")
     assert h2c_server.http_versions == ["1.1"]
 
@@ -332,15 +350,8 @@ async def test_hypercorn_h2c_also_serves_http11(h2c_server: Hypercorn) -> None:
 async def test_hypercorn_alpn_http11_only(h11_server: Hypercorn) -> None:
     assert h11_server.url.port is not None
     context = client_ssl_context(("h2", "http/1.1"))  # the client offers both
-    reader, writer = await asyncio.open_connection(
-        "127.0.0.1", h11_server.url.port, ssl=context, server_hostname="localhost"
-    )
-    try:
-        assert writer.get_extra_info("ssl_object").selected_alpn_protocol() == "http/1.1"
-        text = await http11_get(reader, writer, "/hello")
-    finally:
-        writer.close()
-        await writer.wait_closed()
+    alpn, text = await http11_get(h11_server.url.port, "/hello", context)
+    assert alpn == "http/1.1"
     assert text.startswith("HTTP/1.1 200") and text.endswith("hello")
     assert h11_server.http_versions == ["1.1"]
 
@@ -449,11 +460,7 @@ async def test_hypercorn_app_errors_raise_on_close() -> None:
 
     server = Hypercorn(broken, mode="h2c")
     await server.start()
-    client = await MiniH2.connect(server.url)
-    try:
-        reply = await client.get("/")
-    finally:
-        await client.close()
+    _, reply = await get_root(server.url)
     assert reply.status == 500
     with pytest.raises(RuntimeError, match="app bug"):
         await server.close()
@@ -535,11 +542,7 @@ async def test_raw_reset_before_headers(raw_h2: RawH2Factory) -> None:
         await stream.reset(ErrorCode.ENHANCE_YOUR_CALM)
 
     server = await raw_h2(handler)
-    client = await MiniH2.connect(server.url)
-    try:
-        reply = await client.get("/")
-    finally:
-        await client.close()
+    client, reply = await get_root(server.url)
     assert reply.reset == ErrorCode.ENHANCE_YOUR_CALM and reply.status is None
     rst = client.frames_of(RstStreamFrame, 1)
     assert [frame.error_code for frame in rst] == [ErrorCode.ENHANCE_YOUR_CALM]
@@ -553,11 +556,7 @@ async def test_raw_reset_after_part_of_the_body(raw_h2: RawH2Factory) -> None:
         await stream.reset(ErrorCode.INTERNAL_ERROR)
 
     server = await raw_h2(handler)
-    client = await MiniH2.connect(server.url)
-    try:
-        reply = await client.get("/")
-    finally:
-        await client.close()
+    client, reply = await get_root(server.url)
     assert (reply.status, bytes(reply.body), reply.reset) == (
         200,
         b"part",
@@ -699,11 +698,7 @@ async def test_raw_send_data_waits_for_the_client_window(raw_h2: RawH2Factory) -
         await stream.send_data(b"d" * 200_000, end_stream=True)
 
     server = await raw_h2(handler)
-    client = await MiniH2.connect(server.url)
-    try:
-        reply = await client.get("/")
-    finally:
-        await client.close()
+    client, reply = await get_root(server.url)
     assert bytes(reply.body) == b"d" * 200_000
     data = client.frames_of(DataFrame, 1)
     assert len(data) >= 13 and max(len(f.data) for f in data) <= 16_384  # frame size kept
@@ -715,11 +710,7 @@ async def test_raw_handler_error_raises_on_close() -> None:
 
     server = RawH2Server(handler)
     await server.start()
-    client = await MiniH2.connect(server.url)
-    try:
-        reply = await client.get("/")
-    finally:
-        await client.close()
+    _, reply = await get_root(server.url)
     assert reply.reset == ErrorCode.INTERNAL_ERROR
     with pytest.raises(ValueError, match="handler bug"):
         await server.close()

@@ -618,7 +618,7 @@ class ClientRequest:
             writer = await self._start_writer(conn, protocol, status_line)
         else:
             sent: bytes | bytearray | memoryview | None = None
-            if not status_line:
+            if protocol.multiplexed:
                 sent = write_stream_body(transport, body)
                 output_size = 0 if sent is None else len(sent)
             elif body_type is bytes:

@@ -141,7 +141,7 @@ class Connection:
         protocol = self._protocol
         if protocol is not None:
             self._protocol = None
-            self._connector._release(self._key, protocol, should_close=True)
+            self._drop(protocol)
 
     def release(self) -> None:
         """Return the connection to the pool (or close it if it cannot be reused)."""
@@ -175,14 +175,6 @@ class StreamConnection(Connection):
     def __repr__(self) -> str:
         return f"StreamConnection<{self._key}>"
 
-    def close(self) -> None:
-        """Reset the stream (unless it ended) and free it; the connection goes on."""
-        self._notify_release()
-        stream = self._protocol
-        if stream is not None:
-            self._protocol = None
-            self._drop(stream)
-
     def release(self) -> None:
         """Free the stream for the next request on its connection."""
         self._notify_release()
@@ -192,6 +184,7 @@ class StreamConnection(Connection):
             self._connector._release_stream(self._key, self._shared, stream)
 
     def _drop(self, protocol: ResponseHandler) -> None:
+        """Reset the stream (unless it ended) and free it; the connection goes on."""
         protocol.close()
         self._connector._release_stream(self._key, self._shared, protocol)
 
